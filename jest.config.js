@@ -1,0 +1,26 @@
+// Tests are TypeScript, compiled per file by SWC (type checking is `npm run lint`'s job).
+const transform = {
+	"^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+};
+
+/** One project per test tier of DESIGN.md; `npm test` selects unit + embedded. */
+function project(name, extra = {}) {
+	return {
+		displayName: name,
+		testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+		transform,
+		testEnvironment: "node",
+		...extra,
+	};
+}
+
+module.exports = {
+	// System tests start real processes; these are upper bounds, not speed assertions.
+	testTimeout: 120_000,
+	projects: [
+		project("unit"),
+		project("embedded"),
+		project("distributed", { globalSetup: "<rootDir>/test/support/infrastructure.ts" }),
+		project("browser"),
+	],
+};

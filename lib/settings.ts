@@ -1,0 +1,134 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** A setting that is missing or malformed: start-up stops with this one line. */
+export class ConfigError extends Error {}
+
+export type RunMode = "embedded" | "distributed";
+
+export interface Settings {
+	mode: RunMode;
+	production: boolean;
+	port: number;
+	dataDir: string;
+	namespace: string;
+	logLevel: (typeof LOG_LEVELS)[number];
+	/** `host:port` of the Kafka broker that carries calls and events between nodes, if any. */
+	kafkaTransporter: string | null;
+	mongoUri: string | null;
+	channelsUrl: string | null;
+	topicPrefix: string;
+	jwtSecret: string;
+	jwtExpiresIn: string;
+	admin: { email: string; password: string } | null;
+	seedDemo: boolean;
+	bodyLimit: string;
+	corsOrigins: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+const EMBEDDED_ADMIN = { email: "admin@agora.local", password: "admin12345" };
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = env[name];
+	if (raw === undefined || raw === "") return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < min || value > max)
+		throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+	return value;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+	const raw = env[name];
+	if (raw === undefined || raw === "") return fallback;
+	if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+	return raw as T;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+	const raw = env[name];
+	if (raw === undefined || raw === "") return fallback;
+	if (raw === "1" || raw === "true") return true;
+	if (raw === "0" || raw === "false") return false;
+	throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+function url(env: Env, name: string, schemes: string[]): string | null {
+	const raw = env[name];
+	if (raw === undefined || raw === "") return null;
+	const scheme = raw.split("://")[0] ?? "";
+	if (!raw.includes("://") || !schemes.includes(scheme))
+		throw new ConfigError(`${name} must start with ${schemes.map((s) => `${s}://`).join(" or ")}, got "${raw}"`);
+	return raw;
+}
+
+/**
+ * The embedded mode keeps one development secret per data folder, so tokens survive a restart;
+ * a cluster must share one secret across pods, so there it has to be given.
+ */
+function developmentSecret(dataDir: string): string {
+	const file = path.join(dataDir, "jwt-secret");
+	if (existsSync(file)) return readFileSync(file, "utf8").trim();
+	mkdirSync(dataDir, { recursive: true });
+	const secret = randomBytes(48).toString("base64url");
+	writeFileSync(file, secret, { mode: 0o600 });
+	return secret;
+}
+
+export function readSettings(env: Env = process.env): Settings {
+	const transporter = url(env, "TRANSPORTER", ["kafka"]);
+	const mode: RunMode = transporter ? "distributed" : "embedded";
+	const production = env.NODE_ENV === "production";
+	const dataDir = path.resolve(env.DATA_DIR || "./data");
+	const channelsUrl = url(env, "CHANNELS_URL", ["kafka"]) ?? transporter;
+
+	let jwtSecret = env.JWT_SECRET ?? "";
+	if (jwtSecret === "") {
+		if (production || mode === "distributed")
+			throw new ConfigError("JWT_SECRET is required in production and in the distributed mode (every pod must share it)");
+		jwtSecret = developmentSecret(dataDir);
+	} else if (jwtSecret.length < 32) {
+		throw new ConfigError("JWT_SECRET must be at least 32 characters long");
+	}
+
+	const adminEmail = env.ADMIN_EMAIL || (mode === "embedded" ? EMBEDDED_ADMIN.email : "");
+	const adminPassword = env.ADMIN_PASSWORD || (mode === "embedded" ? EMBEDDED_ADMIN.password : "");
+	if (Boolean(adminEmail) !== Boolean(adminPassword)) throw new ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD must be given together");
+	if (adminPassword && adminPassword.length < 8) throw new ConfigError("ADMIN_PASSWORD must be at least 8 characters long");
+
+	return {
+		mode,
+		production,
+		port: integer(env, "PORT", 3000, 0, 65535),
+		dataDir,
+		namespace: env.NAMESPACE ?? "",
+		logLevel: oneOf(env, "LOGLEVEL", LOG_LEVELS, "info"),
+		kafkaTransporter: transporter ? transporter.slice("kafka://".length) : null,
+		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
+		channelsUrl,
+		topicPrefix: env.TOPIC_PREFIX ?? "",
+		jwtSecret,
+		jwtExpiresIn: env.JWT_EXPIRES_IN || "12h",
+		admin: adminEmail ? { email: adminEmail, password: adminPassword } : null,
+		seedDemo: flag(env, "SEED_DEMO", mode === "embedded"),
+		bodyLimit: env.BODY_LIMIT || "100kb",
+		corsOrigins: (env.CORS_ORIGINS ?? "")
+			.split(",")
+			.map((origin) => origin.trim())
+			.filter(Boolean),
+	};
+}
+
+let cached: Settings | undefined;
+
+/** The settings of this process, read once. */
+export function settings(): Settings {
+	cached ??= readSettings();
+	return cached;
+}
+
+export const EMBEDDED_ADMIN_DEFAULTS = EMBEDDED_ADMIN;

@@ -1,0 +1,36 @@
+import jwt from "jsonwebtoken";
+import { settings } from "./settings";
+
+export type Role = "customer" | "admin";
+
+/** What a verified token says about its bearer; carried in `ctx.meta.user`. */
+export interface AuthUser {
+	id: string;
+	email: string;
+	role: Role;
+}
+
+// One algorithm, pinned on both sides: a token that names another (`none`, RS256...) is refused.
+const ALGORITHM = "HS256";
+
+export function signToken(user: AuthUser): string {
+	const { jwtSecret, jwtExpiresIn } = settings();
+	return jwt.sign({ email: user.email, role: user.role }, jwtSecret, {
+		algorithm: ALGORITHM,
+		subject: user.id,
+		expiresIn: jwtExpiresIn as jwt.SignOptions["expiresIn"],
+	});
+}
+
+/** The bearer of a valid token, or null for anything malformed, tampered with or expired. */
+export function verifyToken(token: string): AuthUser | null {
+	try {
+		const claims = jwt.verify(token, settings().jwtSecret, { algorithms: [ALGORITHM] });
+		if (typeof claims === "string" || !claims.sub) return null;
+		const role = claims.role;
+		if (role !== "customer" && role !== "admin") return null;
+		return { id: claims.sub, email: String(claims.email), role };
+	} catch {
+		return null;
+	}
+}

@@ -1,0 +1,103 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import type { BrokerOptions } from "moleculer";
+import { ConfigError, type Settings, settings } from "./lib/settings";
+
+const SERVICES_DIR = path.join(__dirname, "services");
+
+/** One clear line instead of a stack trace, then out: nothing half-started. */
+function fail(message: string): never {
+	process.stderr.write(`agora: ${message}\n`);
+	process.exit(1);
+}
+
+function loadSettings(): Settings {
+	try {
+		return settings();
+	} catch (err) {
+		if (err instanceof ConfigError) fail(err.message);
+		throw err;
+	}
+}
+
+/**
+ * Operators pick a pod's services by name (`SERVICES=orders,payments`); moleculer-runner only
+ * expands bare names to `.service.js` files, so map them to our TypeScript files here, and
+ * refuse a name that has no service file instead of starting a pod that serves nothing.
+ */
+function resolveServiceNames(): void {
+	const names = process.env.SERVICES;
+	if (!names || names.includes(".service.")) return;
+	const files = names
+		.split(",")
+		.map((name) => name.trim())
+		.filter(Boolean)
+		.map((name) => {
+			const file = path.join(SERVICES_DIR, `${name}.service.ts`);
+			if (!existsSync(file)) fail(`SERVICES names "${name}", but there is no services/${name}.service.ts`);
+			return file;
+		});
+	process.env.SERVICES = files.join(",");
+}
+
+const config = loadSettings();
+resolveServiceNames();
+
+type ChannelsAdapter = Parameters<typeof ChannelsMiddleware>[0]["adapter"];
+
+// Cast because the channels typings mark every adapter default (consumer name, serializer...) as required.
+const channelsAdapter = (
+	config.channelsUrl
+		? {
+				type: "Kafka",
+				options: {
+					kafka: { brokers: [config.channelsUrl.replace("kafka://", "")] },
+					prefix: config.topicPrefix,
+					maxRetries: 3,
+					// Without this the Kafka adapter silently drops a message after its last retry.
+					deadLettering: { enabled: true, queueName: "dead-letter" },
+				},
+			}
+		: { type: "Fake", options: { prefix: config.topicPrefix } }
+) as ChannelsAdapter;
+
+const brokerOptions: BrokerOptions = {
+	namespace: config.namespace,
+	nodeID: process.env.NODE_ID || null,
+	logger: {
+		type: "Console",
+		options: {
+			// Log collectors parse JSON; people at a terminal read the short form.
+			formatter: config.mode === "distributed" ? "json" : "short",
+			colors: config.mode === "embedded",
+			moduleColors: false,
+		},
+	},
+	logLevel: config.logLevel,
+	transporter: config.kafkaTransporter ? { type: "Kafka", options: { bootstrapBrokers: [config.kafkaTransporter] } } : null,
+	serializer: "JSON",
+	requestTimeout: 10_000,
+	retryPolicy: { enabled: false },
+	cacher: "Memory",
+	validator: true,
+	// Lets a stopping node finish the requests it has accepted before it leaves.
+	tracking: { enabled: true, shutdownTimeout: 10_000 },
+	registry: { strategy: "RoundRobin", preferLocal: true },
+	circuitBreaker: { enabled: false },
+	metrics: { enabled: false },
+	tracing: { enabled: false },
+	middlewares: [
+		ChannelsMiddleware({
+			adapter: channelsAdapter,
+			schemaProperty: "channels",
+			sendMethodName: "sendToChannel",
+			adapterPropertyName: "channelAdapter",
+			channelHandlerTrigger: "emitLocalChannelHandler",
+			// Handlers get a Context, so calls they make carry the request's metadata and tracing.
+			context: true,
+		}),
+	],
+};
+
+export = brokerOptions;

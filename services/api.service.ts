@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
+import { type Context, Errors, type ServiceSchema } from "moleculer";
+import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
+import { settings } from "../lib/settings";
+import { type AuthUser, verifyToken } from "../lib/tokens";
+import type { ActionAccess } from "../types/moleculer";
+
+const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+
+/** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
+type GatewayRequest = IncomingMessage & { $action?: { auth?: ActionAccess } };
+
+interface ErrorBody {
+	name: string;
+	message: string;
+	code: number;
+	type?: string;
+	data?: unknown;
+}
+
+/** Errors raised before any action ran (body parsing) come from body-parser, not Moleculer. */
+const BODY_PARSER_ERRORS: Record<string, Omit<ErrorBody, "code">> = {
+	"entity.parse.failed": { name: "BadRequestError", message: "The request body is not valid JSON", type: "INVALID_JSON" },
+	"entity.too.large": { name: "PayloadTooLargeError", message: "The request body is too large", type: "PAYLOAD_TOO_LARGE" },
+	"encoding.unsupported": { name: "UnsupportedMediaTypeError", message: "Unsupported body encoding", type: "UNSUPPORTED_ENCODING" },
+};
+
+function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
+	const parser = err.type ? BODY_PARSER_ERRORS[err.type] : undefined;
+	if (parser) return { ...parser, code: err.code };
+	if (!Number.isInteger(err.code) || err.code < 400 || err.code === 500 || err.code > 599) {
+		// Internals stay in the log; the client learns only that it was not its fault.
+		return { name: "InternalServerError", message: "Something went wrong on our side", code: 500 };
+	}
+	const data = Array.isArray(err.data)
+		? // Validation errors would echo the rejected value back, passwords included.
+			err.data.map(({ actual: _actual, ...field }: Record<string, unknown>) => field)
+		: err.data;
+	return { name: err.name, message: err.message, code: err.code, type: err.type, data };
+}
+
+/** Checks the bearer against the action's declared access; no `auth` means signed-in users only. */
+function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void {
+	if (access === "public") return;
+	if (!user) throw new UnAuthorizedError(ERR_NO_TOKEN, null);
+	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY", { message: "Admins only" });
+	if (access === "customer" && user.role !== "customer")
+		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
+}
+
+const { port, bodyLimit, corsOrigins } = settings();
+
+const ApiService: ServiceSchema<ApiSettingsSchema> = {
+	name: "api",
+	mixins: [ApiGateway],
+
+	settings: {
+		port,
+		ip: process.env.HOST || "127.0.0.1",
+		cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
+		routes: [
+			{
+				path: "/api",
+				authentication: true,
+				authorization: true,
+				mappingPolicy: "restrict",
+				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
+				aliases: {
+					"GET /health": "api.health",
+					"GET /ready": "api.ready",
+					"POST /auth/register": "users.register",
+					"POST /auth/login": "users.login",
+					"GET /auth/me": "users.me",
+				},
+			},
+		],
+		assets: { folder: path.join(__dirname, "..", "public") },
+		log4XXResponses: false,
+		logRequest: "debug",
+		logResponse: "debug",
+	},
+
+	actions: {
+		health: {
+			auth: "public",
+			handler() {
+				return { status: "ok", nodeID: this.broker.nodeID, uptime: Math.round(process.uptime()) };
+			},
+		},
+
+		ready: {
+			auth: "public",
+			async handler(ctx: Context) {
+				// Every service that owns a database answers `<service>.ready`.
+				const probes = this.broker.registry
+					.getActionList({ onlyAvailable: true })
+					.map((action: { name: string }) => action.name)
+					.filter((name: string) => name.endsWith(".ready") && name !== "api.ready");
+				const checks: Record<string, string> = {};
+				await Promise.all(
+					[...new Set(probes)].map(async (probe) => {
+						const service = probe.slice(0, -".ready".length);
+						try {
+							await ctx.call(probe, {}, { timeout: 2_000 });
+							checks[service] = "ok";
+						} catch (err) {
+							checks[service] = (err as Error).message;
+						}
+					}),
+				);
+				const transporterUp = !this.broker.transit || this.broker.transit.connected;
+				checks.broker = transporterUp ? "ok" : "disconnected";
+				if (Object.values(checks).some((state) => state !== "ok"))
+					throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
+				return { status: "ready", checks };
+			},
+		},
+	},
+
+	methods: {
+		authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
+			const header = req.headers.authorization;
+			if (!header) return null;
+			const [scheme, token] = header.split(" ");
+			const user = scheme === "Bearer" && token ? verifyToken(token) : null;
+			if (!user) throw new UnAuthorizedError(ERR_INVALID_TOKEN, null);
+			return user;
+		},
+
+		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
+			authorizeAccess(req.$action?.auth ?? "user", ctx.meta.user);
+		},
+
+		reformatError(err: Errors.MoleculerError): ErrorBody {
+			return errorBody(err);
+		},
+
+		/**
+		 * The web app routes on the client, so a deep link such as /orders/42 gets the app's
+		 * index.html; unknown API paths and non-page requests keep their JSON 404.
+		 */
+		send404(req: IncomingMessage, res: ServerResponse): void {
+			const notFound = () => this.sendError(req, res, new NotFoundError("NOT_FOUND", { path: req.url }));
+			const wantsPage = req.method === "GET" && !req.url?.startsWith("/api/") && req.headers.accept?.includes("text/html");
+			if (wantsPage && this.serve) {
+				req.url = "/index.html";
+				this.serve(req, res, notFound);
+				return;
+			}
+			notFound();
+		},
+	},
+};
+
+export default ApiService;

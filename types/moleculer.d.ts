@@ -1,0 +1,45 @@
+/**
+ * Moleculer 0.15's schema types have no catch-all key, so the properties that mixins and
+ * middlewares read from a service schema (moleculer-db, @moleculer/channels) and the one the
+ * gateway reads from an action (`auth`) are declared here, once. The augmented modules are named
+ * by path because moleculer's package exports only its index.
+ */
+import type { Context, ServiceBroker } from "moleculer";
+
+/** Who may call an action through the gateway; operators in the REPL are trusted. */
+export type ActionAccess = "public" | "user" | "customer" | "admin";
+
+export interface ChannelHandlerSchema<TThis> {
+	group?: string;
+	maxRetries?: number;
+	maxInFlight?: number;
+	kafka?: { fromBeginning?: boolean; partitionsConsumedConcurrently?: number };
+	handler(this: TThis, ctx: Context<unknown>): Promise<void> | void;
+}
+
+export interface ChannelSendOptions {
+	key?: string;
+	headers?: Record<string, string>;
+	ctx?: Context;
+}
+
+/** The broker once the channels middleware has added its send method (an `export =` class cannot be augmented). */
+export type ChannelBroker = ServiceBroker & {
+	sendToChannel(channel: string, payload: unknown, opts?: ChannelSendOptions): Promise<void>;
+};
+
+declare module "../node_modules/moleculer/src/service" {
+	interface ServiceSchema<TSettings, TMethods, TVars, TThis> {
+		/** moleculer-db adapter instance */
+		adapter?: unknown;
+		/** moleculer-db-adapter-mongoose model definition */
+		model?: unknown;
+		/** moleculer-db hook, after the adapter connected */
+		afterConnected?: (this: TThis) => Promise<void> | void;
+		/** @moleculer/channels durable subscriptions, keyed by channel name */
+		channels?: Record<string, ChannelHandlerSchema<TThis>>;
+	}
+	interface ActionSchema<TThis> {
+		auth?: ActionAccess;
+	}
+}
