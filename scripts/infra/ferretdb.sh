@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# FerretDB v1 (MongoDB wire protocol over SQLite) on 127.0.0.1 for tests:
+# a real Mongo-compatible server without mongod, which has no Debian/registry package.
+#   ferretdb.sh up | down [--wipe] | status
+set -euo pipefail
+SVC=ferretdb
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PORT="${MONGO_PORT:-27017}"
+DIR="$INFRA_DIR/ferretdb"
+BIN="$INFRA_DIR/bin/ferretdb" SRC="$INFRA_SRC/ferretdb"
+PIDFILE="$DIR/ferretdb.pid" LOG="$DIR/ferretdb.log"
+
+build() {
+  # Rebuild only when the wrapper module changed; Go's module and build caches
+  # make even a rebuild fast after the first one.
+  if [[ -x $BIN && $BIN -nt $SRC/go.mod && $BIN -nt $SRC/go.sum && $BIN -nt $SRC/main.go ]]; then return 0; fi
+  command -v go >/dev/null || die "go not found (need Go 1.24+)"
+  mkdir -p "$(dirname "$BIN")"
+  say "building FerretDB v1.24.2 into $BIN (a few minutes when Go's build cache is cold)..."
+  local t0=$SECONDS
+  # -buildvcs=false: the repo may have no commits yet, which makes VCS stamping fail.
+  (cd "$SRC" && go mod download && exec go build -buildvcs=false -trimpath -o "$BIN.tmp" .) &
+  local gpid=$!
+  local n=0
+  while kill -0 "$gpid" 2>/dev/null; do  # heartbeat so CI logs show it is not hung
+    sleep 1; ((++n % 20)) || say "still building ($((SECONDS - t0))s)..."
+  done
+  wait "$gpid" || die "go build failed"
+  mv "$BIN.tmp" "$BIN"
+  say "built in $((SECONDS - t0))s"
+}
+
+# A real MongoDB round trip in pure bash: OP_MSG {ping: 1, $db: "admin"}, then
+# look for {ok: 1.0} in the reply. An open port alone can be a half-started server.
+mongo_ping() {
+  # shellcheck disable=SC2016 # the script is for the inner shell
+  timeout 3 bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
+    # header(len 51, id 1, respTo 0, opcode 2013) flags(0) kind(0) bson(30 bytes)
+    printf "\x33\0\0\0\x01\0\0\0\0\0\0\0\xdd\x07\0\0\0\0\0\0\0\x1e\0\0\0\x10ping\0\x01\0\0\0\x02\$db\0\x06\0\0\0admin\0\0" >&3
+    len=$(dd bs=1 count=4 status=none <&3 | od -An -tu4 | tr -d " ")
+    [[ $len -gt 16 ]] || exit 1
+    dd bs=1 count=$((len - 4)) status=none <&3 | od -An -tx1 | tr -d " \n" | grep -q 016f6b00000000000000f03f
+  ' _ "$PORT" 2>/dev/null
+}
+
+wait_ready() {
+  local pid=$1 deadline=$((SECONDS + 60))
+  until mongo_ping; do
+    kill -0 "$pid" 2>/dev/null || fail_with_log "ferretdb exited during startup" "$LOG"
+    ((SECONDS < deadline)) || fail_with_log "no ping reply after 60s" "$LOG"
+    sleep 0.3
+  done
+}
+
+up() {
+  local pid t0=$SECONDS
+  lock_dir "$DIR"
+  if pid=$(our_pid "$PIDFILE" "$BIN"); then
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--listen-addr=127.0.0.1:$PORT " \
+      || die "our server (pid $pid) listens on another port; run '$0 down' first"
+    mongo_ping || wait_ready "$pid"
+    say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0
+  fi
+  if port_open "$PORT"; then
+    say "port $PORT is already in use by another process; reusing it as MongoDB"; return 0
+  fi
+  build
+  mkdir -p "$DIR/data"
+  # Trailing slash matters: the SQLite URL names a directory, one file per database.
+  spawn "$LOG" "$PIDFILE" "$BIN" --handler=sqlite --sqlite-url="file:$DIR/data/" \
+    --listen-addr="127.0.0.1:$PORT"
+  pid=$(<"$PIDFILE")
+  wait_ready "$pid"
+  say "up (pid $pid) on 127.0.0.1:$PORT in $((SECONDS - t0))s, log $LOG"
+}
+
+down() {
+  stop_pid "$PIDFILE" "$BIN" 10
+  if [[ ${1:-} == --wipe ]]; then rm -rf "$DIR/data" "$LOG"; say "data wiped"; fi
+}
+
+status() {
+  local pid
+  if pid=$(our_pid "$PIDFILE" "$BIN"); then say "running (pid $pid) on 127.0.0.1:$PORT"
+  elif port_open "$PORT"; then say "port $PORT served by a process not started by this script"
+  else say "stopped"; return 3; fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down "${2:-}" ;;
+  status) status ;;
+  *) echo "usage: $0 up | down [--wipe] | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Shared helpers for the infra scripts; sourced, not executed.
+# Messages go to stderr so that stdout stays clean for `eval "$(up.sh)"`.
+
+INFRA_DIR="${INFRA_DIR:-${TMPDIR:-/tmp}/agora-infra}"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+INFRA_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+say() { echo "$SVC: $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# True if something accepts TCP connections on 127.0.0.1:$1.
+port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# Print the PID from pidfile $1 if that process is alive and its command line
+# contains $2 (guards against a recycled PID after a reboot or crash).
+our_pid() {
+  local pid
+  [[ -s $1 ]] || return 1
+  pid=$(<"$1")
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"; then
+    echo "$pid"
+  else
+    rm -f "$1"; return 1
+  fi
+}
+
+# Start "$@" detached in its own session (so it survives the caller's shell and
+# its job control), logging to $1 and recording its real PID in $2.
+spawn() {
+  local log=$1 pidfile=$2; shift 2
+  rm -f "$pidfile"
+  # The inner shell writes its own PID then execs, so the PID is the server's,
+  # whether or not setsid had to fork.
+  # fd 9 is the up-lock (see lock_dir): the server must not inherit and hold it.
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+  nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >"$log" 2>&1 </dev/null 9>&- &
+  local i; for i in 1 2 3 4 5 6 7 8 9 10; do [[ -s $pidfile ]] && return 0; sleep 0.1; done
+  die "could not start: $*"
+}
+
+# Serialise concurrent `up` calls (parallel test workers, up.sh plus a manual
+# call): the second waits, then takes the already-running fast path.
+lock_dir() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock -w 600 9 || die "timed out waiting for another '$SVC up' to finish"
+}
+
+# SIGTERM, give it $3 seconds to shut down cleanly, then SIGKILL.
+stop_pid() {
+  local pidfile=$1 pattern=$2 grace=${3:-20} pid i
+  if ! pid=$(our_pid "$pidfile" "$pattern"); then say "not running"; return 0; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; say "stopped (pid $pid)"; return 0; }
+    sleep 0.1
+  done
+  say "no exit after ${grace}s, sending SIGKILL to $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+fail_with_log() {
+  say "ERROR: $1; last lines of $2:"
+  tail -n "${3:-40}" "$2" >&2 || true
+  exit 1
+}

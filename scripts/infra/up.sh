@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Start Kafka and FerretDB for tests, in parallel (one is JVM start-up, the
+# other a Go build on first run). Progress goes to stderr; stdout carries only
+# the environment, so this works:  eval "$(scripts/infra/up.sh)"
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# The tests speak in KAFKA_BROKERS / MONGO_URI; honour a local port given there.
+local_port='^(mongodb://)?(127\.0\.0\.1|localhost):([0-9]+)'
+if [[ -z ${KAFKA_PORT:-} && ${KAFKA_BROKERS:-} =~ $local_port ]]; then export KAFKA_PORT=${BASH_REMATCH[3]}; fi
+if [[ -z ${MONGO_PORT:-} && ${MONGO_URI:-} =~ $local_port ]]; then export MONGO_PORT=${BASH_REMATCH[3]}; fi
+
+"$here/kafka.sh" up & kpid=$!
+"$here/ferretdb.sh" up & fpid=$!
+rc=0
+wait "$kpid" || rc=1
+wait "$fpid" || rc=1
+((rc == 0)) || { echo "up: a service failed to start (see above)" >&2; exit 1; }
+
+echo "export KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-9092}"
+echo "export MONGO_URI=${MONGO_URI:-mongodb://127.0.0.1:${MONGO_PORT:-27017}/agora}"
