@@ -25,6 +25,10 @@ export interface Settings {
 	seedDemo: boolean;
 	bodyLimit: string;
 	corsOrigins: string[];
+	/** Open Socket.IO connections one account may hold on one gateway. */
+	socketsPerUser: number;
+	/** Messages one socket may send per 10 seconds. */
+	socketMessagesPer10s: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +120,8 @@ export function readSettings(env: Env = process.env): Settings {
 		admin: adminEmail ? { email: adminEmail, password: adminPassword } : null,
 		seedDemo: flag(env, "SEED_DEMO", mode === "embedded"),
 		bodyLimit: env.BODY_LIMIT || "100kb",
+		socketsPerUser: integer(env, "SOCKETS_PER_USER", 10, 1, 1000),
+		socketMessagesPer10s: integer(env, "SOCKET_RATE_LIMIT", 30, 1, 10_000),
 		corsOrigins: (env.CORS_ORIGINS ?? "")
 			.split(",")
 			.map((origin) => origin.trim())

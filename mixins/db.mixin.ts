@@ -50,14 +50,28 @@ export interface DbAdapter {
 
 /** What the mixin adds to a service's `this`. */
 export interface DbMethods {
-	/** A stored document as plain JSON with `id`. */
-	toEntity<T extends Entity>(doc: unknown): T;
+	/** A stored document (of the main collection, or of `adapter`'s) as plain JSON with `id`. */
+	toEntity<T extends Entity>(doc: unknown, adapter?: DbAdapter): T;
 	newId(): string;
 	isDuplicateKey(err: unknown): boolean;
+	/** Drops cached reads of this service on every node. */
+	clearCache(): Promise<void>;
 }
 
 export interface DbVars {
 	adapter: DbAdapter;
+	collections: Record<string, DbAdapter>;
+}
+
+interface AdapterLifecycle {
+	init(broker: unknown, service: object): void;
+	connect(): Promise<void>;
+	disconnect(): Promise<void>;
+}
+
+interface MongooseModelSpec {
+	modelName: string;
+	schema: mongoose.Schema;
 }
 
 interface NedbStore {
@@ -80,34 +94,54 @@ function hasProperty(err: unknown, key: string, value: unknown): boolean {
 	return typeof err === "object" && err !== null && (err as Record<string, unknown>)[key] === value;
 }
 
-/**
- * Gives a service one collection through moleculer-db: MongoDB via mongoose when `MONGO_URI` is
- * set, else a NeDB file under `DATA_DIR`. Ids are string UUIDs in both, so a malformed id is just
- * "not found" rather than a cast error, and unique indexes behave the same.
- */
-export function dbMixin(spec: CollectionSpec): Partial<ServiceSchema> {
+/** The moleculer-db adapter for one collection, and the model the mongoose adapter builds it from. */
+function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLifecycle; model?: MongooseModelSpec } {
 	const { mongoUri, dataDir } = settings();
-	const indexes = spec.indexes ?? [];
-	let storage: Pick<ServiceSchema, "adapter" | "model">;
-
 	if (mongoUri) {
 		const schema = new mongoose.Schema(
 			{ _id: { type: String, default: () => randomUUID() }, ...spec.fields },
-			{ versionKey: false, minimize: false, strict: true },
+			{ collection: spec.name, versionKey: false, minimize: false, strict: true },
 		);
-		for (const index of indexes) schema.index(index.fields, { unique: index.unique, sparse: index.sparse });
-		storage = {
-			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000 }),
+		for (const index of spec.indexes ?? []) schema.index(index.fields, { unique: index.unique, sparse: index.sparse });
+		return {
+			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000 }) as unknown as DbAdapter & AdapterLifecycle,
 			model: { modelName: spec.name, schema },
 		};
-	} else {
-		mkdirSync(dataDir, { recursive: true });
-		storage = { adapter: new MemoryAdapter({ filename: path.join(dataDir, `${spec.name}.db`) }) };
 	}
+	mkdirSync(dataDir, { recursive: true });
+	return { adapter: new MemoryAdapter({ filename: path.join(dataDir, `${spec.name}.db`) }) as unknown as DbAdapter & AdapterLifecycle };
+}
+
+/** Builds the collection's indexes (and loads the NeDB file) once the adapter is connected. */
+async function prepare(adapter: DbAdapter, spec: CollectionSpec): Promise<void> {
+	const internals = adapter as DbAdapter & AdapterInternals;
+	if (settings().mongoUri) {
+		await internals.model.init();
+		return;
+	}
+	await internals.db.loadDatabase();
+	// The NeDB that moleculer-db ships indexes single fields only; every unique business key in
+	// Agora is one field, and the other indexes are only lookups.
+	for (const index of spec.indexes ?? []) {
+		const [fieldName] = Object.keys(index.fields);
+		await internals.db.ensureIndex({ fieldName, unique: index.unique, sparse: index.sparse });
+	}
+}
+
+/**
+ * Gives a service its collection through moleculer-db: MongoDB via mongoose when `MONGO_URI` is
+ * set, else a NeDB file under `DATA_DIR`. Ids are string UUIDs in both, so a malformed id is just
+ * "not found" rather than a cast error, and unique indexes behave the same. The service must be
+ * named like its main collection (cache invalidation is broadcast by that name). `extra` opens
+ * further collections the service owns (e.g. a ledger), reachable as `this.collections[name]`.
+ */
+export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Partial<ServiceSchema> {
+	const main = createStorage(spec);
 
 	return defineMixin<{ idField: string }, DbMethods, DbVars>({
 		mixins: [DbServiceMixin],
-		...storage,
+		adapter: main.adapter,
+		model: main.model,
 		settings: { idField: "id" },
 		actions: {
 			// moleculer-db would publish generic CRUD actions; each service exposes its own instead.
@@ -121,9 +155,15 @@ export function dbMixin(spec: CollectionSpec): Partial<ServiceSchema> {
 				},
 			},
 		},
+		events: {
+			// Another node of this service changed data: drop this node's cached reads too.
+			[`cache.clean.${spec.name}`]() {
+				return this.broker.cacher?.clean(`${spec.name}.**`);
+			},
+		},
 		methods: {
-			toEntity<T extends Entity>(doc: unknown): T {
-				const { _id, ...rest } = this.adapter.entityToObject(doc);
+			toEntity<T extends Entity>(doc: unknown, adapter?: DbAdapter): T {
+				const { _id, ...rest } = (adapter ?? this.adapter).entityToObject(doc);
 				return { id: String(_id), ...rest } as T;
 			},
 			newId(): string {
@@ -132,20 +172,30 @@ export function dbMixin(spec: CollectionSpec): Partial<ServiceSchema> {
 			isDuplicateKey(err: unknown): boolean {
 				return hasProperty(err, "code", 11000) || hasProperty(err, "errorType", "uniqueViolated");
 			},
+			clearCache(): Promise<void> {
+				this.broker.broadcast(`cache.clean.${spec.name}`);
+				return this.broker.cacher?.clean(`${spec.name}.**`) ?? Promise.resolve();
+			},
+		},
+		created() {
+			this.collections = {};
+			for (const collection of extra) {
+				const storage = createStorage(collection);
+				// The adapters read the model definition and logger from the "service" they serve.
+				storage.adapter.init(this.broker, { schema: { model: storage.model }, settings: {}, logger: this.logger });
+				this.collections[collection.name] = storage.adapter;
+			}
 		},
 		async afterConnected() {
-			const adapter = this.adapter as DbAdapter & AdapterInternals;
-			if (mongoUri) {
-				await adapter.model.init();
-				return;
+			await prepare(this.adapter, spec);
+			for (const collection of extra) {
+				const adapter = this.collections[collection.name] as DbAdapter & AdapterLifecycle;
+				await adapter.connect();
+				await prepare(adapter, collection);
 			}
-			await adapter.db.loadDatabase();
-			// The NeDB that moleculer-db ships indexes single fields only; every unique business key
-			// in Agora is one field, and the other indexes are only lookups.
-			for (const index of indexes) {
-				const [fieldName] = Object.keys(index.fields);
-				await adapter.db.ensureIndex({ fieldName, unique: index.unique, sparse: index.sparse });
-			}
+		},
+		async stopped() {
+			for (const adapter of Object.values(this.collections)) await (adapter as DbAdapter & AdapterLifecycle).disconnect();
 		},
 	});
 }

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import { type Context, Errors, type ServiceSchema } from "moleculer";
+import { type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
+import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
+import type { Server, Socket } from "socket.io";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
@@ -49,14 +52,87 @@ function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void
 		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
 }
 
-const { port, bodyLimit, corsOrigins } = settings();
+/** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
+function checkIdempotencyKey(key: string): string {
+	if (!/^[\w.:-]{1,200}$/.test(key))
+		throw new Errors.ValidationError("Bad Idempotency-Key header", "VALIDATION_ERROR", [
+			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
+		]);
+	return key;
+}
 
-const ApiService: ServiceSchema<ApiSettingsSchema> = {
+/** The actions a browser may call over its socket; everything else goes through REST. */
+const SOCKET_ACTIONS = ["orders.changedSince"];
+
+const RATE_WINDOW_MS = 10_000;
+
+const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s } = settings();
+
+interface GatewayVars {
+	io: Server;
+	/** moleculer-web's static file handler for `assets` */
+	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+}
+
+interface GatewayMethods {
+	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
+	/** moleculer-web's: answers with the error, through `reformatError` */
+	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+}
+
+/**
+ * Gives each socket a budget of messages per window; beyond it a message is dropped and, if it
+ * expects an answer, told why. A noisy client slows only itself.
+ */
+function limitMessages(socket: Socket): void {
+	let windowStart = Date.now();
+	let count = 0;
+	socket.use((packet, next) => {
+		const now = Date.now();
+		if (now - windowStart >= RATE_WINDOW_MS) {
+			windowStart = now;
+			count = 0;
+		}
+		if (++count <= socketMessagesPer10s) return next();
+		const reply = packet[packet.length - 1];
+		if (typeof reply === "function")
+			reply({ name: "RateLimitError", message: "Too many messages: slow down", code: 429, type: "RATE_LIMITED" } satisfies ErrorBody);
+	});
+}
+
+const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMethods, GatewayVars> = {
 	name: "api",
-	mixins: [ApiGateway],
+	mixins: [ApiGateway, SocketIOService],
 
 	settings: {
 		port,
+		io: {
+			// Same origin as the app; CORS for sockets follows the REST setting.
+			options: { path: "/socket.io", serveClient: false, maxHttpBufferSize: 64 * 1024 },
+			namespaces: {
+				"/": {
+					authorization: true,
+					events: {
+						call: {
+							mappingPolicy: "restrict",
+							aliases: Object.fromEntries(SOCKET_ACTIONS.map((action) => [action, action])),
+							onBeforeCall(
+								this: { broker: ServiceBroker },
+								_ctx: Context,
+								_socket: Socket,
+								action: string,
+								_params: unknown,
+								opts: { meta: { user?: AuthUser } },
+							) {
+								const endpoint = this.broker.findNextActionEndpoint(action);
+								const access = endpoint instanceof Error ? "user" : ((endpoint.action as { auth?: ActionAccess }).auth ?? "user");
+								authorizeAccess(access, opts.meta.user);
+							},
+						},
+					},
+				},
+			},
+		},
 		ip: process.env.HOST || "127.0.0.1",
 		cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
 		routes: [
@@ -72,6 +148,25 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 					"POST /auth/register": "users.register",
 					"POST /auth/login": "users.login",
 					"GET /auth/me": "users.me",
+					"GET /products": "products.list",
+					"GET /products/:id": "products.get",
+					"POST /products": "products.create",
+					"PATCH /products/:id": "products.update",
+					"DELETE /products/:id": "products.remove",
+					"GET /inventory/low-stock": "inventory.lowStock",
+					"GET /inventory/:productId": "inventory.get",
+					"GET /inventory/:productId/movements": "inventory.movements",
+					"POST /inventory/:productId/adjust": "inventory.adjust",
+					"POST /orders": "orders.place",
+					"GET /orders": "orders.list",
+					"GET /orders/:id": "orders.get",
+					"PATCH /orders/:id/status": "orders.setStatus",
+					"POST /orders/:id/cancel": "orders.cancel",
+					"GET /payments": "payments.list",
+				},
+				onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
+					const key = req.headers["idempotency-key"];
+					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
 				},
 			},
 		],
@@ -79,6 +174,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 		log4XXResponses: false,
 		logRequest: "debug",
 		logResponse: "debug",
+	},
+
+	events: {
+		/** A change for browsers: emit it to this gateway's sockets in the target rooms. */
+		[PUSH_EVENT](ctx: Context<Push>) {
+			const { event, rooms, payload } = ctx.params;
+			(rooms ? this.io.to(rooms) : this.io).emit(event, payload);
+		},
 	},
 
 	actions: {
@@ -130,6 +233,22 @@ const ApiService: ServiceSchema<ApiSettingsSchema> = {
 
 		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
 			authorizeAccess(req.$action?.auth ?? "user", ctx.meta.user);
+		},
+
+		/**
+		 * Runs once per connecting socket (moleculer-io's authorization hook): a valid token joins
+		 * the owner's room (and admins' room), no token stays public, a bad token is refused.
+		 */
+		async socketAuthorize(socket: Socket) {
+			const token: unknown = socket.handshake.auth?.token;
+			limitMessages(socket);
+			if (token === undefined || token === null || token === "") return null;
+			const user = typeof token === "string" ? verifyToken(token) : null;
+			if (!user) throw new Error("INVALID_TOKEN");
+			const room = userRoom(user.id);
+			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
+			await socket.join(user.role === "admin" ? [room, ADMINS_ROOM] : [room]);
+			return user;
 		},
 
 		reformatError(err: Errors.MoleculerError): ErrorBody {

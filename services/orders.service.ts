@@ -1,0 +1,457 @@
+import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
+import type { AuthUser } from "../lib/tokens";
+import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+
+type PaymentStatus = "pending" | "paid" | "declined" | "voided" | "refunded";
+
+interface HistoryEntry {
+	status: OrderStatus;
+	at: Date;
+	/** A user id, or the part of the system that made the change ("payments", "reaper"). */
+	by: string;
+	note?: string;
+}
+
+export interface Order extends Entity {
+	userId: string;
+	items: { productId: string; name: string; price: number; quantity: number }[];
+	total: number;
+	currency: string;
+	status: OrderStatus;
+	paymentStatus: PaymentStatus;
+	history: HistoryEntry[];
+	shippingAddress: ShippingAddress;
+	cardLast4: string;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+interface ShippingAddress {
+	name: string;
+	line1: string;
+	city: string;
+	postalCode: string;
+	country: string;
+}
+
+interface PlaceParams {
+	items: OrderLine[];
+	shippingAddress: ShippingAddress;
+	payment: { cardNumber: string };
+}
+
+interface RequestMeta {
+	user: AuthUser;
+	idempotencyKey?: string;
+	$statusCode?: number;
+}
+
+interface CatalogueEntry {
+	id: string;
+	name: string;
+	price: number;
+	currency: string;
+}
+
+interface PaymentEvent {
+	orderId: string;
+	failureReason?: string | null;
+}
+
+interface OrderMethods extends DbMethods, DomainEventMethods {
+	toOrder(doc: unknown): Order;
+	findOrder(id: string, user?: AuthUser): Promise<Order>;
+	byIdempotencyKey(key: string): Promise<Order | null>;
+	priceLines(ctx: Context, lines: OrderLine[]): Promise<{ items: Order["items"]; currency: string }>;
+	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
+	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
+	reapStalePending(): Promise<number>;
+}
+
+interface OrderVars extends DbVars {
+	reaper?: NodeJS.Timeout;
+}
+
+const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
+const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
+
+/** How long an order may wait for its payment before the reaper fails it and releases its stock. */
+const PENDING_TTL_MS = Number(process.env.ORDER_PENDING_TTL_SECONDS ?? 900) * 1000;
+const REAPER_INTERVAL_MS = Math.min(60_000, Math.max(1_000, PENDING_TTL_MS / 4));
+
+const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {
+	name: "orders",
+	mixins: [
+		dbMixin({
+			name: "orders",
+			fields: {
+				userId: { type: String, required: true },
+				items: [{ _id: false, productId: String, name: String, price: Number, quantity: Number }],
+				total: { type: Number, required: true },
+				currency: { type: String, required: true },
+				status: { type: String, required: true, enum: ORDER_STATUSES },
+				paymentStatus: { type: String, required: true },
+				history: [{ _id: false, status: String, at: Date, by: String, note: String }],
+				shippingAddress: { name: String, line1: String, city: String, postalCode: String, country: String },
+				cardLast4: { type: String, required: true },
+				idempotencyKey: { type: String },
+				createdAt: { type: Date, required: true },
+				updatedAt: { type: Date, required: true },
+			},
+			indexes: [
+				{ fields: { idempotencyKey: 1 }, unique: true, sparse: true },
+				{ fields: { userId: 1, createdAt: -1 } },
+				{ fields: { status: 1, createdAt: -1 } },
+				{ fields: { updatedAt: 1 } },
+			],
+		}),
+		domainEventsMixin,
+	],
+
+	actions: {
+		place: {
+			auth: "customer",
+			params: {
+				items: {
+					type: "array",
+					min: 1,
+					max: 50,
+					items: {
+						type: "object",
+						strict: "remove",
+						props: { productId: TEXT(64), quantity: { type: "number", integer: true, positive: true, max: 1_000 } },
+					},
+				},
+				shippingAddress: {
+					type: "object",
+					strict: "remove",
+					props: { name: TEXT(100), line1: TEXT(200), city: TEXT(100), postalCode: TEXT(20), country: TEXT(56) },
+				},
+				payment: {
+					type: "object",
+					strict: "remove",
+					props: {
+						cardNumber: { type: "string", pattern: /^\d{12,19}$/, messages: { stringPattern: "A card number is 12 to 19 digits" } },
+					},
+				},
+				// Prices, totals, owner and status come from the server; anything else sent is dropped.
+				$$strict: "remove",
+			},
+			async handler(ctx: Context<PlaceParams, RequestMeta>) {
+				const { user, idempotencyKey } = ctx.meta;
+				const { payment, shippingAddress } = ctx.params;
+				const key = idempotencyKey ? `${user.id}:${idempotencyKey}` : undefined;
+				ctx.meta.$statusCode = 201;
+				if (key) {
+					const first = await this.byIdempotencyKey(key);
+					if (first) return first;
+				}
+				if (!TEST_CARDS[payment.cardNumber])
+					throw new Errors.ValidationError("Unknown card", "VALIDATION_ERROR", [
+						{
+							field: "payment.cardNumber",
+							message: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (is declined)",
+							type: "card",
+						},
+					]);
+
+				const lines = mergeLines(ctx.params.items);
+				const { items, currency } = await this.priceLines(ctx, lines);
+				const now = new Date();
+				const order = {
+					_id: this.newId(),
+					userId: user.id,
+					items,
+					total: items.reduce((sum, line) => sum + line.price * line.quantity, 0),
+					currency,
+					status: "pending" as const,
+					paymentStatus: "pending" as const,
+					history: [{ status: "pending" as const, at: now, by: user.id, note: "order placed" }],
+					shippingAddress,
+					cardLast4: payment.cardNumber.slice(-4),
+					...(key ? { idempotencyKey: key } : {}),
+					createdAt: now,
+					updatedAt: now,
+				};
+				// The order is written first: its unique idempotency key lets exactly one of several
+				// identical concurrent requests go on to reserve stock; the others return this order.
+				try {
+					await this.adapter.insert(order);
+				} catch (err) {
+					const first = key && this.isDuplicateKey(err) ? await this.byIdempotencyKey(key) : null;
+					if (first) return first;
+					throw err;
+				}
+				try {
+					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
+				} catch (err) {
+					await this.adapter.removeById(order._id);
+					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
+						const { productId, available } = err.data as { productId: string; available: number };
+						const name = items.find((line) => line.productId === productId)?.name ?? productId;
+						throw new Errors.MoleculerClientError(`Not enough stock of ${name}: ${available} left`, 409, "OUT_OF_STOCK", {
+							...err.data,
+							name,
+						});
+					}
+					throw err;
+				}
+				try {
+					await ctx.call("payments.prepare", {
+						orderId: order._id,
+						userId: user.id,
+						amount: order.total,
+						currency: order.currency,
+						cardNumber: payment.cardNumber,
+					});
+				} catch (err) {
+					await ctx.call("inventory.release", { orderId: order._id, reason: "order could not be placed" });
+					await this.adapter.removeById(order._id);
+					throw err;
+				}
+				const placed = await this.findOrder(order._id);
+				await this.publishEvent("order.created", placed, placed.id);
+				return placed;
+			},
+		},
+
+		get: {
+			auth: "user",
+			params: { id: ORDER_ID },
+			async handler(ctx: Context<{ id: string }, RequestMeta>) {
+				return this.findOrder(ctx.params.id, ctx.meta.user);
+			},
+		},
+
+		list: {
+			auth: "user",
+			params: {
+				status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
+				page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
+				pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
+			},
+			async handler(ctx: Context<{ status?: OrderStatus; page: number; pageSize: number }, RequestMeta>) {
+				const { status, page, pageSize } = ctx.params;
+				const query: Record<string, string> = {};
+				if (ctx.meta.user.role !== "admin") query.userId = ctx.meta.user.id;
+				if (status) query.status = status;
+				const [docs, total] = await Promise.all([
+					this.adapter.find({ query, sort: ["-createdAt"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.adapter.count({ query }),
+				]);
+				return { rows: docs.map((doc) => this.toOrder(doc)), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			},
+		},
+
+		/** Orders changed after `since` (own, or all for an admin), oldest change first: a reconnecting client's catch-up. */
+		changedSince: {
+			auth: "user",
+			params: {
+				since: { type: "date", convert: true },
+				limit: { type: "number", integer: true, min: 1, max: 500, convert: true, default: 200 },
+			},
+			async handler(ctx: Context<{ since: Date; limit: number }, RequestMeta>) {
+				const query: Record<string, unknown> = { updatedAt: { $gt: ctx.params.since } };
+				if (ctx.meta.user.role !== "admin") query.userId = ctx.meta.user.id;
+				const docs = await this.adapter.find({ query, sort: ["updatedAt"], limit: ctx.params.limit });
+				return docs.map((doc) => this.toOrder(doc));
+			},
+		},
+
+		setStatus: {
+			auth: "admin",
+			params: { id: ORDER_ID, status: { type: "enum", values: [...ORDER_STATUSES] } },
+			async handler(ctx: Context<{ id: string; status: OrderStatus }, RequestMeta>) {
+				const order = await this.findOrder(ctx.params.id);
+				const to = ctx.params.status;
+				if (!ADMIN_TRANSITIONS[order.status].includes(to))
+					throw new Errors.MoleculerClientError(`An order that is ${order.status} cannot become ${to}`, 409, "ILLEGAL_TRANSITION", {
+						from: order.status,
+						to,
+						allowed: ADMIN_TRANSITIONS[order.status],
+					});
+				const by = ctx.meta.user?.id ?? "operator";
+				const changed = await this.transition(order, to, by);
+				await this.publishEvent(to === "cancelled" ? "order.cancelled" : "order.updated", changed, changed.id);
+				return changed;
+			},
+		},
+
+		cancel: {
+			auth: "user",
+			params: { id: ORDER_ID },
+			async handler(ctx: Context<{ id: string }, RequestMeta>) {
+				const { user } = ctx.meta;
+				const order = await this.findOrder(ctx.params.id, user);
+				if (!canCancel(order.status, user.role))
+					throw new Errors.MoleculerClientError(`An order that is ${order.status} can no longer be cancelled`, 409, "ILLEGAL_TRANSITION", {
+						from: order.status,
+						to: "cancelled",
+					});
+				const cancelled = await this.transition(order, "cancelled", user.id);
+				await this.publishEvent("order.cancelled", cancelled, cancelled.id);
+				return cancelled;
+			},
+		},
+
+		/** Operators: fail orders whose payment never completed and release their stock (also runs on a timer). */
+		reap: {
+			visibility: "public",
+			async handler() {
+				return { failed: await this.reapStalePending() };
+			},
+		},
+	},
+
+	channels: {
+		"payment.succeeded": {
+			group: "orders",
+			async handler(ctx) {
+				const { data } = ctx.params as DomainEvent<PaymentEvent>;
+				await this.settlePayment(data.orderId, ["pending"], "paid", { status: "confirmed", note: "payment received" });
+			},
+		},
+		"payment.failed": {
+			group: "orders",
+			async handler(ctx) {
+				const { data } = ctx.params as DomainEvent<PaymentEvent>;
+				await this.settlePayment(data.orderId, ["pending"], "declined", { status: "failed", note: data.failureReason ?? "payment failed" });
+			},
+		},
+		"payment.refunded": {
+			group: "orders",
+			async handler(ctx) {
+				const { data } = ctx.params as DomainEvent<PaymentEvent>;
+				await this.settlePayment(data.orderId, ["pending", "paid"], "refunded");
+			},
+		},
+	},
+
+	methods: {
+		/** A stored order as clients see it: the idempotency key is bookkeeping. */
+		toOrder(doc: unknown) {
+			const { idempotencyKey: _key, ...order } = this.toEntity<Order & { idempotencyKey?: string }>(doc);
+			return order;
+		},
+
+		/** The order, if the user may see it; another customer's order is simply not found. */
+		async findOrder(id: string, user?: AuthUser) {
+			const doc = await this.adapter.findById(id);
+			const order = doc ? this.toOrder(doc) : null;
+			if (!order || (user && user.role !== "admin" && order.userId !== user.id))
+				throw new Errors.MoleculerClientError("Order not found", 404, "ORDER_NOT_FOUND", { id });
+			return order;
+		},
+
+		async byIdempotencyKey(key: string) {
+			const doc = await this.adapter.findOne({ idempotencyKey: key });
+			return doc ? this.toOrder(doc) : null;
+		},
+
+		/** Copies name and price from the catalogue now: later price changes never touch this order. */
+		async priceLines(ctx: Context, lines: OrderLine[]) {
+			const products = await ctx.call<CatalogueEntry[], { ids: string[] }>("products.getMany", {
+				ids: lines.map((line) => line.productId),
+			});
+			const byId = new Map(products.map((product) => [product.id, product]));
+			const missing = lines.findIndex((line) => !byId.has(line.productId));
+			if (missing >= 0)
+				throw new Errors.ValidationError("Unknown product", "VALIDATION_ERROR", [
+					{ field: `items[${missing}].productId`, message: "There is no product with this id", type: "notFound" },
+				]);
+			const currencies = [...new Set(products.map((product) => product.currency))];
+			if (currencies.length > 1)
+				throw new Errors.ValidationError("Mixed currencies", "VALIDATION_ERROR", [
+					{ field: "items", message: "All items of one order must be priced in the same currency", type: "currency" },
+				]);
+			const items = lines.map(({ productId, quantity }) => {
+				const { name, price } = byId.get(productId) as CatalogueEntry;
+				return { productId, name, price, quantity };
+			});
+			return { items, currency: currencies[0] ?? "USD" };
+		},
+
+		/**
+		 * One conditional update from the status the caller saw: if another change won the race,
+		 * this one is refused (409) instead of silently overwriting it.
+		 */
+		async transition(order: Order, to: OrderStatus, by: string, note?: string) {
+			const at = new Date();
+			const entry: HistoryEntry = note ? { status: to, at, by, note } : { status: to, at, by };
+			const changed = await this.adapter.updateMany(
+				{ _id: order.id, status: order.status },
+				{ $set: { status: to, updatedAt: at }, $push: { history: entry } },
+			);
+			if (changed !== 1) {
+				const now = await this.findOrder(order.id);
+				throw new Errors.MoleculerClientError(`The order changed meanwhile: it is ${now.status} now`, 409, "ORDER_CHANGED", {
+					from: now.status,
+					to,
+				});
+			}
+			return this.findOrder(order.id);
+		},
+
+		/**
+		 * Records the payment's verdict once (a redelivered event finds it recorded) and, if the
+		 * order still waits for it, moves the order on. A payment that arrives after the order was
+		 * cancelled only updates the payment status: the payments service refunds it.
+		 */
+		async settlePayment(orderId, from, to, next) {
+			const recorded = await this.adapter.updateMany(
+				{ _id: orderId, paymentStatus: { $in: from } },
+				{ $set: { paymentStatus: to, updatedAt: new Date() } },
+			);
+			if (recorded !== 1) return;
+			const order = await this.findOrder(orderId);
+			if (next && order.status === "pending") {
+				try {
+					const moved = await this.transition(order, next.status, "payments", next.note);
+					await this.publishEvent("order.updated", moved, orderId);
+					return;
+				} catch (err) {
+					if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
+				}
+			}
+			await this.publishEvent("order.updated", await this.findOrder(orderId), orderId);
+		},
+
+		async reapStalePending() {
+			const cutoff = new Date(Date.now() - PENDING_TTL_MS);
+			const stale = await this.adapter.find({ query: { status: "pending", createdAt: { $lt: cutoff } }, limit: 100 });
+			let failed = 0;
+			for (const doc of stale) {
+				try {
+					const order = await this.transition(
+						this.toOrder(doc),
+						"failed",
+						"reaper",
+						`no payment within ${PENDING_TTL_MS / 1000} s: stock released`,
+					);
+					await this.publishEvent("order.updated", order, order.id);
+					failed++;
+				} catch (err) {
+					// The payment (or another orders node) got there first.
+					if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
+				}
+			}
+			if (failed > 0) this.logger.warn(`Reaper failed ${failed} order(s) that waited over ${PENDING_TTL_MS / 1000} s for payment.`);
+			return failed;
+		},
+	},
+
+	started() {
+		this.reaper = setInterval(() => {
+			this.reapStalePending().catch((err: Error) => this.logger.error("Reaper run failed:", err.message));
+		}, REAPER_INTERVAL_MS);
+		this.reaper.unref();
+	},
+
+	stopped() {
+		clearInterval(this.reaper);
+	},
+};
+
+export default OrdersService;

@@ -1,0 +1,212 @@
+import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { TEST_CARDS } from "../lib/orders";
+import type { AuthUser } from "../lib/tokens";
+import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+
+/**
+ * A payment: created when an order is placed ("pending"), then charged by the saga. One per
+ * order, so every step (charge, void, refund) is a conditional update that can happen once.
+ */
+export interface Payment extends Entity {
+	orderId: string;
+	userId: string;
+	amount: number;
+	currency: string;
+	status: "pending" | "succeeded" | "failed" | "voided" | "refunded";
+	cardLast4: string;
+	/** What the simulated provider will answer for this card. */
+	outcome: "approve" | "decline";
+	failureReason: string | null;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+interface OrderSnapshot {
+	id: string;
+	status: string;
+}
+
+interface PaymentMethods extends DbMethods, DomainEventMethods {
+	paymentFor(orderId: string): Promise<Payment | null>;
+	transition(orderId: string, from: Payment["status"], to: Payment["status"], extra?: Partial<Payment>): Promise<Payment | null>;
+	charge(orderId: string): Promise<void>;
+	cancel(orderId: string): Promise<void>;
+}
+
+/** A payment as clients and events see it: the simulation's script stays inside. */
+function publicPayment({ outcome: _simulation, ...payment }: Payment): Omit<Payment, "outcome"> {
+	return payment;
+}
+
+const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
+
+const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVars> = {
+	name: "payments",
+	mixins: [
+		dbMixin({
+			name: "payments",
+			fields: {
+				orderId: { type: String, required: true },
+				userId: { type: String, required: true },
+				amount: { type: Number, required: true },
+				currency: { type: String, required: true },
+				status: { type: String, required: true },
+				cardLast4: { type: String, required: true },
+				outcome: { type: String, required: true },
+				failureReason: { type: String, default: null },
+				createdAt: { type: Date, required: true },
+				updatedAt: { type: Date, required: true },
+			},
+			indexes: [{ fields: { orderId: 1 }, unique: true }, { fields: { userId: 1 } }, { fields: { createdAt: -1 } }],
+		}),
+		domainEventsMixin,
+	],
+
+	actions: {
+		/** Internal: registers the card for an order about to be placed. Repeating it returns the same payment. */
+		prepare: {
+			visibility: "public",
+			params: {
+				orderId: ORDER_ID,
+				userId: { type: "string", min: 1, max: 64 },
+				amount: { type: "number", integer: true, min: 0 },
+				currency: { type: "string", length: 3 },
+				cardNumber: { type: "string" },
+			},
+			async handler(ctx: Context<{ orderId: string; userId: string; amount: number; currency: string; cardNumber: string }>) {
+				const { orderId, userId, amount, currency, cardNumber } = ctx.params;
+				const outcome = TEST_CARDS[cardNumber];
+				if (!outcome)
+					throw new Errors.ValidationError("Unknown card", "VALIDATION_ERROR", [
+						{
+							field: "payment.cardNumber",
+							message: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (declined)",
+							type: "card",
+						},
+					]);
+				const now = new Date();
+				try {
+					const doc = await this.adapter.insert({
+						_id: this.newId(),
+						orderId,
+						userId,
+						amount,
+						currency,
+						status: "pending",
+						cardLast4: cardNumber.slice(-4),
+						outcome,
+						failureReason: null,
+						createdAt: now,
+						updatedAt: now,
+					});
+					return this.toEntity<Payment>(doc);
+				} catch (err) {
+					if (!this.isDuplicateKey(err)) throw err;
+					return this.paymentFor(orderId);
+				}
+			},
+		},
+
+		/** Operators: charge a pending payment now instead of waiting for the saga. Repeating it changes nothing. */
+		charge: {
+			visibility: "public",
+			params: { orderId: ORDER_ID },
+			async handler(ctx: Context<{ orderId: string }>) {
+				await this.charge(ctx.params.orderId);
+				const payment = await this.paymentFor(ctx.params.orderId);
+				return payment && publicPayment(payment);
+			},
+		},
+
+		/** Operators: void or refund an order's payment. Repeating it changes nothing. */
+		refund: {
+			visibility: "public",
+			params: { orderId: ORDER_ID },
+			async handler(ctx: Context<{ orderId: string }>) {
+				await this.cancel(ctx.params.orderId);
+				const payment = await this.paymentFor(ctx.params.orderId);
+				return payment && publicPayment(payment);
+			},
+		},
+
+		list: {
+			auth: "user",
+			params: {
+				orderId: { type: "string", max: 64, optional: true },
+				page: { type: "number", integer: true, min: 1, convert: true, default: 1 },
+				pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 50 },
+			},
+			async handler(ctx: Context<{ orderId?: string; page: number; pageSize: number }, { user: AuthUser }>) {
+				const { orderId, page, pageSize } = ctx.params;
+				const { user } = ctx.meta;
+				if (user.role !== "admin" && !orderId)
+					throw new Errors.MoleculerClientError("Customers list payments of one order: add ?orderId=", 403, "ORDER_ID_REQUIRED");
+				const query: Record<string, string> = {};
+				if (orderId) query.orderId = orderId;
+				// Another customer's order looks exactly like an order without payments.
+				if (user.role !== "admin") query.userId = user.id;
+				const docs = await this.adapter.find({ query, sort: ["-createdAt"], limit: pageSize, offset: (page - 1) * pageSize });
+				return docs.map((doc) => publicPayment(this.toEntity<Payment>(doc)));
+			},
+		},
+	},
+
+	channels: {
+		"order.created": {
+			group: "payments",
+			async handler(ctx) {
+				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
+				await this.charge(order.id);
+			},
+		},
+		"order.cancelled": {
+			group: "payments",
+			async handler(ctx) {
+				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
+				await this.cancel(order.id);
+			},
+		},
+		"order.updated": {
+			group: "payments",
+			async handler(ctx) {
+				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
+				// An order failed without a decline (e.g. the reaper timed it out): never charge it later.
+				if (order.status === "failed") await this.cancel(order.id);
+			},
+		},
+	},
+
+	methods: {
+		async paymentFor(orderId: string) {
+			const doc = await this.adapter.findOne({ orderId });
+			return doc ? this.toEntity<Payment>(doc) : null;
+		},
+
+		/** Moves a payment from one status to another; null if it was not in `from` (someone else moved it). */
+		async transition(orderId, from, to, extra = {}) {
+			const changed = await this.adapter.updateMany({ orderId, status: from }, { $set: { ...extra, status: to, updatedAt: new Date() } });
+			return changed === 1 ? this.paymentFor(orderId) : null;
+		},
+
+		/** Asks the (simulated) provider; a redelivered event finds the payment no longer pending. */
+		async charge(orderId: string) {
+			const payment = await this.paymentFor(orderId);
+			if (payment?.status !== "pending") return;
+			const approved = payment.outcome === "approve";
+			const settled = approved
+				? await this.transition(orderId, "pending", "succeeded")
+				: await this.transition(orderId, "pending", "failed", { failureReason: "Card declined" });
+			if (settled) await this.publishEvent(approved ? "payment.succeeded" : "payment.failed", publicPayment(settled), orderId);
+		},
+
+		/** A cancelled or failed order: a pending payment is voided, a captured one refunded, once. */
+		async cancel(orderId: string) {
+			if (await this.transition(orderId, "pending", "voided")) return;
+			const refunded = await this.transition(orderId, "succeeded", "refunded");
+			if (refunded) await this.publishEvent("payment.refunded", publicPayment(refunded), orderId);
+		},
+	},
+};
+
+export default PaymentsService;

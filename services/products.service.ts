@@ -1,0 +1,292 @@
+import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
+import { settings } from "../lib/settings";
+import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+
+export interface Product extends Entity {
+	name: string;
+	sku: string;
+	price: number;
+	currency: string;
+	category: string;
+	description: string;
+	imageUrl: string | null;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+interface ProductFields {
+	name?: string;
+	sku?: string;
+	price?: number;
+	currency?: string;
+	category?: string;
+	description?: string;
+	imageUrl?: string | null;
+}
+
+interface Stock {
+	productId: string;
+	available: number;
+	reserved: number;
+	lowStockThreshold: number;
+}
+
+interface ListParams {
+	q?: string;
+	category?: string;
+	page: number;
+	pageSize: number;
+	sort: keyof typeof SORTS;
+}
+
+interface ProductMethods extends DbMethods, DomainEventMethods {
+	findProduct(id: string): Promise<Product>;
+	withStock(ctx: Context, products: Product[]): Promise<(Product & { stock: number })[]>;
+	seedDemoCatalogue(): Promise<void>;
+	insertProduct(ctx: Context | null, fields: Required<ProductFields>, stock: number, lowStockThreshold: number): Promise<Product>;
+}
+
+const SORTS = {
+	newest: ["-createdAt"],
+	price: ["price", "name"],
+	"-price": ["-price", "name"],
+	name: ["name"],
+	"-name": ["-name"],
+} as const;
+
+const NAME = { type: "string", trim: true, min: 1, max: 200 } as const;
+const SKU = { type: "string", trim: true, min: 1, max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ } as const;
+const PRICE = { type: "number", integer: true, min: 0, max: 100_000_000 } as const;
+const CURRENCY = { type: "string", length: 3, uppercase: true, pattern: /^[A-Za-z]{3}$/ } as const;
+const CATEGORY = { type: "string", trim: true, lowercase: true, min: 1, max: 50 } as const;
+const DESCRIPTION = { type: "string", trim: true, max: 5_000 } as const;
+// Same-origin paths or http(s) URLs only: never `javascript:` or data URLs in an <img src>.
+const IMAGE_URL = { type: "string", max: 2_000, pattern: /^(\/(?!\/)[^\s]*|https?:\/\/[^\s]+)$/, nullable: true } as const;
+const STOCK = { type: "number", integer: true, min: 0, max: 1_000_000 } as const;
+
+const LIST_PARAMS = {
+	q: { type: "string", trim: true, max: 200, optional: true },
+	category: { ...CATEGORY, optional: true },
+	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
+	pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
+	sort: { type: "enum", values: Object.keys(SORTS), default: "newest" },
+} as const;
+
+export interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+	totalPages: number;
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVars> = {
+	name: "products",
+	mixins: [
+		dbMixin({
+			name: "products",
+			fields: {
+				name: { type: String, required: true },
+				sku: { type: String, required: true },
+				price: { type: Number, required: true },
+				currency: { type: String, required: true },
+				category: { type: String, required: true },
+				description: { type: String, default: "" },
+				imageUrl: { type: String, default: null },
+				createdAt: { type: Date, required: true },
+				updatedAt: { type: Date, required: true },
+			},
+			indexes: [{ fields: { sku: 1 }, unique: true }, { fields: { category: 1, price: 1 } }, { fields: { createdAt: -1 } }],
+		}),
+		domainEventsMixin,
+	],
+	dependencies: ["inventory"],
+
+	actions: {
+		list: {
+			auth: "public",
+			params: LIST_PARAMS,
+			async handler(ctx: Context<ListParams>) {
+				const page = await ctx.call<Page<Product>, ListParams>("products.search", ctx.params);
+				return { ...page, rows: await this.withStock(ctx, page.rows) };
+			},
+		},
+
+		/** The catalogue query behind `list`, cached; stock is live, so `list` adds it after. */
+		search: {
+			visibility: "public",
+			params: LIST_PARAMS,
+			cache: { keys: ["q", "category", "page", "pageSize", "sort"], ttl: 60 },
+			async handler(ctx: Context<ListParams>): Promise<Page<Product>> {
+				const { q, category, page, pageSize, sort } = ctx.params;
+				const query: Record<string, unknown> = {};
+				if (category) query.category = category;
+				if (q) {
+					const pattern = new RegExp(escapeRegExp(q), "i");
+					query.$or = [{ name: { $regex: pattern } }, { description: { $regex: pattern } }];
+				}
+				const [docs, total] = await Promise.all([
+					this.adapter.find({ query, sort: [...SORTS[sort]], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.adapter.count({ query }),
+				]);
+				const rows = docs.map((doc) => this.toEntity<Product>(doc));
+				return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			},
+		},
+
+		get: {
+			auth: "public",
+			params: { id: { type: "string", max: 64 } },
+			async handler(ctx: Context<{ id: string }>) {
+				const [product] = await this.withStock(ctx, [await this.findProduct(ctx.params.id)]);
+				return product;
+			},
+		},
+
+		/** Internal: the catalogue entries an order is about to buy, by id, without stock. */
+		getMany: {
+			visibility: "public",
+			params: { ids: { type: "array", items: "string", max: 100 } },
+			cache: { keys: ["ids"], ttl: 60 },
+			async handler(ctx: Context<{ ids: string[] }>) {
+				const docs = await this.adapter.find({ query: { _id: { $in: ctx.params.ids } } });
+				return docs.map((doc) => this.toEntity<Product>(doc));
+			},
+		},
+
+		create: {
+			auth: "admin",
+			params: {
+				name: NAME,
+				sku: SKU,
+				price: PRICE,
+				currency: { ...CURRENCY, default: "USD" },
+				category: CATEGORY,
+				description: { ...DESCRIPTION, default: "" },
+				imageUrl: { ...IMAGE_URL, optional: true, default: null },
+				stock: { ...STOCK, default: 0 },
+				lowStockThreshold: { ...STOCK, default: 5 },
+			},
+			async handler(ctx: Context<Required<ProductFields> & { stock: number; lowStockThreshold: number }, { $statusCode?: number }>) {
+				const { stock, lowStockThreshold, ...fields } = ctx.params;
+				const product = await this.insertProduct(ctx, fields, stock, lowStockThreshold);
+				ctx.meta.$statusCode = 201;
+				const [withStock] = await this.withStock(ctx, [product]);
+				return withStock;
+			},
+		},
+
+		update: {
+			auth: "admin",
+			params: {
+				id: { type: "string", max: 64 },
+				name: { ...NAME, optional: true },
+				sku: { ...SKU, optional: true },
+				price: { ...PRICE, optional: true },
+				currency: { ...CURRENCY, optional: true },
+				category: { ...CATEGORY, optional: true },
+				description: { ...DESCRIPTION, optional: true },
+				imageUrl: { ...IMAGE_URL, optional: true },
+				lowStockThreshold: { ...STOCK, optional: true },
+				stock: { type: "forbidden", messages: { forbidden: "Stock changes go through POST /api/inventory/:productId/adjust" } },
+				$$strict: "remove",
+			},
+			async handler(ctx: Context<ProductFields & { id: string; lowStockThreshold?: number }>) {
+				const { id, lowStockThreshold, ...fields } = ctx.params;
+				await this.findProduct(id);
+				let doc: unknown;
+				try {
+					doc = await this.adapter.updateById(id, { $set: { ...fields, updatedAt: new Date() } });
+				} catch (err) {
+					if (this.isDuplicateKey(err))
+						throw new Errors.MoleculerClientError("Another product has this SKU", 409, "SKU_TAKEN", { field: "sku" });
+					throw err;
+				}
+				if (lowStockThreshold !== undefined) await ctx.call("inventory.setThreshold", { productId: id, lowStockThreshold });
+				await this.clearCache();
+				const product = this.toEntity<Product>(doc);
+				await this.publishEvent("product.updated", product, id);
+				const [withStock] = await this.withStock(ctx, [product]);
+				return withStock;
+			},
+		},
+
+		remove: {
+			auth: "admin",
+			params: { id: { type: "string", max: 64 } },
+			async handler(ctx: Context<{ id: string }, { $statusCode?: number }>) {
+				await this.findProduct(ctx.params.id);
+				await this.adapter.removeById(ctx.params.id);
+				await this.clearCache();
+				await this.publishEvent("product.deleted", { id: ctx.params.id }, ctx.params.id);
+				ctx.meta.$statusCode = 204;
+				return null;
+			},
+		},
+	},
+
+	methods: {
+		async findProduct(id: string) {
+			const doc = await this.adapter.findById(id);
+			if (!doc) throw new Errors.MoleculerClientError("Product not found", 404, "PRODUCT_NOT_FOUND", { id });
+			return this.toEntity<Product>(doc);
+		},
+
+		async withStock(ctx: Context, products: Product[]) {
+			const stock = await ctx.call<Record<string, Stock>, { productIds: string[] }>("inventory.availability", {
+				productIds: products.map((product) => product.id),
+			});
+			return products.map((product) => ({ ...product, stock: stock[product.id]?.available ?? 0 }));
+		},
+
+		async insertProduct(ctx: Context | null, fields: Required<ProductFields>, stock: number, lowStockThreshold: number) {
+			const now = new Date();
+			const id = this.newId();
+			let doc: unknown;
+			try {
+				doc = await this.adapter.insert({ _id: id, ...fields, createdAt: now, updatedAt: now });
+			} catch (err) {
+				if (this.isDuplicateKey(err))
+					throw new Errors.MoleculerClientError("A product with this SKU already exists", 409, "SKU_TAKEN", { field: "sku" });
+				throw err;
+			}
+			try {
+				// Without a request (seeding at start) the broker calls on the service's behalf.
+				await (ctx ?? this.broker).call("inventory.init", { productId: id, available: stock, lowStockThreshold });
+			} catch (err) {
+				// No product without a stock record: undo, so a retry starts clean.
+				await this.adapter.removeById(id);
+				throw err;
+			}
+			await this.clearCache();
+			const product = this.toEntity<Product>(doc);
+			await this.publishEvent("product.created", product, id);
+			return product;
+		},
+
+		async seedDemoCatalogue() {
+			if ((await this.adapter.count()) > 0) return;
+			for (const { stock, lowStockThreshold, ...demo } of DEMO_CATALOGUE) {
+				try {
+					await this.insertProduct(null, { ...demo, currency: "USD", imageUrl: demoImageUrl(demo.sku) }, stock, lowStockThreshold);
+				} catch (err) {
+					// Another products node seeded it first.
+					if (!(err instanceof Errors.MoleculerClientError && err.code === 409)) throw err;
+				}
+			}
+			this.logger.info(`Seeded the demo catalogue: ${DEMO_CATALOGUE.length} products.`);
+		},
+	},
+
+	async started() {
+		if (settings().seedDemo) await this.seedDemoCatalogue();
+	},
+};
+
+export default ProductsService;

@@ -1,0 +1,85 @@
+import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
+import type { DomainEvent, DomainEventType } from "../mixins/domain-events.mixin";
+import type { ChannelHandlerSchema } from "../types/moleculer";
+
+interface OrderPayload {
+	userId: string;
+}
+
+interface StockPayload {
+	productId: string;
+	available: number;
+}
+
+type Route = (data: unknown) => Omit<Push, "event">;
+
+const toOwnerAndAdmins: Route = (order) => ({ rooms: [userRoom((order as OrderPayload).userId), ADMINS_ROOM], payload: order });
+const toEveryone: Route = (payload) => ({ rooms: null, payload });
+
+/** Which domain events reach browsers, and whose. Orders never reach another customer. */
+const ROUTES: Partial<Record<DomainEventType, Route>> = {
+	"order.created": toOwnerAndAdmins,
+	"order.updated": toOwnerAndAdmins,
+	"order.cancelled": toOwnerAndAdmins,
+	"inventory.updated": (data) => {
+		const { productId, available } = data as StockPayload;
+		return { rooms: null, payload: { productId, available } };
+	},
+	"inventory.low-stock": (payload) => ({ rooms: [ADMINS_ROOM], payload }),
+	"product.created": toEveryone,
+	"product.updated": toEveryone,
+	"product.deleted": toEveryone,
+};
+
+/** Event ids already pushed; the channels deliver at least once, browsers should see each change once. */
+const RECENT_LIMIT = 10_000;
+
+interface RealtimeVars {
+	recent: Set<string>;
+}
+
+interface RealtimeMethods {
+	firstDelivery(eventId: string): boolean;
+}
+
+type RealtimeThis = Service & RealtimeVars & RealtimeMethods;
+
+function channel(type: DomainEventType, route: Route): ChannelHandlerSchema<RealtimeThis> {
+	return {
+		group: "realtime",
+		async handler(ctx) {
+			const event = ctx.params as DomainEvent;
+			if (!this.firstDelivery(event.id)) return;
+			await this.broker.broadcast(PUSH_EVENT, { event: type, ...route(event.data) });
+		},
+	};
+}
+
+/**
+ * Turns durable domain events into Socket.IO pushes. Each event is consumed once per cluster
+ * (one consumer group) and fanned out as a Moleculer broadcast that every gateway node emits
+ * to its own sockets.
+ */
+const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, RealtimeVars> = {
+	name: "realtime",
+	channels: Object.fromEntries(Object.entries(ROUTES).map(([type, route]) => [type, channel(type as DomainEventType, route)])),
+
+	methods: {
+		firstDelivery(eventId: string) {
+			if (this.recent.has(eventId)) return false;
+			this.recent.add(eventId);
+			if (this.recent.size > RECENT_LIMIT) {
+				const oldest = this.recent.values().next().value;
+				if (oldest !== undefined) this.recent.delete(oldest);
+			}
+			return true;
+		},
+	},
+
+	created() {
+		this.recent = new Set();
+	},
+};
+
+export default RealtimeService;
