@@ -21,6 +21,6 @@ module.exports = {
 		project("unit"),
 		project("embedded"),
 		project("distributed", { globalSetup: "<rootDir>/test/support/infrastructure.ts" }),
-		project("browser"),
+		project("browser", { globalSetup: "<rootDir>/test/browser/global-setup.ts" }),
 	],
 };

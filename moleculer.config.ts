@@ -1,8 +1,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
+import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
 import { ConfigError, type Settings, settings } from "./lib/settings";
+import { DOMAIN_EVENTS } from "./mixins/domain-events.mixin";
 
 const SERVICES_DIR = path.join(__dirname, "services");
 
@@ -46,21 +49,25 @@ resolveServiceNames();
 
 type ChannelsAdapter = Parameters<typeof ChannelsMiddleware>[0]["adapter"];
 
+const DEAD_LETTER_TOPIC = "dead-letter";
+const withPrefix = (topic: string) => (config.topicPrefix ? `${config.topicPrefix}.${topic}` : topic);
+
 // Cast because the channels typings mark every adapter default (consumer name, serializer...) as required.
-const channelsAdapter = (
-	config.channelsUrl
-		? {
-				type: "Kafka",
-				options: {
-					kafka: { brokers: [config.channelsUrl.replace("kafka://", "")] },
-					prefix: config.topicPrefix,
-					maxRetries: 3,
-					// Without this the Kafka adapter silently drops a message after its last retry.
-					deadLettering: { enabled: true, queueName: "dead-letter" },
+const channelsAdapter = (config.channelsUrl
+	? {
+			type: "Kafka",
+			options: {
+				kafka: {
+					brokers: [config.channelsUrl.replace("kafka://", "")],
+					producerOptions: { createPartitioner: Partitioners.DefaultPartitioner },
 				},
-			}
-		: { type: "Fake", options: { prefix: config.topicPrefix } }
-) as ChannelsAdapter;
+				prefix: config.topicPrefix,
+				maxRetries: 3,
+				// Without this the Kafka adapter silently drops a message after its last retry.
+				deadLettering: { enabled: true, queueName: DEAD_LETTER_TOPIC },
+			},
+		}
+	: { type: "Fake", options: { prefix: config.topicPrefix } }) as unknown as ChannelsAdapter;
 
 const brokerOptions: BrokerOptions = {
 	namespace: config.namespace,
@@ -88,6 +95,15 @@ const brokerOptions: BrokerOptions = {
 	metrics: { enabled: false },
 	tracing: { enabled: false },
 	middlewares: [
+		...(config.channelsUrl
+			? [
+					kafkaTopicsMiddleware(
+						config.channelsUrl.replace("kafka://", ""),
+						[...DOMAIN_EVENTS, DEAD_LETTER_TOPIC].map(withPrefix),
+						config.topicPartitions,
+					),
+				]
+			: []),
 		ChannelsMiddleware({
 			adapter: channelsAdapter,
 			schemaProperty: "channels",

@@ -19,6 +19,8 @@ export interface Settings {
 	mongoUri: string | null;
 	channelsUrl: string | null;
 	topicPrefix: string;
+	/** Partitions of each durable-event topic a node creates when it is missing. */
+	topicPartitions: number;
 	jwtSecret: string;
 	jwtExpiresIn: string;
 	admin: { email: string; password: string } | null;
@@ -115,6 +117,7 @@ export function readSettings(env: Env = process.env): Settings {
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
 		channelsUrl,
 		topicPrefix: env.TOPIC_PREFIX ?? "",
+		topicPartitions: integer(env, "TOPIC_PARTITIONS", 3, 1, 1000),
 		jwtSecret,
 		jwtExpiresIn: env.JWT_EXPIRES_IN || "12h",
 		admin: adminEmail ? { email: adminEmail, password: adminPassword } : null,

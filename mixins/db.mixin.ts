@@ -45,13 +45,12 @@ export interface DbAdapter {
 	updateMany(query: object, update: object): Promise<number>;
 	removeById(id: string): Promise<unknown>;
 	removeMany(query: object): Promise<number>;
-	entityToObject(doc: unknown): Record<string, unknown>;
 }
 
 /** What the mixin adds to a service's `this`. */
 export interface DbMethods {
-	/** A stored document (of the main collection, or of `adapter`'s) as plain JSON with `id`. */
-	toEntity<T extends Entity>(doc: unknown, adapter?: DbAdapter): T;
+	/** A stored document (of any of the service's collections) as plain data with `id`. */
+	toEntity<T extends Entity>(doc: unknown): T;
 	newId(): string;
 	isDuplicateKey(err: unknown): boolean;
 	/** Drops cached reads of this service on every node. */
@@ -94,6 +93,15 @@ function hasProperty(err: unknown, key: string, value: unknown): boolean {
 	return typeof err === "object" && err !== null && (err as Record<string, unknown>)[key] === value;
 }
 
+/**
+ * mongoose hands back documents, NeDB plain objects. (The mongoose adapter's own converter is
+ * asynchronous and the memory adapter's is not, so neither serves both.)
+ */
+function plainDocument(doc: unknown): Record<string, unknown> {
+	const maybeModel = doc as { toJSON?: () => Record<string, unknown> };
+	return typeof maybeModel.toJSON === "function" ? maybeModel.toJSON() : (doc as Record<string, unknown>);
+}
+
 /** The moleculer-db adapter for one collection, and the model the mongoose adapter builds it from. */
 function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLifecycle; model?: MongooseModelSpec } {
 	const { mongoUri, dataDir } = settings();
@@ -102,7 +110,8 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 			{ _id: { type: String, default: () => randomUUID() }, ...spec.fields },
 			{ collection: spec.name, versionKey: false, minimize: false, strict: true },
 		);
-		for (const index of spec.indexes ?? []) schema.index(index.fields, { unique: index.unique, sparse: index.sparse });
+		// Only options that are set: FerretDB refuses `unique: null`.
+		for (const { fields, ...options } of spec.indexes ?? []) schema.index(fields, options);
 		return {
 			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000 }) as unknown as DbAdapter & AdapterLifecycle,
 			model: { modelName: spec.name, schema },
@@ -162,8 +171,8 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			},
 		},
 		methods: {
-			toEntity<T extends Entity>(doc: unknown, adapter?: DbAdapter): T {
-				const { _id, ...rest } = (adapter ?? this.adapter).entityToObject(doc);
+			toEntity<T extends Entity>(doc: unknown): T {
+				const { _id, ...rest } = plainDocument(doc);
 				return { id: String(_id), ...rest } as T;
 			},
 			newId(): string {

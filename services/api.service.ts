@@ -213,7 +213,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					}),
 				);
 				const transporterUp = !this.broker.transit || this.broker.transit.connected;
-				checks.broker = transporterUp ? "ok" : "disconnected";
+				// Until every local service has started, channel subscriptions may be missing.
+				checks.broker = !this.broker.started ? "starting" : transporterUp ? "ok" : "disconnected";
 				if (Object.values(checks).some((state) => state !== "ok"))
 					throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
 				return { status: "ready", checks };

@@ -4,7 +4,7 @@ import type { AuthUser } from "../lib/tokens";
 import { type DbAdapter, type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
-/** Stock of one product; `_id` is the product id. */
+/** Stock of one product, as the API shows it. */
 export interface StockLevel {
 	productId: string;
 	available: number;
@@ -12,30 +12,47 @@ export interface StockLevel {
 	lowStockThreshold: number;
 }
 
+/** The latest known level of a product (`_id` is the product id): a projection of its ledger for listings. */
 interface StockDoc extends Entity {
 	available: number;
 	reserved: number;
+	seq: number;
 	lowStockThreshold: number;
-	/** Set when available fell to the threshold, cleared when it rose above: one alert per crossing. */
-	lowStockAlerted: boolean;
 	updatedAt: Date;
 }
 
 type MovementKind = "init" | "reserve" | "commit" | "release" | "restock" | "adjust";
 
-/** One line of the stock ledger. Its unique `key` makes each step of an order happen once. */
+/**
+ * One line of a product's stock ledger: the change and the level after it. The ledger is the
+ * truth. Two unique keys make every change safe without transactions or atomic updates (which
+ * not every MongoDB-wire server gives): `seqKey` lets only one writer append the next line of a
+ * product, so no two changes can both spend the same units; `key` names the business step
+ * (an order's reservation, its release...) so a step repeated by a redelivered event is a no-op.
+ */
 interface Movement extends Entity {
+	seqKey: string;
 	key: string;
 	productId: string;
+	seq: number;
 	orderId: string | null;
 	kind: MovementKind;
-	/** Change of `available` (a commit changes only `reserved`). */
+	/** Change of `available`. */
 	delta: number;
+	/** Change of `reserved`. */
+	reservedDelta: number;
+	available: number;
+	reserved: number;
 	quantity: number;
 	reason: string;
 	by: string;
 	at: Date;
 }
+
+type MovementPlan = Pick<Movement, "key" | "kind" | "delta" | "reservedDelta" | "quantity" | "reason" | "by" | "orderId">;
+
+/** A movement written now, with the level before it; null when its key had already been written. */
+type Applied = { movement: Movement; before: Movement } | null;
 
 interface OrderSnapshot {
 	id: string;
@@ -44,19 +61,28 @@ interface OrderSnapshot {
 
 interface InventoryMethods extends DbMethods, DomainEventMethods {
 	ledger(): DbAdapter;
-	stockOf(productId: string): Promise<StockDoc>;
-	level(doc: StockDoc): StockLevel;
-	record(movement: Omit<Movement, "id" | "at">): Promise<boolean>;
-	move(productId: string, change: { available?: number; reserved?: number }, guard?: object): Promise<boolean>;
-	afterChange(productIds: string[]): Promise<void>;
+	latest(productId: string): Promise<Movement>;
+	thresholdOf(productId: string): Promise<number>;
+	levelOf(productId: string): Promise<StockLevel>;
+	apply(productId: string, plan: (current: Movement) => MovementPlan): Promise<Applied>;
+	hasStep(key: string): Promise<Movement | null>;
+	announce(applied: Applied[]): Promise<void>;
 	settle(orderId: string, outcome: "commit" | "release", reason: string): Promise<void>;
 }
 
 const QUANTITY = { type: "number", integer: true, positive: true, max: 10_000 } as const;
 const PRODUCT_ID = { type: "string", min: 1, max: 64 } as const;
+const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
+
+/** Writers racing for a product's next ledger line retry this often before giving up. */
+const MAX_ATTEMPTS = 200;
 
 function outOfStock(productId: string, requested: number, available: number): Errors.MoleculerClientError {
 	return new Errors.MoleculerClientError("Not enough stock", 409, "OUT_OF_STOCK", { productId, requested, available });
+}
+
+function pause(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, DbVars> = {
@@ -66,10 +92,10 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			{
 				name: "inventory",
 				fields: {
-					available: { type: Number, required: true, min: 0 },
-					reserved: { type: Number, required: true, min: 0 },
+					available: { type: Number, required: true },
+					reserved: { type: Number, required: true },
+					seq: { type: Number, required: true },
 					lowStockThreshold: { type: Number, required: true, min: 0 },
-					lowStockAlerted: { type: Boolean, default: false },
 					updatedAt: { type: Date, required: true },
 				},
 				indexes: [{ fields: { available: 1 } }],
@@ -78,17 +104,27 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				{
 					name: "stock-movements",
 					fields: {
+						seqKey: { type: String, required: true },
 						key: { type: String, required: true },
 						productId: { type: String, required: true },
+						seq: { type: Number, required: true },
 						orderId: { type: String, default: null },
 						kind: { type: String, required: true },
 						delta: { type: Number, required: true },
+						reservedDelta: { type: Number, required: true },
+						available: { type: Number, required: true },
+						reserved: { type: Number, required: true },
 						quantity: { type: Number, required: true },
 						reason: { type: String, default: "" },
 						by: { type: String, default: "system" },
 						at: { type: Date, required: true },
 					},
-					indexes: [{ fields: { key: 1 }, unique: true }, { fields: { orderId: 1 } }, { fields: { productId: 1, at: -1 } }],
+					indexes: [
+						{ fields: { seqKey: 1 }, unique: true },
+						{ fields: { key: 1 }, unique: true },
+						{ fields: { productId: 1, seq: -1 } },
+						{ fields: { orderId: 1 } },
+					],
 				},
 			],
 		),
@@ -100,7 +136,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			auth: "public",
 			params: { productId: PRODUCT_ID },
 			async handler(ctx: Context<{ productId: string }>) {
-				return this.level(await this.stockOf(ctx.params.productId));
+				return this.levelOf(ctx.params.productId);
 			},
 		},
 
@@ -110,7 +146,12 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			params: { productIds: { type: "array", items: "string", max: 200 } },
 			async handler(ctx: Context<{ productIds: string[] }>) {
 				const docs = await this.adapter.find({ query: { _id: { $in: ctx.params.productIds } } });
-				return Object.fromEntries(docs.map((doc) => this.level(this.toEntity<StockDoc>(doc))).map((level) => [level.productId, level]));
+				return Object.fromEntries(
+					docs.map((doc) => {
+						const { id, available, reserved, lowStockThreshold } = this.toEntity<StockDoc>(doc);
+						return [id, { productId: id, available, reserved, lowStockThreshold }];
+					}),
+				);
 			},
 		},
 
@@ -121,7 +162,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				return docs
 					.map((doc) => this.toEntity<StockDoc>(doc))
 					.filter((doc) => doc.available <= doc.lowStockThreshold)
-					.map((doc) => this.level(doc));
+					.map(({ id, available, reserved, lowStockThreshold }) => ({ productId: id, available, reserved, lowStockThreshold }));
 			},
 		},
 
@@ -129,9 +170,12 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			auth: "admin",
 			params: { productId: PRODUCT_ID, limit: { type: "number", integer: true, min: 1, max: 500, convert: true, default: 50 } },
 			async handler(ctx: Context<{ productId: string; limit: number }>) {
-				await this.stockOf(ctx.params.productId);
-				const docs = await this.ledger().find({ query: { productId: ctx.params.productId }, sort: ["-at"], limit: ctx.params.limit });
-				return docs.map((doc) => this.toEntity<Movement>(doc, this.ledger()));
+				await this.latest(ctx.params.productId);
+				const docs = await this.ledger().find({ query: { productId: ctx.params.productId }, sort: ["-seq"], limit: ctx.params.limit });
+				return docs.map((doc) => {
+					const { seqKey: _seqKey, ...movement } = this.toEntity<Movement>(doc);
+					return movement;
+				});
 			},
 		},
 
@@ -145,29 +189,26 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			},
 			async handler(ctx: Context<{ productId: string; available: number; lowStockThreshold: number }>) {
 				const { productId, available, lowStockThreshold } = ctx.params;
-				if (
-					await this.record({
-						key: `init:${productId}`,
-						productId,
-						orderId: null,
-						kind: "init",
+				const at = new Date();
+				const first = { seqKey: `${productId}#0`, key: `init:${productId}`, productId, seq: 0, orderId: null, kind: "init" };
+				try {
+					await this.ledger().insert({
+						_id: this.newId(),
+						...first,
 						delta: available,
+						reservedDelta: 0,
+						available,
+						reserved: 0,
 						quantity: available,
 						reason: "new product",
 						by: "system",
-					})
-				) {
-					await this.adapter.insert({
-						_id: productId,
-						available,
-						reserved: 0,
-						lowStockThreshold,
-						lowStockAlerted: false,
-						updatedAt: new Date(),
+						at,
 					});
-					await this.afterChange([productId]);
+					await this.adapter.insert({ _id: productId, available, reserved: 0, seq: 0, lowStockThreshold, updatedAt: at });
+				} catch (err) {
+					if (!this.isDuplicateKey(err)) throw err;
 				}
-				return this.level(await this.stockOf(productId));
+				return this.levelOf(productId);
 			},
 		},
 
@@ -175,69 +216,73 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			visibility: "public",
 			params: { productId: PRODUCT_ID, lowStockThreshold: { type: "number", integer: true, min: 0 } },
 			async handler(ctx: Context<{ productId: string; lowStockThreshold: number }>) {
-				await this.stockOf(ctx.params.productId);
+				await this.latest(ctx.params.productId);
 				await this.adapter.updateById(ctx.params.productId, { $set: { lowStockThreshold: ctx.params.lowStockThreshold } });
-				await this.afterChange([ctx.params.productId]);
-				return this.level(await this.stockOf(ctx.params.productId));
+				return this.levelOf(ctx.params.productId);
 			},
 		},
 
-		/**
-		 * Internal: holds every line of an order, or none. Each decrement is one conditional update
-		 * (`available >= quantity`), so concurrent orders can never take stock below zero.
-		 */
+		/** Internal: holds every line of an order, or none: lines taken before a shortfall are given back. */
 		reserve: {
 			visibility: "public",
 			params: {
-				orderId: { type: "string", min: 1, max: 64 },
+				orderId: ORDER_ID,
 				items: { type: "array", min: 1, max: 100, items: { type: "object", props: { productId: PRODUCT_ID, quantity: QUANTITY } } },
 			},
 			async handler(ctx: Context<{ orderId: string; items: OrderLine[] }>) {
 				const { orderId } = ctx.params;
-				const held: OrderLine[] = [];
+				const applied: Applied[] = [];
 				try {
 					for (const { productId, quantity } of mergeLines(ctx.params.items)) {
-						if (!(await this.move(productId, { available: -quantity, reserved: quantity }, { available: { $gte: quantity } }))) {
-							const stock = await this.adapter.findById(productId);
-							if (!stock) throw new Errors.MoleculerClientError("Product not found", 404, "PRODUCT_NOT_FOUND", { productId });
-							throw outOfStock(productId, quantity, this.toEntity<StockDoc>(stock).available);
-						}
-						const key = `${orderId}:${productId}:reserve`;
-						if (
-							!(await this.record({
-								key,
-								productId,
-								orderId,
-								kind: "reserve",
-								delta: -quantity,
-								quantity,
-								reason: "order placed",
-								by: "system",
-							}))
-						) {
-							// This order already holds it (a retried call): give back what we just took.
-							await this.move(productId, { available: quantity, reserved: -quantity });
-							continue;
-						}
-						held.push({ productId, quantity });
+						applied.push(
+							await this.apply(productId, (current) => {
+								if (current.available < quantity) throw outOfStock(productId, quantity, current.available);
+								return {
+									key: `${orderId}:${productId}:reserve`,
+									kind: "reserve",
+									delta: -quantity,
+									reservedDelta: quantity,
+									quantity,
+									orderId,
+									reason: "order placed",
+									by: "system",
+								};
+							}),
+						);
 					}
 				} catch (err) {
-					for (const { productId, quantity } of held) {
-						await this.ledger().removeMany({ key: `${orderId}:${productId}:reserve` });
-						await this.move(productId, { available: quantity, reserved: -quantity });
+					// Give back what this call took; the settle key makes a later release of the order a no-op.
+					for (const taken of [...applied]) {
+						if (!taken) continue;
+						const { productId, quantity } = taken.movement;
+						applied.push(
+							await this.apply(productId, () => ({
+								key: `${orderId}:${productId}:settle`,
+								kind: "release",
+								delta: quantity,
+								reservedDelta: -quantity,
+								quantity,
+								orderId,
+								reason: "order not placed",
+								by: "system",
+							})),
+						);
 					}
 					throw err;
 				} finally {
-					if (held.length > 0) await this.afterChange(held.map((line) => line.productId));
+					await this.announce(applied);
 				}
-				return { orderId, items: held };
+				return {
+					orderId,
+					items: applied.flatMap((step) => (step ? [{ productId: step.movement.productId, quantity: step.movement.quantity }] : [])),
+				};
 			},
 		},
 
 		/** Internal: the order is paid; its reserved units are sold. Repeating it changes nothing. */
 		commit: {
 			visibility: "public",
-			params: { orderId: { type: "string", min: 1, max: 64 } },
+			params: { orderId: ORDER_ID },
 			async handler(ctx: Context<{ orderId: string }>) {
 				await this.settle(ctx.params.orderId, "commit", "order paid");
 			},
@@ -246,7 +291,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		/** Internal: the order failed or was cancelled; its units go back on sale. Repeating it changes nothing. */
 		release: {
 			visibility: "public",
-			params: { orderId: { type: "string", min: 1, max: 64 }, reason: { type: "string", max: 200, default: "order released" } },
+			params: { orderId: ORDER_ID, reason: { type: "string", max: 200, default: "order released" } },
 			async handler(ctx: Context<{ orderId: string; reason: string }>) {
 				await this.settle(ctx.params.orderId, "release", ctx.params.reason);
 			},
@@ -266,33 +311,28 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 					throw new Errors.ValidationError("Give either delta or set", "VALIDATION_ERROR", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "required" },
 					]);
-				let change = 0;
-				for (let attempt = 0; attempt < 5; attempt++) {
-					const current = await this.stockOf(productId);
-					change = delta ?? (set as number) - current.available;
+				const key = `adjust:${this.newId()}`;
+				const applied = await this.apply(productId, (current) => {
+					const change = delta ?? (set as number) - current.available;
 					if (current.available + change < 0)
 						throw new Errors.MoleculerClientError("Stock cannot go below zero", 409, "NEGATIVE_STOCK", {
 							productId,
 							available: current.available,
 							delta: change,
 						});
-					// `set` is relative to the value read; if an order moved it meanwhile, read again.
-					const guard = set === undefined ? { available: { $gte: -change } } : { available: current.available };
-					if (await this.move(productId, { available: change }, guard)) break;
-					if (attempt === 4) throw new Errors.MoleculerRetryableError("Stock is changing too fast, try again", 409, "BUSY", { productId });
-				}
-				await this.record({
-					key: `adjust:${this.newId()}`,
-					productId,
-					orderId: null,
-					kind: "adjust",
-					delta: change,
-					quantity: Math.abs(change),
-					reason,
-					by: ctx.meta.user?.id ?? "operator",
+					return {
+						key,
+						kind: "adjust",
+						delta: change,
+						reservedDelta: 0,
+						quantity: Math.abs(change),
+						orderId: null,
+						reason,
+						by: ctx.meta.user?.id ?? "operator",
+					};
 				});
-				await this.afterChange([productId]);
-				return this.level(await this.stockOf(productId));
+				await this.announce([applied]);
+				return this.levelOf(productId);
 			},
 		},
 	},
@@ -329,86 +369,112 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			return ledger;
 		},
 
-		async stockOf(productId: string) {
-			const doc = await this.adapter.findById(productId);
+		async latest(productId: string) {
+			const [doc] = await this.ledger().find({ query: { productId }, sort: ["-seq"], limit: 1 });
 			if (!doc) throw new Errors.MoleculerClientError("No stock record for this product", 404, "PRODUCT_NOT_FOUND", { productId });
-			return this.toEntity<StockDoc>(doc);
+			return this.toEntity<Movement>(doc);
 		},
 
-		level({ id, available, reserved, lowStockThreshold }: StockDoc): StockLevel {
-			return { productId: id, available, reserved, lowStockThreshold };
+		async thresholdOf(productId: string) {
+			const doc = await this.adapter.findById(productId);
+			return doc ? this.toEntity<StockDoc>(doc).lowStockThreshold : 0;
 		},
 
-		/** Writes a ledger line; false when a line with its key exists (the step already happened). */
-		async record(movement) {
-			try {
-				await this.ledger().insert({ _id: this.newId(), ...movement, at: new Date() });
-				return true;
-			} catch (err) {
-				if (this.isDuplicateKey(err)) return false;
-				throw err;
+		async levelOf(productId: string) {
+			const { available, reserved } = await this.latest(productId);
+			return { productId, available, reserved, lowStockThreshold: await this.thresholdOf(productId) };
+		},
+
+		async hasStep(key: string) {
+			const doc = await this.ledger().findOne({ key });
+			return doc ? this.toEntity<Movement>(doc) : null;
+		},
+
+		/**
+		 * Appends the product's next ledger line, planned from its current level. Another writer
+		 * that appended first makes the insert fail on `seqKey`: read the new level and plan again.
+		 * A failure on `key` means this step was done before.
+		 */
+		async apply(productId, plan) {
+			for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+				const before = await this.latest(productId);
+				const step = plan(before);
+				if (await this.hasStep(step.key)) return null;
+				const movement = {
+					...step,
+					_id: this.newId(),
+					seqKey: `${productId}#${before.seq + 1}`,
+					productId,
+					seq: before.seq + 1,
+					available: before.available + step.delta,
+					reserved: before.reserved + step.reservedDelta,
+					at: new Date(),
+				};
+				try {
+					await this.ledger().insert(movement);
+				} catch (err) {
+					if (!this.isDuplicateKey(err)) throw err;
+					if (await this.hasStep(step.key)) return null;
+					await pause(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+					continue;
+				}
+				// The projection only moves forward; a late writer never rolls it back.
+				await this.adapter.updateMany(
+					{ _id: productId, seq: { $lt: movement.seq } },
+					{ $set: { available: movement.available, reserved: movement.reserved, seq: movement.seq, updatedAt: movement.at } },
+				);
+				const { _id, ...fields } = movement;
+				return { movement: { id: _id, ...fields }, before };
 			}
-		},
-
-		/** One atomic update of a stock record, applied only if `guard` still holds. */
-		async move(productId, change, guard = {}) {
-			const changed = await this.adapter.updateMany({ _id: productId, ...guard }, { $inc: change, $set: { updatedAt: new Date() } });
-			return changed === 1;
+			throw new Errors.MoleculerRetryableError("Stock of this product is changing too fast: try again", 503, "STOCK_BUSY", { productId });
 		},
 
 		/**
 		 * Settles each line an order reserved, once: sold on commit, back on sale on release. A
-		 * release after a commit (a paid order cancelled) puts the sold units back too. Ledger lines
-		 * are written before stock moves, so a crash in between holds stock back, never oversells.
+		 * release after a commit (a paid order cancelled) puts the sold units back too.
 		 */
 		async settle(orderId, outcome, reason) {
-			const reservations = (await this.ledger().find({ query: { orderId, kind: "reserve" } })).map((doc) =>
-				this.toEntity<Movement>(doc, this.ledger()),
-			);
-			const changed: string[] = [];
+			const reservations = (await this.ledger().find({ query: { orderId, kind: "reserve" } })).map((doc) => this.toEntity<Movement>(doc));
+			const applied: Applied[] = [];
 			for (const { productId, quantity } of reservations) {
-				const line = { productId, orderId, quantity, reason, by: "system" };
-				const settleKey = `${orderId}:${productId}:settle`;
+				const line = { quantity, orderId, reason, by: "system", key: `${orderId}:${productId}:settle` };
 				if (outcome === "commit") {
-					if (await this.record({ ...line, key: settleKey, kind: "commit", delta: 0 })) {
-						await this.move(productId, { reserved: -quantity });
-					}
+					applied.push(await this.apply(productId, () => ({ ...line, kind: "commit", delta: 0, reservedDelta: -quantity })));
 					continue;
 				}
-				if (await this.record({ ...line, key: settleKey, kind: "release", delta: quantity })) {
-					await this.move(productId, { available: quantity, reserved: -quantity });
-					changed.push(productId);
-					continue;
-				}
-				// Already settled. If it was sold (a paid order being cancelled), put the units back once.
-				const settled = await this.ledger().findOne({ key: settleKey });
-				const sold = settled !== null && this.toEntity<Movement>(settled, this.ledger()).kind === "commit";
-				if (sold && (await this.record({ ...line, key: `${orderId}:${productId}:restock`, kind: "restock", delta: quantity }))) {
-					await this.move(productId, { available: quantity });
-					changed.push(productId);
-				}
+				const settled = await this.hasStep(line.key);
+				if (!settled)
+					applied.push(await this.apply(productId, () => ({ ...line, kind: "release", delta: quantity, reservedDelta: -quantity })));
+				else if (settled.kind === "commit")
+					applied.push(
+						await this.apply(productId, () => ({
+							...line,
+							key: `${orderId}:${productId}:restock`,
+							kind: "restock",
+							delta: quantity,
+							reservedDelta: 0,
+						})),
+					);
 			}
-			if (changed.length > 0) await this.afterChange(changed);
+			await this.announce(applied);
 		},
 
-		/** Tells everyone the new levels, and admins once when a product falls to its threshold. */
-		async afterChange(productIds: string[]) {
-			for (const productId of new Set(productIds)) {
-				const stock = await this.stockOf(productId);
-				await this.publishEvent("inventory.updated", this.level(stock), productId);
-				const low = stock.available <= stock.lowStockThreshold;
-				if (low === stock.lowStockAlerted) continue;
-				// Only the update that flips the flag reports the crossing, however many race here.
-				const flipped = await this.adapter.updateMany({ _id: productId, lowStockAlerted: !low }, { $set: { lowStockAlerted: low } });
-				if (!low || flipped !== 1) continue;
+		/**
+		 * Tells everyone each new level, and admins when a change takes a product to or under its
+		 * threshold: only the one ledger line that crosses it reports, so one alert per crossing.
+		 */
+		async announce(applied: Applied[]) {
+			for (const step of applied) {
+				if (!step) continue;
+				const { movement, before } = step;
+				const { productId, available, reserved } = movement;
+				const threshold = await this.thresholdOf(productId);
+				await this.publishEvent("inventory.updated", { productId, available, reserved, lowStockThreshold: threshold }, productId);
+				if (!(before.available > threshold && available <= threshold)) continue;
 				const [product] = await this.broker
 					.call<{ id: string; name: string }[], { ids: string[] }>("products.getMany", { ids: [productId] })
 					.catch(() => []);
-				await this.publishEvent(
-					"inventory.low-stock",
-					{ productId, name: product?.name ?? productId, available: stock.available, threshold: stock.lowStockThreshold },
-					productId,
-				);
+				await this.publishEvent("inventory.low-stock", { productId, name: product?.name ?? productId, available, threshold }, productId);
 			}
 		},
 	},

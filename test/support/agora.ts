@@ -39,7 +39,7 @@ export interface Agora {
 	addNode(spec: NodeSpec): Promise<RunningNode>;
 	kill(node: RunningNode, signal?: NodeJS.Signals): Promise<void>;
 	/** The last lines every node printed, for a failing test's message. */
-	logs(): string;
+	logs(lines?: number): string;
 	stop(): Promise<void>;
 }
 
@@ -72,7 +72,7 @@ export async function waitUntilReady(url: string, expected: string[], node: Runn
 	const deadline = Date.now() + ms;
 	let last = "no answer";
 	while (Date.now() < deadline) {
-		if (node.process.exitCode !== null) throw new Error(`node exited with ${node.process.exitCode}:\n${node.output.join("")}`);
+		if (node.process.exitCode !== null) throw new Error(`node exited with ${node.process.exitCode}`);
 		try {
 			const res = await fetch(`${url}/api/ready`);
 			const body = (await res.json()) as { checks?: Record<string, string>; data?: { checks?: Record<string, string> } };
@@ -84,7 +84,7 @@ export async function waitUntilReady(url: string, expected: string[], node: Runn
 		}
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
-	throw new Error(`Agora at ${url} was not ready in ${ms} ms (last: ${last}):\n${node.output.join("")}`);
+	throw new Error(`Agora at ${url} was not ready in ${ms} ms (last: ${last})`);
 }
 
 /** Services that own a database, and so answer `<name>.ready`. */
@@ -171,8 +171,13 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 			node.process.kill(signal);
 			await waitForExit(node.process, 15_000);
 		},
-		logs() {
-			return nodes.map((node, i) => `--- node ${i} (${node.spec.services?.join(",") ?? "all"})\n${node.output.join("")}`).join("\n");
+		logs(lines = 40) {
+			return nodes
+				.map(
+					(node, i) =>
+						`--- node ${i} (${node.spec.services?.join(",") ?? "all"})\n${node.output.join("").split("\n").slice(-lines).join("\n")}`,
+				)
+				.join("\n");
 		},
 		async stop() {
 			await Promise.all(

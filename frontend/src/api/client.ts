@@ -1,0 +1,143 @@
+/** A thin typed client for the REST contract of DESIGN.md. */
+import { type FieldErrors, fieldErrors } from "../lib/problems";
+import type {
+	AuthResult,
+	ErrorBody,
+	Inventory,
+	InventoryAdjustment,
+	Order,
+	OrderStatus,
+	Page,
+	PlaceOrder,
+	Product,
+	ProductInput,
+	ProductQuery,
+	User,
+} from "./types";
+
+export class ApiError extends Error {
+	constructor(
+		readonly status: number,
+		readonly body: ErrorBody,
+	) {
+		super(body.message);
+		this.name = "ApiError";
+	}
+
+	get fieldErrors(): FieldErrors {
+		return this.status === 422 || this.status === 409 ? fieldErrors(this.body) : {};
+	}
+}
+
+type Query = Record<string, string | number | undefined>;
+
+interface RequestOptions {
+	body?: unknown;
+	query?: Query;
+	headers?: Record<string, string>;
+}
+
+export interface ApiClientOptions {
+	token: () => string | null;
+	/** A signed-in request was refused as unauthenticated: the token expired or its account is gone. */
+	onUnauthorized?: () => void;
+	base?: string;
+}
+
+function withQuery(path: string, query: Query = {}): string {
+	const params = new URLSearchParams();
+	for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== "") params.set(key, String(value));
+	const search = params.toString();
+	return search ? `${path}?${search}` : path;
+}
+
+const id = (value: string) => encodeURIComponent(value);
+
+export class ApiClient {
+	readonly #options: ApiClientOptions;
+
+	constructor(options: ApiClientOptions) {
+		this.#options = options;
+	}
+
+	async request<T>(method: string, path: string, { body, query, headers = {} }: RequestOptions = {}): Promise<T> {
+		const token = this.#options.token();
+		const init: RequestInit = {
+			method,
+			headers: {
+				accept: "application/json",
+				...(body === undefined ? {} : { "content-type": "application/json" }),
+				...(token ? { authorization: `Bearer ${token}` } : {}),
+				...headers,
+			},
+			body: body === undefined ? undefined : JSON.stringify(body),
+		};
+		let res: Response;
+		try {
+			res = await fetch(withQuery(`${this.#options.base ?? "/api"}${path}`, query), init);
+		} catch {
+			throw new ApiError(0, { name: "NetworkError", message: "Agora can't be reached. Check your connection and try again.", code: 0 });
+		}
+		const text = await res.text();
+		const parsed: unknown = text ? safeJson(text) : undefined;
+		if (res.ok) return parsed as T;
+		if (res.status === 401 && token) this.#options.onUnauthorized?.();
+		throw new ApiError(
+			res.status,
+			isErrorBody(parsed) ? parsed : { name: "HttpError", message: fallbackMessage(res.status), code: res.status },
+		);
+	}
+
+	readonly auth = {
+		login: (email: string, password: string) => this.request<AuthResult>("POST", "/auth/login", { body: { email, password } }),
+		register: (fields: { email: string; password: string; name: string }) =>
+			this.request<AuthResult>("POST", "/auth/register", { body: fields }),
+		me: () => this.request<User>("GET", "/auth/me"),
+	};
+
+	readonly products = {
+		list: (query: ProductQuery = {}) => this.request<Page<Product>>("GET", "/products", { query: { ...query } }),
+		get: (productId: string) => this.request<Product>("GET", `/products/${id(productId)}`),
+		create: (input: ProductInput) => this.request<Product>("POST", "/products", { body: input }),
+		update: (productId: string, changes: Partial<Omit<ProductInput, "stock">>) =>
+			this.request<Product>("PATCH", `/products/${id(productId)}`, { body: changes }),
+		remove: (productId: string) => this.request<void>("DELETE", `/products/${id(productId)}`),
+	};
+
+	readonly inventory = {
+		get: (productId: string) => this.request<Inventory>("GET", `/inventory/${id(productId)}`),
+		adjust: (productId: string, adjustment: InventoryAdjustment) =>
+			this.request<Inventory>("POST", `/inventory/${id(productId)}/adjust`, { body: adjustment }),
+		lowStock: () => this.request<Inventory[]>("GET", "/inventory/low-stock"),
+	};
+
+	readonly orders = {
+		list: (query: { status?: OrderStatus; page?: number; pageSize?: number } = {}) =>
+			this.request<Page<Order>>("GET", "/orders", { query: { ...query } }),
+		get: (orderId: string) => this.request<Order>("GET", `/orders/${id(orderId)}`),
+		/** The key makes a retried submit (a double click, a timeout) return the first order instead of a second one. */
+		place: (order: PlaceOrder, idempotencyKey: string) =>
+			this.request<Order>("POST", "/orders", { body: order, headers: { "idempotency-key": idempotencyKey } }),
+		setStatus: (orderId: string, status: OrderStatus) =>
+			this.request<Order>("PATCH", `/orders/${id(orderId)}/status`, { body: { status } }),
+		cancel: (orderId: string) => this.request<Order>("POST", `/orders/${id(orderId)}/cancel`),
+	};
+}
+
+function safeJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+	return typeof value === "object" && value !== null && typeof (value as ErrorBody).message === "string";
+}
+
+function fallbackMessage(status: number): string {
+	if (status === 429) return "Too many requests. Wait a moment and try again.";
+	if (status >= 500) return "Something went wrong on our side. Try again in a moment.";
+	return `The request failed (${status}).`;
+}

@@ -1,0 +1,145 @@
+/** The shapes of the REST and Socket.IO contract (DESIGN.md) that the web app reads. */
+import type { OrderStatus } from "../../../lib/orders";
+
+export type { OrderStatus };
+
+export type Role = "customer" | "admin";
+
+export interface User {
+	id: string;
+	email: string;
+	name: string;
+	role: Role;
+	createdAt?: string;
+}
+
+export interface AuthResult {
+	user: User;
+	token: string;
+}
+
+export interface Product {
+	id: string;
+	name: string;
+	sku: string;
+	/** Minor units (cents). */
+	price: number;
+	currency?: string;
+	category: string;
+	description?: string;
+	imageUrl?: string | null;
+	lowStockThreshold?: number;
+	/** Available units, from the inventory; pushes of product changes may leave it out. */
+	stock?: number;
+	createdAt?: string;
+	updatedAt?: string;
+}
+
+export interface ProductInput {
+	name: string;
+	sku: string;
+	price: number;
+	category: string;
+	description?: string;
+	imageUrl?: string | null;
+	stock?: number;
+	lowStockThreshold?: number;
+}
+
+export interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	pageSize: number;
+	totalPages: number;
+}
+
+export type ProductSort = "price" | "-price" | "name" | "-name" | "newest";
+
+export interface ProductQuery {
+	q?: string;
+	category?: string;
+	page?: number;
+	pageSize?: number;
+	sort?: ProductSort;
+}
+
+export interface Inventory {
+	productId: string;
+	available: number;
+	reserved: number;
+	lowStockThreshold: number;
+}
+
+export type InventoryAdjustment = { delta: number; reason: string } | { set: number; reason: string };
+
+export interface OrderItem {
+	productId: string;
+	name: string;
+	price: number;
+	quantity: number;
+}
+
+export interface ShippingAddress {
+	name: string;
+	line1: string;
+	city: string;
+	postalCode: string;
+	country: string;
+}
+
+export interface OrderHistoryEntry {
+	status: OrderStatus;
+	at: string;
+	/** The user who made the change, or the part of the system that did ("payments"). */
+	by?: string;
+	note?: string;
+}
+
+export interface Order {
+	id: string;
+	userId: string;
+	items: OrderItem[];
+	total: number;
+	currency: string;
+	status: OrderStatus;
+	history: OrderHistoryEntry[];
+	shippingAddress?: ShippingAddress;
+	paymentStatus?: "pending" | "paid" | "declined" | "voided" | "refunded";
+	cardLast4?: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface PlaceOrder {
+	items: { productId: string; quantity: number }[];
+	shippingAddress: ShippingAddress;
+	payment: { cardNumber: string };
+}
+
+export interface FieldProblem {
+	field: string;
+	message: string;
+	type?: string;
+}
+
+/** Every error answer: `data` is a list of field problems for a 422, details otherwise. */
+export interface ErrorBody {
+	name: string;
+	message: string;
+	code: number;
+	type?: string;
+	data?: unknown;
+}
+
+export interface InventoryChange {
+	productId: string;
+	available: number;
+}
+
+export interface LowStockAlert {
+	productId: string;
+	name: string;
+	available: number;
+	threshold: number;
+}

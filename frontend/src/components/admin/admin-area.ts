@@ -1,0 +1,83 @@
+/** The admin dashboard: loaded as its own chunk, and only for admins (see agora-app's guard). */
+import { css, html, LitElement } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import { base } from "../shared/styles";
+import "./admin-overview";
+import "./inventory-admin";
+import "./orders-board";
+import "./products-admin";
+
+export type AdminSection = "overview" | "orders" | "products" | "inventory";
+
+const SECTIONS: readonly { id: AdminSection; href: string; title: string }[] = [
+	{ id: "overview", href: "/admin", title: "Overview" },
+	{ id: "orders", href: "/admin/orders", title: "Orders" },
+	{ id: "products", href: "/admin/products", title: "Products" },
+	{ id: "inventory", href: "/admin/inventory", title: "Inventory" },
+];
+
+@customElement("agora-admin-area")
+export class AdminArea extends LitElement {
+	static override styles = [
+		base,
+		css`
+			nav ul {
+				display: flex;
+				gap: var(--agora-space-1);
+				margin: 0 0 var(--agora-space-5);
+				padding: 0;
+				overflow-x: auto;
+				list-style: none;
+				border-bottom: 1px solid var(--agora-border);
+			}
+			nav a {
+				display: block;
+				padding: var(--agora-space-2) var(--agora-space-3);
+				font-weight: 600;
+				white-space: nowrap;
+				color: var(--agora-text-muted);
+				text-decoration: none;
+				border-bottom: 3px solid transparent;
+			}
+			nav a[aria-current="page"] {
+				color: var(--agora-accent-strong);
+				border-bottom-color: var(--agora-accent);
+			}
+		`,
+	];
+
+	@property() section: AdminSection = "overview";
+
+	override render() {
+		const current = SECTIONS.find((section) => section.id === this.section);
+		return html`<h1>Admin · ${current?.title}</h1>
+			<nav aria-label="Admin">
+				<ul>
+					${SECTIONS.map(
+						(section) =>
+							html`<li><a href=${section.href} aria-current=${section.id === this.section ? "page" : "false"}>${section.title}</a></li>`,
+					)}
+				</ul>
+			</nav>
+			${this.#content()}`;
+	}
+
+	#content() {
+		switch (this.section) {
+			case "overview":
+				return html`<agora-admin-overview></agora-admin-overview>`;
+			case "orders":
+				return html`<agora-orders-board></agora-orders-board>`;
+			case "products":
+				return html`<agora-products-admin></agora-products-admin>`;
+			case "inventory":
+				return html`<agora-inventory-admin></agora-inventory-admin>`;
+		}
+	}
+}
+
+declare global {
+	interface HTMLElementTagNameMap {
+		"agora-admin-area": AdminArea;
+	}
+}

@@ -1,0 +1,47 @@
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import type { Middleware } from "moleculer";
+
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * A new topic answers "unknown topic" until every partition has a leader, however it was made;
+ * kafkajs' own wait gives up on that answer, so ask until the metadata is complete.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+	const deadline = Date.now() + LEADER_WAIT_MS;
+	for (;;) {
+		try {
+			const { topics: found } = await admin.fetchTopicMetadata({ topics });
+			if (found.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+		} catch (err) {
+			if (Date.now() > deadline) throw err;
+		}
+		if (Date.now() > deadline) throw new Error(`Kafka topics have no leaders after ${LEADER_WAIT_MS} ms: ${topics.join(", ")}`);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+}
+
+/**
+ * Creates the durable-event topics a node uses before its consumers subscribe: a consumer of a
+ * topic that does not exist yet fails to start, and the first event would race its topic's
+ * creation. Idempotent, so every node may run it; production clusters create topics ahead
+ * (k8s/base/kafka-topics.yaml), and then this finds nothing to do.
+ */
+export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], partitions: number): Middleware {
+	return {
+		name: "KafkaTopics",
+		async started() {
+			const admin = new Kafka({ clientId: "agora-topics", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+			await admin.connect();
+			try {
+				const existing = new Set(await admin.listTopics());
+				const missing = topics.filter((topic) => !existing.has(topic));
+				// Resolves false instead of failing when another node created one meanwhile.
+				if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+				await waitForLeaders(admin, topics);
+			} finally {
+				await admin.disconnect();
+			}
+		},
+	};
+}

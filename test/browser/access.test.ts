@@ -1,0 +1,138 @@
+import type { Browser } from "playwright-core";
+import { type Agora, startAgora } from "../support/agora";
+import { type Client, client, newCustomer } from "../support/http";
+import { type AppWindow, launchBrowser, openApp } from "./support/browser";
+import { fillCheckout } from "./support/shop";
+
+let agora: Agora;
+let api: Client;
+let browser: Browser;
+let window: AppWindow | undefined;
+
+beforeAll(async () => {
+	agora = await startAgora({ env: { SEED_DEMO: "1" } });
+	api = client(agora.url);
+	browser = await launchBrowser();
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await agora?.stop();
+});
+
+afterEach(async () => {
+	expect(window?.errors).toEqual([]);
+	await window?.context.close();
+	window = undefined;
+});
+
+async function product(q: string) {
+	return (await api.get(`/products?q=${encodeURIComponent(q)}`)).body.rows[0];
+}
+
+const cartOf = (item: { id: string; name: string; price: number; imageUrl: string }, quantity: number) => [
+	{ productId: item.id, name: item.name, price: item.price, currency: "USD", imageUrl: item.imageUrl, quantity },
+];
+
+describe("signing in", () => {
+	it("says what went wrong, on the form and per field", async () => {
+		const { email } = await newCustomer(api);
+		window = await openApp(browser, agora.url);
+		const { page } = window;
+		await page.goto("/login");
+		await page.getByLabel("Email").fill(email);
+		await page.getByLabel("Password").fill("not-the-password");
+		await page.getByRole("button", { name: "Sign in", exact: true }).click();
+		await page.getByRole("alert").getByText("Wrong email or password").waitFor();
+
+		await page.getByRole("button", { name: "Create an account" }).click();
+		await page.getByLabel("Your name").fill("Second Account");
+		await page.getByLabel("Email").fill(email);
+		await page.getByLabel("Password").fill("short");
+		await page.getByRole("button", { name: "Create account" }).click();
+		await page.locator('input[name="password"][aria-invalid="true"]').waitFor();
+		// Focus moves to the first field in error, so keyboard users land on the problem.
+		await page.locator('input[name="password"]:focus').waitFor();
+
+		await page.getByLabel("Password").fill("long-enough-password");
+		await page.getByRole("button", { name: "Create account" }).click();
+		await page.getByText("An account with this email already exists").waitFor();
+		expect(await page.locator('input[name="email"]').getAttribute("aria-invalid")).toBe("true");
+	});
+
+	it("sends a signed-out visitor to sign in, then back to the page asked for", async () => {
+		const { email } = await newCustomer(api, "Returning Customer");
+		window = await openApp(browser, agora.url);
+		const { page } = window;
+		await page.goto("/orders");
+		await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.get("next") === "/orders");
+		await page.getByLabel("Email").fill(email);
+		await page.getByLabel("Password").fill("correct-horse");
+		await page.getByRole("button", { name: "Sign in", exact: true }).click();
+		await page.waitForURL((url) => url.pathname === "/orders");
+		await page.getByText("No orders yet").waitFor();
+	});
+});
+
+describe("admin pages", () => {
+	it("are refused to a customer, who is sent back to the shop", async () => {
+		const { token } = await newCustomer(api);
+		window = await openApp(browser, agora.url, { token });
+		const { page } = window;
+		for (const path of ["/admin", "/admin/orders", "/admin/products", "/admin/inventory"]) {
+			await page.goto(path);
+			await page.waitForURL((url) => url.pathname === "/");
+			await page.getByText("That page is for admins only.").first().waitFor();
+		}
+		expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+	});
+});
+
+describe("checkout", () => {
+	it("shows the server's validation errors next to each field", async () => {
+		const { token } = await newCustomer(api);
+		const tea = await product("Sencha");
+		window = await openApp(browser, agora.url, { token, cart: cartOf(tea, 1) });
+		const { page } = window;
+		await page.goto("/checkout");
+		await page.getByLabel("Full name").fill("");
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.getByText("Please correct the highlighted fields.").waitFor();
+		for (const field of ["name", "line1", "city", "postalCode", "country"])
+			await page.locator(`input[name="shippingAddress.${field}"][aria-invalid="true"]`).waitFor();
+		await page.locator('input[name="payment.cardNumber"][aria-invalid="true"]').waitFor();
+
+		await page.getByLabel("Full name").fill("Mina Shopper");
+		await fillCheckout(page, { card: "4111 1111 1111 1111" });
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.getByText("Use a test card").waitFor();
+		expect(await page.locator('input[name="shippingAddress.city"]').getAttribute("aria-invalid")).toBe("false");
+		expect(await page.locator('input[name="payment.cardNumber"]').getAttribute("aria-invalid")).toBe("true");
+	});
+
+	it("points at the item that is out of stock", async () => {
+		const { token } = await newCustomer(api);
+		const scoop = await product("Bamboo");
+		window = await openApp(browser, agora.url, { token, cart: cartOf(scoop, scoop.stock + 1) });
+		const { page } = window;
+		await page.goto("/checkout");
+		await fillCheckout(page);
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.getByText(`Some items are no longer in stock: ${scoop.name}.`).waitFor();
+		await page.locator(`tr[data-product-id="${scoop.id}"]`, { hasText: `Only ${scoop.stock} left` }).waitFor();
+		expect(new URL(page.url()).pathname).toBe("/checkout");
+	});
+});
+
+describe("deep links", () => {
+	it("load any page of the app directly", async () => {
+		window = await openApp(browser, agora.url);
+		const { page } = window;
+		const kettle = await product("Kettle");
+		const res = await page.goto(`/products/${kettle.id}`);
+		expect(res?.status()).toBe(200);
+		await page.getByRole("heading", { name: kettle.name }).waitFor();
+		await page.goto("/no/such/page");
+		await page.getByText("This page does not exist").waitFor();
+	});
+});

@@ -1,0 +1,181 @@
+/**
+ * Every main page, as a shopper and as an admin: no serious or critical axe violations, no
+ * sideways scrolling at 360 px, no uncaught errors. With UPDATE_SCREENSHOTS=1 it also refreshes
+ * the pictures in docs/screenshots (committed, so a normal run leaves them alone).
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { type Agora, startAgora } from "../support/agora";
+import { adminToken, type Client, client, newCustomer } from "../support/http";
+import { eventually } from "../support/wait";
+import { type AppWindow, launchBrowser, openApp, overflowsHorizontally, PHONE, seriousA11yViolations } from "./support/browser";
+import { ADDRESS } from "./support/shop";
+
+const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
+const updateScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+
+let agora: Agora;
+let api: Client;
+let browser: Browser;
+let customerToken: string;
+let admin: string;
+let orderId: string;
+const products: Record<string, { id: string; name: string; price: number; imageUrl: string; stock: number }> = {};
+
+interface PageCase {
+	name: string;
+	who: "customer" | "admin" | "visitor";
+	path: () => string;
+	/** Something that is on the page only once its data has loaded. */
+	ready: (page: Page) => Promise<void>;
+	/** The file under docs/screenshots, for the pages the README shows. */
+	screenshot?: string;
+}
+
+const PAGES: PageCase[] = [
+	{
+		name: "catalogue",
+		who: "customer",
+		path: () => "/",
+		ready: (page) => page.getByRole("link", { name: "Airtight Storage Tin" }).waitFor(),
+		screenshot: "catalogue",
+	},
+	{
+		name: "product",
+		who: "customer",
+		path: () => `/products/${products.jasmine?.id}`,
+		ready: (page) => page.getByRole("heading", { name: "Jasmine Pearls" }).waitFor(),
+		screenshot: "product",
+	},
+	{ name: "cart", who: "customer", path: () => "/cart", ready: (page) => page.getByRole("link", { name: "Go to checkout" }).waitFor() },
+	{
+		name: "checkout",
+		who: "customer",
+		path: () => "/checkout",
+		ready: (page) => page.getByRole("button", { name: "Place order" }).waitFor(),
+		screenshot: "checkout",
+	},
+	{ name: "orders", who: "customer", path: () => "/orders", ready: (page) => page.getByText("Order ").first().waitFor() },
+	{
+		name: "order",
+		who: "customer",
+		path: () => `/orders/${orderId}`,
+		ready: (page) => page.locator('li[aria-current="step"]', { hasText: "Processing" }).waitFor(),
+		screenshot: "order",
+	},
+	{ name: "login", who: "visitor", path: () => "/login", ready: (page) => page.getByRole("heading", { name: "Sign in" }).waitFor() },
+	{ name: "admin overview", who: "admin", path: () => "/admin", ready: (page) => page.getByText("to ship").waitFor() },
+	{
+		name: "admin orders board",
+		who: "admin",
+		path: () => "/admin/orders",
+		ready: (page) => page.locator("agora-order-card").first().waitFor(),
+		screenshot: "admin-orders",
+	},
+	{
+		name: "admin products",
+		who: "admin",
+		path: () => "/admin/products",
+		ready: (page) => page.getByRole("button", { name: "Edit Airtight Storage Tin" }).waitFor(),
+	},
+	{
+		name: "admin inventory",
+		who: "admin",
+		path: () => "/admin/inventory",
+		ready: (page) => page.getByRole("heading", { name: "Low stock" }).waitFor(),
+		screenshot: "admin-inventory",
+	},
+];
+
+async function placeOrder(token: string, name: string, items: { productId: string; quantity: number }[]): Promise<string> {
+	const placed = await api.post(
+		"/orders",
+		{ items, shippingAddress: { name, ...ADDRESS }, payment: { cardNumber: "4242424242424242" } },
+		{ token },
+	);
+	expect(placed.status).toBe(201);
+	await eventually(async () => expect((await api.get(`/orders/${placed.body.id}`, { token })).body.status).toBe("confirmed"));
+	return placed.body.id;
+}
+
+async function moveTo(id: string, ...statuses: string[]): Promise<void> {
+	for (const status of statuses) expect((await api.patch(`/orders/${id}/status`, { status }, { token: admin })).status).toBe(200);
+}
+
+beforeAll(async () => {
+	agora = await startAgora({ env: { SEED_DEMO: "1" } });
+	api = client(agora.url);
+	browser = await launchBrowser();
+	admin = await adminToken(api);
+	for (const row of (await api.get("/products?pageSize=100")).body.rows) products[row.sku === "TEA-003" ? "jasmine" : row.sku] = row;
+	const p = (key: string) => products[key]?.id ?? "";
+
+	// A shop with some history, so the board and the lists have something to show.
+	customerToken = (await newCustomer(api, "Mina Shopper")).token;
+	const other = (await newCustomer(api, "Jon Tealover")).token;
+	orderId = await placeOrder(customerToken, "Mina Shopper", [
+		{ productId: p("jasmine"), quantity: 2 },
+		{ productId: p("ACC-001"), quantity: 1 },
+	]);
+	await moveTo(orderId, "processing");
+	await moveTo(await placeOrder(other, "Jon Tealover", [{ productId: p("COF-001"), quantity: 1 }]), "processing", "shipped");
+	await moveTo(await placeOrder(other, "Jon Tealover", [{ productId: p("BRW-002"), quantity: 1 }]), "processing", "shipped", "delivered");
+	await placeOrder(customerToken, "Mina Shopper", [{ productId: p("TEA-001"), quantity: 3 }]);
+	await moveTo(await placeOrder(other, "Jon Tealover", [{ productId: p("COF-003"), quantity: 2 }]), "cancelled");
+	expect((await api.post(`/inventory/${p("ACC-002")}/adjust`, { set: 2, reason: "Stock count" }, { token: admin })).status).toBe(200);
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await agora?.stop();
+});
+
+async function open(who: PageCase["who"], viewport?: { width: number; height: number }): Promise<AppWindow> {
+	const jasmine = products.jasmine;
+	const cart = jasmine
+		? [{ productId: jasmine.id, name: jasmine.name, price: jasmine.price, currency: "USD", imageUrl: jasmine.imageUrl, quantity: 2 }]
+		: [];
+	const token = who === "customer" ? customerToken : who === "admin" ? admin : undefined;
+	return openApp(browser, agora.url, { token, cart: who === "customer" ? cart : undefined, viewport });
+}
+
+describe.each(PAGES)("the $name page", (pageCase) => {
+	it("has no serious accessibility violations, and fits a 360 px phone", async () => {
+		const desktop = await open(pageCase.who);
+		await desktop.page.goto(pageCase.path());
+		await pageCase.ready(desktop.page);
+		expect(await seriousA11yViolations(desktop.page)).toEqual([]);
+		if (updateScreenshots && pageCase.screenshot) {
+			mkdirSync(SCREENSHOTS, { recursive: true });
+			await desktop.page.waitForLoadState("networkidle"); // pictures included
+			await desktop.page.screenshot({ path: path.join(SCREENSHOTS, `${pageCase.screenshot}.png`) });
+		}
+		expect(desktop.errors).toEqual([]);
+		await desktop.context.close();
+
+		const phone = await open(pageCase.who, PHONE);
+		await phone.page.goto(pageCase.path());
+		await pageCase.ready(phone.page);
+		expect(await overflowsHorizontally(phone.page)).toBe(false);
+		if (updateScreenshots && pageCase.screenshot === "catalogue") {
+			await phone.page.waitForLoadState("networkidle");
+			await phone.page.screenshot({ path: path.join(SCREENSHOTS, "catalogue-phone.png") });
+		}
+		expect(phone.errors).toEqual([]);
+		await phone.context.close();
+	});
+});
+
+test("the product editor dialog is accessible", async () => {
+	const { page, context, errors } = await open("admin");
+	await page.goto("/admin/products");
+	await page.getByRole("button", { name: "New product" }).click();
+	await page.getByRole("dialog", { name: "New product" }).waitFor();
+	await page.getByLabel("Name").focus();
+	expect(await seriousA11yViolations(page)).toEqual([]);
+	await page.keyboard.press("Escape");
+	await page.getByRole("dialog").waitFor({ state: "hidden" });
+	expect(errors).toEqual([]);
+	await context.close();
+});

@@ -1,0 +1,38 @@
+import { accountsSuite } from "../support/accounts.suite";
+import { type Agora, startAgora } from "../support/agora";
+import { client } from "../support/http";
+import { findOnTopic } from "../support/kafka";
+
+let agora: Agora;
+
+beforeAll(async () => {
+	agora = await startAgora({ distributed: true, nodes: [{ services: ["api"] }, { services: ["users"] }] });
+});
+
+afterAll(async () => {
+	await agora?.stop();
+});
+
+describe("accounts, distributed: gateway and users in two processes over Kafka, stored in FerretDB", () => {
+	accountsSuite(() => agora);
+
+	test("user.registered is published on its Kafka topic with the event envelope", async () => {
+		const email = `kafka-${Date.now()}@example.com`;
+		const res = await client(agora.url).post("/auth/register", { email, password: "correct-horse", name: "Kafka Reader" });
+		expect(res.status).toBe(201);
+		const event = await findOnTopic<{ id: string; type: string; at: string; data: { email: string; passwordHash?: string } }>(
+			`${agora.env.TOPIC_PREFIX}.user.registered`,
+			(value) => value.data?.email === email,
+		);
+		expect(event).toMatchObject({ type: "user.registered", data: { email, role: "customer" } });
+		expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
+		expect(Number.isNaN(Date.parse(event.at))).toBe(false);
+		expect(event.data.passwordHash).toBeUndefined();
+	});
+
+	test("the two processes are separate nodes of one cluster", async () => {
+		expect(agora.nodes.map((node) => node.process.pid)).toHaveLength(2);
+		const health = await client(agora.url).get("/health");
+		expect(health.body.nodeID).toContain("node-");
+	});
+});

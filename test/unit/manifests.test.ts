@@ -1,0 +1,1248 @@
+/**
+ * Static checks of the deployment files: the Kubernetes manifests (k8s/), docker-compose.yml and
+ * the Dockerfile. Nothing here talks to a cluster or a Docker engine (neither runs in CI): the
+ * overlays are rendered by a small Kustomize subset below, every object is validated against
+ * the Kubernetes OpenAPI schemas of the `kubernetes-models` package, and the invariants that
+ * make the system work (probes on real endpoints, graceful shutdown, every service deployed
+ * exactly once...) are asserted on the result.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+import { parse, parseAllDocuments } from "yaml";
+import { PROBE_PATHS } from "../../lib/probes";
+
+const ROOT = path.join(__dirname, "..", "..");
+const K8S = path.join(ROOT, "k8s");
+const OVERLAYS = ["small", "large"] as const;
+
+/** Pod roles and the ones that autoscale, as the operations contract names them. */
+const ROLES = ["gateway", "catalog", "orders", "payments", "users", "realtime"] as const;
+const AUTOSCALED = ["gateway", "orders"];
+/** The durable domain events of DESIGN.md, plus the dead-letter topic. */
+const TOPICS = [
+	"order.created",
+	"order.updated",
+	"order.cancelled",
+	"payment.succeeded",
+	"payment.failed",
+	"payment.refunded",
+	"inventory.updated",
+	"inventory.low-stock",
+	"product.created",
+	"product.updated",
+	"product.deleted",
+	"user.registered",
+	"dead-letter",
+];
+
+// --- minimal typed views of what the checks read ------------------------------------------
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+type Labels = Record<string, string>;
+
+interface Meta {
+	name: string;
+	namespace?: string;
+	labels?: Labels;
+	annotations?: Labels;
+}
+interface K8sObject {
+	apiVersion: string;
+	kind: string;
+	metadata: Meta;
+	[key: string]: unknown;
+}
+interface EnvVar {
+	name: string;
+	value?: string;
+	valueFrom?: {
+		fieldRef?: { fieldPath: string };
+		secretKeyRef?: { name: string; key: string; optional?: boolean };
+		configMapKeyRef?: { name: string; key: string };
+	};
+}
+interface Probe {
+	httpGet?: { path: string; port: string | number };
+	tcpSocket?: { port: string | number };
+	exec?: { command: string[] };
+}
+interface Container {
+	name: string;
+	image: string;
+	command?: string[];
+	ports?: { name?: string; containerPort: number }[];
+	env?: EnvVar[];
+	envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+	resources?: { requests?: Labels; limits?: Labels };
+	livenessProbe?: Probe;
+	readinessProbe?: Probe;
+	startupProbe?: Probe;
+	lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+	securityContext?: {
+		allowPrivilegeEscalation?: boolean;
+		readOnlyRootFilesystem?: boolean;
+		privileged?: boolean;
+		capabilities?: { drop?: string[]; add?: string[] };
+	};
+	volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+	containers: Container[];
+	enableServiceLinks?: boolean;
+	automountServiceAccountToken?: boolean;
+	initContainers?: Container[];
+	terminationGracePeriodSeconds?: number;
+	securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+	volumes?: { name: string; emptyDir?: object; configMap?: { name: string }; hostPath?: object }[];
+}
+interface Workload extends K8sObject {
+	spec: {
+		replicas?: number;
+		selector?: { matchLabels: Labels };
+		serviceName?: string;
+		template: { metadata?: { labels?: Labels; annotations?: Labels }; spec: PodSpec };
+		volumeClaimTemplates?: { metadata: { name: string } }[];
+	};
+}
+interface ServiceObject extends K8sObject {
+	spec: { selector?: Labels; clusterIP?: string; ports: { name?: string; port: number; targetPort?: string | number }[] };
+}
+interface Hpa extends K8sObject {
+	spec: { scaleTargetRef: { apiVersion: string; kind: string; name: string }; minReplicas?: number; maxReplicas: number };
+}
+interface Pdb extends K8sObject {
+	spec: { selector: { matchLabels: Labels }; maxUnavailable?: number | string; minAvailable?: number | string };
+}
+interface IngressObject extends K8sObject {
+	spec: {
+		ingressClassName?: string;
+		rules: {
+			host?: string;
+			http: {
+				paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[];
+			};
+		}[];
+	};
+}
+interface ConfigMapObject extends K8sObject {
+	data?: Labels;
+}
+
+function isObject(value: unknown): value is JsonObject {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function clone<T>(value: T): T {
+	return structuredClone(value);
+}
+
+function readText(file: string): string {
+	return readFileSync(file, "utf8");
+}
+
+function loadYamlObjects(file: string): K8sObject[] {
+	return parseAllDocuments(readText(file))
+		.map((doc) => {
+			if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message}`);
+			return doc.toJS() as K8sObject | null;
+		})
+		.filter((obj): obj is K8sObject => obj !== null);
+}
+
+// --- a small, strict Kustomize subset --------------------------------------------------------
+// Supports exactly what k8s/ uses and throws on anything else, so an overlay can never rely on a
+// feature this renderer would silently skip: resources (files and directories), namespace,
+// configMapGenerator (files, fixed names), patches (strategic merge by kind/name, or JSON 6902
+// with a target), replicas and images.
+
+interface Selector {
+	kind?: string;
+	name?: string;
+	namespace?: string;
+	labelSelector?: string;
+	group?: string;
+	version?: string;
+}
+interface PatchEntry {
+	path?: string;
+	patch?: string;
+	target?: Selector;
+}
+interface Kustomization {
+	apiVersion?: string;
+	kind?: string;
+	resources?: string[];
+	namespace?: string;
+	configMapGenerator?: {
+		name: string;
+		files?: string[];
+		literals?: string[];
+		options?: { disableNameSuffixHash?: boolean; labels?: Labels };
+	}[];
+	patches?: PatchEntry[];
+	replicas?: { name: string; count: number }[];
+	images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
+}
+
+const KUSTOMIZE_FIELDS = new Set(["apiVersion", "kind", "resources", "namespace", "configMapGenerator", "patches", "replicas", "images"]);
+const CLUSTER_SCOPED = new Set([
+	"Namespace",
+	"ClusterRole",
+	"ClusterRoleBinding",
+	"CustomResourceDefinition",
+	"StorageClass",
+	"PersistentVolume",
+	"PriorityClass",
+	"IngressClass",
+]);
+
+/** Strategic-merge list keys: lists under these fields merge element-wise by that key. */
+const MERGE_KEYS: Record<string, string> = {
+	containers: "name",
+	initContainers: "name",
+	env: "name",
+	volumes: "name",
+	volumeMounts: "mountPath",
+};
+/** Lists the API merges by a key that this renderer does not model; patching them is refused. */
+const UNMODELLED_MERGE_LISTS = new Set(["ports", "imagePullSecrets", "hostAliases", "topologySpreadConstraints", "envFrom", "tolerations"]);
+
+function strategicMerge(base: Json | undefined, patch: Json, field = ""): Json {
+	if (isObject(patch)) {
+		const target: JsonObject = isObject(base) ? clone(base) : {};
+		for (const [key, value] of Object.entries(patch)) {
+			if (key.startsWith("$")) throw new Error(`strategic-merge directive ${key} is not supported by this renderer`);
+			if (value === null) delete target[key];
+			else target[key] = strategicMerge(target[key], value, key);
+		}
+		return target;
+	}
+	if (Array.isArray(patch)) {
+		const key = MERGE_KEYS[field];
+		if (!key) {
+			if (UNMODELLED_MERGE_LISTS.has(field)) throw new Error(`patching the list "${field}" is not supported by this renderer`);
+			return clone(patch);
+		}
+		const merged = Array.isArray(base) ? clone(base) : [];
+		for (const item of patch) {
+			if (!isObject(item) || typeof item[key] !== "string") throw new Error(`items of "${field}" need a "${key}"`);
+			const at = merged.findIndex((existing) => isObject(existing) && existing[key] === item[key]);
+			if (at >= 0) merged[at] = strategicMerge(merged[at], item, "");
+			else merged.push(clone(item));
+		}
+		return merged;
+	}
+	return patch;
+}
+
+interface JsonPatchOp {
+	op: string;
+	path: string;
+	value?: Json;
+}
+
+function pointer(pathText: string): string[] {
+	if (!pathText.startsWith("/")) throw new Error(`bad JSON pointer "${pathText}"`);
+	return pathText
+		.slice(1)
+		.split("/")
+		.map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function jsonPatch(doc: JsonObject, ops: JsonPatchOp[]): JsonObject {
+	const result = clone(doc);
+	for (const op of ops) {
+		const parts = pointer(op.path);
+		const last = parts.pop();
+		if (last === undefined) throw new Error("cannot patch the document root");
+		let parent: Json = result;
+		for (const part of parts) {
+			const next: Json | undefined = Array.isArray(parent) ? parent[Number(part)] : isObject(parent) ? parent[part] : undefined;
+			if (next === undefined) throw new Error(`${op.op} ${op.path}: "${part}" does not exist`);
+			parent = next;
+		}
+		if (Array.isArray(parent)) {
+			const index = last === "-" ? parent.length : Number(last);
+			if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new Error(`${op.op} ${op.path}: bad index`);
+			if (op.op === "add") parent.splice(index, 0, clone(op.value ?? null));
+			else if (op.op === "replace" && index < parent.length) parent[index] = clone(op.value ?? null);
+			else if (op.op === "remove" && index < parent.length) parent.splice(index, 1);
+			else throw new Error(`${op.op} ${op.path}: not supported here`);
+		} else if (isObject(parent)) {
+			if (op.op === "add") parent[last] = clone(op.value ?? null);
+			else if (op.op === "replace" && last in parent) parent[last] = clone(op.value ?? null);
+			else if (op.op === "remove" && last in parent) delete parent[last];
+			else throw new Error(`${op.op} ${op.path}: "${last}" does not exist or the op is not supported`);
+		} else {
+			throw new Error(`${op.op} ${op.path}: parent is not a container`);
+		}
+	}
+	return result;
+}
+
+function anchored(pattern: string): RegExp {
+	return new RegExp(`^(?:${pattern})$`);
+}
+
+function matchesLabels(labels: Labels | undefined, wanted: Labels): boolean {
+	return Object.entries(wanted).every(([key, value]) => labels?.[key] === value);
+}
+
+function selects(selector: Selector, obj: K8sObject): boolean {
+	const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+	if (selector.kind && !anchored(selector.kind).test(obj.kind)) return false;
+	if (selector.name && !anchored(selector.name).test(obj.metadata.name)) return false;
+	if (selector.namespace && !anchored(selector.namespace).test(obj.metadata.namespace ?? "")) return false;
+	if (selector.group !== undefined && selector.group !== group) return false;
+	if (selector.version !== undefined && selector.version !== version) return false;
+	if (selector.labelSelector) {
+		const wanted: Labels = {};
+		for (const term of selector.labelSelector.split(",")) {
+			const [key, value] = term.split("=");
+			if (!key || value === undefined || /[!()]/.test(term))
+				throw new Error(`label selector "${term}": only key=value terms are supported`);
+			wanted[key.trim()] = value.trim();
+		}
+		if (!matchesLabels(obj.metadata.labels, wanted)) return false;
+	}
+	return true;
+}
+
+function imageName(image: string): string {
+	const withoutDigest = image.split("@")[0] ?? image;
+	const lastSlash = withoutDigest.lastIndexOf("/");
+	const colon = withoutDigest.lastIndexOf(":");
+	return colon > lastSlash ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+function podSpecOf(obj: K8sObject): PodSpec | undefined {
+	const spec = obj.spec as { template?: { spec?: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } } | undefined;
+	return spec?.template?.spec ?? spec?.jobTemplate?.spec.template.spec;
+}
+
+function renderKustomization(dir: string): K8sObject[] {
+	const file = path.join(dir, "kustomization.yaml");
+	const kustomization = parse(readText(file)) as Kustomization;
+	for (const key of Object.keys(kustomization)) {
+		if (!KUSTOMIZE_FIELDS.has(key)) throw new Error(`${path.relative(ROOT, file)}: "${key}" is not supported by this test's renderer`);
+	}
+
+	let objects: K8sObject[] = [];
+	for (const resource of kustomization.resources ?? []) {
+		const target = path.resolve(dir, resource);
+		objects.push(...(statSync(target).isDirectory() ? renderKustomization(target) : loadYamlObjects(target)));
+	}
+
+	for (const generator of kustomization.configMapGenerator ?? []) {
+		// With a hash suffix every reference would need rewriting; the renderer does not do that.
+		if (generator.options?.disableNameSuffixHash !== true)
+			throw new Error(`configMapGenerator ${generator.name}: only disableNameSuffixHash: true is supported`);
+		const data: Labels = {};
+		for (const entry of generator.files ?? []) {
+			const [key, source] = entry.includes("=") ? entry.split("=", 2) : [path.basename(entry), entry];
+			if (!key || !source) throw new Error(`configMapGenerator ${generator.name}: bad file entry "${entry}"`);
+			data[key] = readText(path.resolve(dir, source));
+		}
+		for (const literal of generator.literals ?? []) {
+			const at = literal.indexOf("=");
+			data[literal.slice(0, at)] = literal.slice(at + 1);
+		}
+		objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: generator.name, labels: generator.options.labels }, data });
+	}
+
+	for (const entry of kustomization.patches ?? []) {
+		const text = entry.patch ?? (entry.path ? readText(path.resolve(dir, entry.path)) : undefined);
+		if (text === undefined) throw new Error(`${file}: a patch needs "path" or "patch"`);
+		const patch = parse(text) as Json;
+		if (Array.isArray(patch)) {
+			if (!entry.target) throw new Error(`${file}: a JSON 6902 patch needs a target`);
+			const selector = entry.target;
+			const hits = objects.filter((obj) => selects(selector, obj));
+			if (hits.length === 0) throw new Error(`${file}: patch target ${JSON.stringify(selector)} matches nothing`);
+			objects = objects.map((obj) =>
+				hits.includes(obj) ? (jsonPatch(obj as unknown as JsonObject, patch as unknown as JsonPatchOp[]) as unknown as K8sObject) : obj,
+			);
+		} else if (isObject(patch)) {
+			const patchObj = patch as unknown as K8sObject;
+			const selector: Selector = entry.target ?? {
+				kind: patchObj.kind,
+				name: patchObj.metadata.name,
+				namespace: patchObj.metadata.namespace,
+			};
+			const hits = objects.filter((obj) => selects(selector, obj));
+			if (hits.length === 0 || (!entry.target && hits.length > 1))
+				throw new Error(`${file}: patch for ${selector.kind}/${selector.name} matches ${hits.length} objects`);
+			objects = objects.map((obj) => {
+				if (!hits.includes(obj)) return obj;
+				const { metadata: _ignored, ...body } = patch;
+				return strategicMerge(obj as unknown as JsonObject, body) as unknown as K8sObject;
+			});
+		} else {
+			throw new Error(`${file}: a patch must be a mapping or a list`);
+		}
+	}
+
+	for (const { name, count } of kustomization.replicas ?? []) {
+		const hits = objects.filter((obj) => ["Deployment", "StatefulSet", "ReplicaSet"].includes(obj.kind) && obj.metadata.name === name);
+		if (hits.length === 0) throw new Error(`${file}: replicas for ${name}: no such workload`);
+		for (const hit of hits) (hit as Workload).spec.replicas = count;
+	}
+
+	for (const image of kustomization.images ?? []) {
+		let used = false;
+		for (const obj of objects) {
+			const spec = podSpecOf(obj);
+			for (const container of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+				if (imageName(container.image) !== image.name) continue;
+				used = true;
+				const name = image.newName ?? image.name;
+				container.image = image.digest ? `${name}@${image.digest}` : `${name}:${image.newTag ?? "latest"}`;
+			}
+		}
+		if (!used) throw new Error(`${file}: images entry ${image.name} matches no container`);
+	}
+
+	if (kustomization.namespace) {
+		for (const obj of objects) if (!CLUSTER_SCOPED.has(obj.kind)) obj.metadata.namespace = kustomization.namespace;
+	}
+	return objects;
+}
+
+// --- schema validation -------------------------------------------------------------------------
+
+/**
+ * kubernetes-models is ESM-only, which jest's CommonJS runtime cannot load, so the validation runs
+ * in a child Node process: every object through its model's `validate()` (the OpenAPI schema).
+ */
+const VALIDATE_SCRIPT = `
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const errors = [];
+for (const [index, obj] of JSON.parse(input).entries()) {
+	let Model;
+	try {
+		Model = (await import(\`kubernetes-models/\${obj.apiVersion}/\${obj.kind}\`))[obj.kind];
+	} catch {
+		errors.push({ index, message: \`no schema for \${obj.apiVersion} \${obj.kind}\` });
+		continue;
+	}
+	try {
+		new Model(obj).validate();
+	} catch (err) {
+		errors.push({ index, message: err.message });
+	}
+}
+process.stdout.write(JSON.stringify(errors));
+`;
+
+function schemaErrors(objects: K8sObject[]): string[] {
+	const run = spawnSync(process.execPath, ["--input-type=module", "-e", VALIDATE_SCRIPT], {
+		cwd: ROOT,
+		input: JSON.stringify(objects),
+		encoding: "utf8",
+	});
+	if (run.status !== 0) throw new Error(`schema validation did not run: ${run.stderr}`);
+	const errors = JSON.parse(run.stdout) as { index: number; message: string }[];
+	return errors.map(({ index, message }) => `${idOf(objects[index])}: ${message}`);
+}
+
+/**
+ * The schemas above accept unknown fields, so a typo such as `readinesProbe` would pass them and
+ * be dropped by the API server. The same package's TypeScript interfaces are exact: type-check
+ * every object as an object literal and TypeScript's excess-property check names any stray key.
+ */
+function unknownFieldErrors(objects: K8sObject[]): string[] {
+	const file = path.join(ROOT, "__manifests_check__.ts");
+	const imports = new Map<string, string>();
+	const spans: { start: number; end: number; obj: K8sObject }[] = [];
+	let body = "";
+	objects.forEach((obj, index) => {
+		const module = `kubernetes-models/${obj.apiVersion}/${obj.kind}`;
+		if (!imports.has(module)) imports.set(module, `T${imports.size}`);
+		const start = body.length;
+		body += `export const o${index}: ${imports.get(module)} = ${JSON.stringify(obj, null, 1)};\n`;
+		spans.push({ start, end: body.length, obj });
+	});
+	const header = [...imports]
+		.map(([module, alias]) => `import type { I${module.split("/").pop()} as ${alias} } from "${module}";\n`)
+		.join("");
+	const source = header + body;
+	const options: ts.CompilerOptions = {
+		strict: true,
+		noEmit: true,
+		skipLibCheck: true,
+		target: ts.ScriptTarget.ES2022,
+		module: ts.ModuleKind.ESNext,
+		moduleResolution: ts.ModuleResolutionKind.Bundler,
+		types: [],
+	};
+	const host = ts.createCompilerHost(options);
+	const { getSourceFile, fileExists, readFile } = host;
+	host.getSourceFile = (name, language, ...rest) =>
+		name === file ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, ...rest);
+	host.fileExists = (name) => name === file || fileExists(name);
+	host.readFile = (name) => (name === file ? source : readFile(name));
+	const program = ts.createProgram([file], options, host);
+	return ts
+		.getPreEmitDiagnostics(program)
+		.filter((diagnostic) => diagnostic.file?.fileName === file)
+		.map((diagnostic) => {
+			const at = (diagnostic.start ?? 0) - header.length;
+			const span = spans.find(({ start, end }) => at >= start && at < end);
+			return `${span ? idOf(span.obj) : "imports"}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, " ")}`;
+		});
+}
+
+function idOf(obj: K8sObject | undefined): string {
+	return obj ? `${obj.kind}/${obj.metadata.name}` : "?";
+}
+
+// --- helpers over rendered objects -----------------------------------------------------------------
+
+function ofKind<T extends K8sObject>(objects: K8sObject[], kind: string): T[] {
+	return objects.filter((obj) => obj.kind === kind) as T[];
+}
+
+function byName<T extends K8sObject>(objects: K8sObject[], kind: string, name: string): T {
+	const found = ofKind<T>(objects, kind).find((obj) => obj.metadata.name === name);
+	if (!found) throw new Error(`no ${kind}/${name}`);
+	return found;
+}
+
+function workloads(objects: K8sObject[]): Workload[] {
+	return objects.filter((obj) => ["Deployment", "StatefulSet", "Job"].includes(obj.kind)) as Workload[];
+}
+
+/** Agora's own pods: Deployments running the app image. */
+function appDeployments(objects: K8sObject[]): Workload[] {
+	return ofKind<Workload>(objects, "Deployment").filter((obj) => obj.metadata.labels?.["app.kubernetes.io/name"] === "agora");
+}
+
+function roleOf(deployment: Workload): string {
+	return deployment.spec.template.metadata?.labels?.["app.kubernetes.io/component"] ?? "";
+}
+
+function mainContainer(workload: Workload): Container {
+	const container = workload.spec.template.spec.containers[0];
+	if (!container) throw new Error(`${idOf(workload)} has no container`);
+	return container;
+}
+
+/** The container's environment as the kubelet builds it: envFrom ConfigMaps, then env values. */
+function effectiveEnv(container: Container, objects: K8sObject[]): Record<string, string | EnvVar["valueFrom"]> {
+	const env: Record<string, string | EnvVar["valueFrom"]> = {};
+	for (const source of container.envFrom ?? []) {
+		if (source.configMapRef) Object.assign(env, byName<ConfigMapObject>(objects, "ConfigMap", source.configMapRef.name).data);
+	}
+	for (const variable of container.env ?? []) env[variable.name] = variable.value ?? variable.valueFrom;
+	return env;
+}
+
+function envString(container: Container, objects: K8sObject[], name: string): string {
+	const value = effectiveEnv(container, objects)[name];
+	if (typeof value !== "string") throw new Error(`${container.name}: ${name} is not a plain value`);
+	return value;
+}
+
+function containerPort(container: Container, port: string | number | undefined): number | undefined {
+	if (typeof port === "number") return container.ports?.some((p) => p.containerPort === port) ? port : undefined;
+	return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+/** Kubernetes quantities in base units (cores, bytes). */
+function quantity(value: string | number | undefined): number {
+	if (value === undefined) return Number.NaN;
+	const text = String(value);
+	const match = /^([0-9.]+)(m|Ki|Mi|Gi|Ti|k|M|G)?$/.exec(text);
+	if (!match) return Number.NaN;
+	const factor: Record<string, number> = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9 };
+	return Number(match[1]) * (match[2] ? (factor[match[2]] ?? Number.NaN) : 1);
+}
+
+function serviceFiles(): string[] {
+	return readdirSync(path.join(ROOT, "services"))
+		.filter((file) => file.endsWith(".service.ts"))
+		.map((file) => file.slice(0, -".service.ts".length))
+		.sort();
+}
+
+/** Problems with a role -> services assignment: each service file exactly once, no unknown names. */
+function coverageProblems(files: string[], roles: Record<string, string>): string[] {
+	const problems: string[] = [];
+	const deployedBy = new Map<string, string[]>();
+	for (const [role, list] of Object.entries(roles)) {
+		const names = list.split(",").map((name) => name.trim());
+		if (names.some((name) => name === "")) problems.push(`${role}: empty name in SERVICES="${list}"`);
+		for (const name of names.filter(Boolean)) {
+			if (!files.includes(name)) problems.push(`${role} names "${name}", but there is no services/${name}.service.ts`);
+			deployedBy.set(name, [...(deployedBy.get(name) ?? []), role]);
+		}
+	}
+	for (const file of files) {
+		const by = deployedBy.get(file) ?? [];
+		if (by.length !== 1) problems.push(`services/${file}.service.ts is deployed by ${by.length === 0 ? "no role" : by.join(" and ")}`);
+	}
+	return problems;
+}
+
+function shutdownTimeoutSeconds(): number {
+	const match = /shutdownTimeout:\s*([\d_]+)/.exec(readText(path.join(ROOT, "moleculer.config.ts")));
+	if (!match?.[1]) throw new Error("moleculer.config.ts sets no tracking.shutdownTimeout");
+	return Number(match[1].replace(/_/g, "")) / 1000;
+}
+
+function topicSettings(objects: K8sObject[]): Labels {
+	return byName<ConfigMapObject>(objects, "ConfigMap", "agora-kafka-topics").data ?? {};
+}
+
+const rendered = new Map<string, K8sObject[]>();
+for (const overlay of OVERLAYS) rendered.set(overlay, renderKustomization(path.join(K8S, "overlays", overlay)));
+function overlayObjects(overlay: string): K8sObject[] {
+	const objects = rendered.get(overlay);
+	if (!objects) throw new Error(`overlay ${overlay} not rendered`);
+	return objects;
+}
+
+// --- the renderer itself -------------------------------------------------------------------------
+
+describe("the Kustomize subset used to render the overlays", () => {
+	it("merges containers and env by name and replaces other lists, as strategic merge does", () => {
+		const base: Json = {
+			containers: [
+				{
+					name: "a",
+					args: ["x"],
+					env: [
+						{ name: "A", value: "1" },
+						{ name: "B", value: "2" },
+					],
+				},
+			],
+		};
+		const patch: Json = {
+			containers: [
+				{
+					name: "a",
+					args: ["y"],
+					env: [
+						{ name: "B", value: "3" },
+						{ name: "C", value: "4" },
+					],
+				},
+			],
+		};
+		expect(strategicMerge(base, patch)).toEqual({
+			containers: [
+				{
+					name: "a",
+					args: ["y"],
+					env: [
+						{ name: "A", value: "1" },
+						{ name: "B", value: "3" },
+						{ name: "C", value: "4" },
+					],
+				},
+			],
+		});
+	});
+
+	it("refuses what it does not model instead of skipping it", () => {
+		expect(() => strategicMerge({ ports: [] }, { ports: [{ containerPort: 1 }] })).toThrow(/not supported/);
+		expect(() => strategicMerge({}, { $patch: "delete" })).toThrow(/not supported/);
+		expect(() => jsonPatch({ spec: {} }, [{ op: "replace", path: "/spec/missing", value: 1 }])).toThrow(/does not exist/);
+		expect(() => jsonPatch({ spec: {} }, [{ op: "move", path: "/spec/x" }])).toThrow();
+	});
+
+	it("applies JSON 6902 patches with escaped pointers", () => {
+		const doc: JsonObject = { metadata: { labels: { "app.kubernetes.io/name": "a" } }, list: [1, 2] };
+		expect(
+			jsonPatch(doc, [
+				{ op: "replace", path: "/metadata/labels/app.kubernetes.io~1name", value: "b" },
+				{ op: "add", path: "/list/-", value: 3 },
+				{ op: "remove", path: "/list/0" },
+			]),
+		).toEqual({ metadata: { labels: { "app.kubernetes.io/name": "b" } }, list: [2, 3] });
+	});
+
+	it("finds every service file deployed exactly once, and unknown names", () => {
+		expect(coverageProblems(["a", "b"], { one: "a", two: "b" })).toEqual([]);
+		expect(coverageProblems(["a", "b"], { one: "a,b", two: "b" })).toEqual(["services/b.service.ts is deployed by one and two"]);
+		expect(coverageProblems(["a", "b"], { one: "a" })).toEqual(["services/b.service.ts is deployed by no role"]);
+		expect(coverageProblems(["a"], { one: "a,ghost" })).toEqual(['one names "ghost", but there is no services/ghost.service.ts']);
+	});
+});
+
+// --- Kubernetes ------------------------------------------------------------------------------------
+
+describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
+	const objects = overlayObjects(overlay);
+	const deployments = appDeployments(objects);
+
+	it("renders every object valid against the Kubernetes schemas", () => {
+		expect(objects.length).toBeGreaterThan(20);
+		expect(schemaErrors(objects)).toEqual([]);
+	});
+
+	it("has no unknown or misspelled fields", () => {
+		expect(unknownFieldErrors(objects)).toEqual([]);
+	});
+
+	it("puts everything in the agora Namespace, with unique names", () => {
+		expect(ofKind(objects, "Namespace").map((ns) => ns.metadata.name)).toEqual(["agora"]);
+		for (const obj of objects) if (obj.kind !== "Namespace") expect([idOf(obj), obj.metadata.namespace]).toEqual([idOf(obj), "agora"]);
+		const ids = objects.map((obj) => `${obj.kind}/${obj.metadata.name}`);
+		expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+	});
+
+	it("runs one Deployment per pod role, and every service file in exactly one of them", () => {
+		expect(deployments.map(roleOf).sort()).toEqual([...ROLES].sort());
+		const roles = Object.fromEntries(
+			deployments.map((deployment) => [roleOf(deployment), envString(mainContainer(deployment), objects, "SERVICES")]),
+		);
+		expect(roles.gateway).toBe("api");
+		expect(coverageProblems(serviceFiles(), roles)).toEqual([]);
+	});
+
+	it("gives each role the settings of the distributed mode", () => {
+		for (const deployment of deployments) {
+			const container = mainContainer(deployment);
+			const env = effectiveEnv(container, objects);
+			expect([roleOf(deployment), env.NODE_ENV, env.HOST]).toEqual([roleOf(deployment), "production", "0.0.0.0"]);
+			expect(env.TRANSPORTER).toMatch(/^kafka:\/\/[a-z0-9.-]+:\d+$/);
+			// The pod name as the Moleculer node id: unique, and the same in logs and the REPL.
+			expect(env.NODE_ID).toEqual({ fieldRef: { fieldPath: "metadata.name" } });
+			expect(env.JWT_SECRET).toEqual({ secretKeyRef: { name: "agora-secrets", key: "JWT_SECRET" } });
+			expect(env.MONGO_URI).toEqual({ secretKeyRef: { name: "agora-secrets", key: "MONGO_URI" } });
+			expect(container.image).toMatch(/\/agora:[\w.-]+$/);
+		}
+		// The probe server runs where there is no gateway to answer probes.
+		const withProbes = deployments.filter((deployment) => effectiveEnv(mainContainer(deployment), objects).PROBE_PORT !== undefined);
+		expect(withProbes.map(roleOf).sort()).toEqual(ROLES.filter((role) => role !== "gateway").sort());
+		// The admin bootstrap credentials reach the users role only.
+		const withAdmin = deployments.filter((deployment) =>
+			mainContainer(deployment).env?.some((variable) => variable.name === "ADMIN_PASSWORD"),
+		);
+		expect(withAdmin.map(roleOf)).toEqual(["users"]);
+		// The transporter address is a Service that exposes that port.
+		const [host, port] = envString(mainContainer(deployments[0] as Workload), objects, "TRANSPORTER")
+			.slice("kafka://".length)
+			.split(":");
+		expect(byName<ServiceObject>(objects, "Service", host ?? "").spec.ports.map((p) => p.port)).toContain(Number(port));
+	});
+
+	it("probes real endpoints: the gateway's /api routes, the probe server elsewhere", () => {
+		const api = readText(path.join(ROOT, "services", "api.service.ts"));
+		expect(api).toMatch(/path:\s*"\/api"/);
+		expect(api).toMatch(/"GET \/health"/);
+		expect(api).toMatch(/"GET \/ready"/);
+		for (const deployment of deployments) {
+			const container = mainContainer(deployment);
+			const { startupProbe, livenessProbe, readinessProbe } = container;
+			const expected =
+				roleOf(deployment) === "gateway"
+					? { port: Number(envString(container, objects, "PORT")), live: "/api/health", ready: "/api/ready" }
+					: { port: Number(envString(container, objects, "PROBE_PORT")), live: PROBE_PATHS.live, ready: PROBE_PATHS.ready };
+			const seen = {
+				role: roleOf(deployment),
+				live: livenessProbe?.httpGet?.path,
+				startup: startupProbe?.httpGet?.path,
+				ready: readinessProbe?.httpGet?.path,
+				ports: [livenessProbe, startupProbe, readinessProbe].map((probe) => containerPort(container, probe?.httpGet?.port)),
+			};
+			expect(seen).toEqual({
+				role: roleOf(deployment),
+				live: expected.live,
+				startup: expected.live,
+				ready: expected.ready,
+				ports: [expected.port, expected.port, expected.port],
+			});
+		}
+	});
+
+	it("probes Kafka and MongoDB too", () => {
+		for (const name of ["kafka", "mongo"]) {
+			const container = mainContainer(byName<Workload>(objects, "StatefulSet", name));
+			expect([name, Boolean(container.livenessProbe), Boolean(container.readinessProbe)]).toEqual([name, true, true]);
+		}
+	});
+
+	it("exposes Prometheus metrics on a named port, with scrape annotations", () => {
+		for (const deployment of deployments) {
+			const container = mainContainer(deployment);
+			const metricsPort = Number(envString(container, objects, "METRICS_PORT"));
+			expect([roleOf(deployment), containerPort(container, "metrics")]).toEqual([roleOf(deployment), metricsPort]);
+			expect(deployment.spec.template.metadata?.annotations).toEqual({
+				"prometheus.io/scrape": "true",
+				"prometheus.io/port": String(metricsPort),
+				"prometheus.io/path": "/metrics",
+			});
+		}
+	});
+
+	it("drains gracefully: preStop first, then more grace than Moleculer's shutdown needs", () => {
+		const drain = shutdownTimeoutSeconds();
+		for (const deployment of deployments) {
+			const preStop = mainContainer(deployment).lifecycle?.preStop;
+			const sleep = preStop?.sleep?.seconds ?? (preStop?.exec?.command[0] === "sleep" ? Number(preStop.exec.command[1]) : Number.NaN);
+			expect([roleOf(deployment), sleep >= 3 && sleep <= 10]).toEqual([roleOf(deployment), true]);
+			const grace = deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30;
+			// preStop + drain + a few seconds to disconnect from Kafka, but not a stuck minute.
+			expect([roleOf(deployment), grace >= sleep + drain + 5 && grace <= 60]).toEqual([roleOf(deployment), true]);
+		}
+	});
+
+	it("sets requests and limits on every container, requests within limits", () => {
+		for (const workload of workloads(objects)) {
+			for (const container of workload.spec.template.spec.containers) {
+				const { requests, limits } = container.resources ?? {};
+				const id = `${idOf(workload)}/${container.name}`;
+				const values = [quantity(requests?.cpu), quantity(requests?.memory), quantity(limits?.cpu), quantity(limits?.memory)];
+				expect([id, values.every((value) => value > 0)]).toEqual([id, true]);
+				expect([id, quantity(requests?.cpu) <= quantity(limits?.cpu), quantity(requests?.memory) <= quantity(limits?.memory)]).toEqual([
+					id,
+					true,
+					true,
+				]);
+			}
+		}
+	});
+
+	it("runs every pod non-root under the restricted Pod Security Standard, the app read-only", () => {
+		expect(byName(objects, "Namespace", "agora").metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+		for (const workload of workloads(objects)) {
+			const pod = workload.spec.template.spec;
+			expect([idOf(workload), pod.securityContext?.runAsNonRoot, pod.securityContext?.seccompProfile?.type]).toEqual([
+				idOf(workload),
+				true,
+				"RuntimeDefault",
+			]);
+			expect([idOf(workload), (pod.securityContext?.runAsUser ?? 1) > 0]).toEqual([idOf(workload), true]);
+			expect(pod.volumes?.filter((volume) => volume.hostPath) ?? []).toEqual([]);
+			// No API token in pods that never call the API; no docker-link variables (the Kafka image
+			// would read KAFKA_PORT, made for the `kafka` Service, as a server property).
+			expect([idOf(workload), pod.automountServiceAccountToken, pod.enableServiceLinks]).toEqual([idOf(workload), false, false]);
+			for (const container of pod.containers) {
+				const security = container.securityContext;
+				expect([idOf(workload), security?.allowPrivilegeEscalation, security?.privileged ?? false, security?.capabilities?.drop]).toEqual([
+					idOf(workload),
+					false,
+					false,
+					["ALL"],
+				]);
+				expect(security?.capabilities?.add ?? []).toEqual([]);
+			}
+		}
+		for (const deployment of deployments) {
+			const container = mainContainer(deployment);
+			expect([roleOf(deployment), container.securityContext?.readOnlyRootFilesystem]).toEqual([roleOf(deployment), true]);
+			// tsx writes its compile cache to the temp dir: that one stays writable.
+			const tmp = container.volumeMounts?.find((mount) => mount.mountPath === "/tmp");
+			expect(deployment.spec.template.spec.volumes?.find((volume) => volume.name === tmp?.name)?.emptyDir).toBeDefined();
+			expect(deployment.spec.template.spec.securityContext?.runAsUser).toBe(1000);
+		}
+	});
+
+	it("selects its own pods in every Deployment and StatefulSet", () => {
+		for (const workload of workloads(objects).filter((obj) => obj.kind !== "Job")) {
+			const selector = workload.spec.selector?.matchLabels ?? {};
+			expect([idOf(workload), Object.keys(selector).length > 0, matchesLabels(workload.spec.template.metadata?.labels, selector)]).toEqual([
+				idOf(workload),
+				true,
+				true,
+			]);
+		}
+	});
+
+	it("autoscales gateway and orders only, owning their replica counts", () => {
+		const hpas = ofKind<Hpa>(objects, "HorizontalPodAutoscaler");
+		expect(hpas.map((hpa) => hpa.spec.scaleTargetRef.name).sort()).toEqual(AUTOSCALED.map((role) => `agora-${role}`).sort());
+		for (const hpa of hpas) {
+			const target = byName<Workload>(objects, hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name);
+			expect(hpa.spec.scaleTargetRef.apiVersion).toBe(target.apiVersion);
+			// A fixed `replicas` would fight the autoscaler on every `kubectl apply`.
+			expect([idOf(target), target.spec.replicas]).toEqual([idOf(target), undefined]);
+			expect(hpa.spec.minReplicas ?? 1).toBeGreaterThanOrEqual(1);
+			expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas ?? 1);
+		}
+		// More orders pods than order-topic partitions would sit idle in their consumer groups.
+		expect(byName<Hpa>(objects, "HorizontalPodAutoscaler", "agora-orders").spec.maxReplicas).toBeLessThanOrEqual(
+			Number(topicSettings(objects).ORDER_PARTITIONS),
+		);
+	});
+
+	it("covers every Deployment and StatefulSet with one PodDisruptionBudget that never blocks a drain", () => {
+		const pdbs = ofKind<Pdb>(objects, "PodDisruptionBudget");
+		for (const workload of workloads(objects).filter((obj) => obj.kind !== "Job")) {
+			const covering = pdbs.filter((pdb) => matchesLabels(workload.spec.template.metadata?.labels, pdb.spec.selector.matchLabels));
+			expect([idOf(workload), covering.length]).toEqual([idOf(workload), 1]);
+			expect(covering[0]?.spec.maxUnavailable).toBe(1);
+		}
+		for (const pdb of pdbs)
+			expect(workloads(objects).some((w) => matchesLabels(w.spec.template.metadata?.labels, pdb.spec.selector.matchLabels))).toBe(true);
+	});
+
+	it("points every Service at existing pods and ports", () => {
+		for (const service of ofKind<ServiceObject>(objects, "Service")) {
+			const pods = workloads(objects).filter((w) =>
+				matchesLabels(w.spec.template.metadata?.labels, service.spec.selector ?? { none: "none" }),
+			);
+			expect([idOf(service), pods.length > 0]).toEqual([idOf(service), true]);
+			for (const port of service.spec.ports) {
+				const target = port.targetPort ?? port.port;
+				const found = pods.some((pod) =>
+					pod.spec.template.spec.containers.some((container) => containerPort(container, target) !== undefined),
+				);
+				expect([idOf(service), port.port, found]).toEqual([idOf(service), port.port, true]);
+			}
+		}
+		expect(byName<Workload>(objects, "StatefulSet", "kafka").spec.serviceName).toBe("kafka-headless");
+		expect(byName<ServiceObject>(objects, "Service", "kafka-headless").spec.clusterIP).toBe("None");
+	});
+
+	it("routes / and /socket.io to the gateway, with WebSocket-friendly timeouts on /socket.io", () => {
+		const ingresses = ofKind<IngressObject>(objects, "Ingress");
+		const routes = new Map<string, IngressObject>();
+		for (const ingress of ingresses) {
+			expect(ingress.spec.ingressClassName).toBeTruthy();
+			for (const rule of ingress.spec.rules) {
+				for (const route of rule.http.paths) {
+					routes.set(`${rule.host}${route.path}`, ingress);
+					const service = byName<ServiceObject>(objects, "Service", route.backend.service.name);
+					expect(
+						service.spec.ports.some((p) => p.name === route.backend.service.port.name || p.port === route.backend.service.port.number),
+					).toBe(true);
+					expect(service.spec.selector?.["app.kubernetes.io/component"]).toBe("gateway");
+				}
+			}
+		}
+		const hosts = new Set(ingresses.flatMap((ingress) => ingress.spec.rules.map((rule) => rule.host)));
+		expect(hosts.size).toBe(1);
+		const [host] = hosts;
+		expect(routes.has(`${host}/`)).toBe(true);
+		const socket = routes.get(`${host}/socket.io`);
+		expect(socket).toBeDefined();
+		const annotations = socket?.metadata.annotations ?? {};
+		expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"])).toBeGreaterThanOrEqual(3600);
+		expect(Number(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"])).toBeGreaterThanOrEqual(3600);
+		// Sticky sessions, for clients on the long-polling transport.
+		expect(annotations["nginx.ingress.kubernetes.io/affinity"]).toBe("cookie");
+	});
+
+	it("references only ConfigMaps that exist and Secrets that the template documents", () => {
+		const example = loadYamlObjects(path.join(K8S, "secret.example.yaml")) as (K8sObject & { stringData: Labels })[];
+		const documented = new Map(example.map((secret) => [secret.metadata.name, Object.keys(secret.stringData)]));
+		for (const workload of workloads(objects)) {
+			const pod = workload.spec.template.spec;
+			for (const container of pod.containers) {
+				for (const source of container.envFrom ?? []) {
+					if (source.configMapRef) byName(objects, "ConfigMap", source.configMapRef.name);
+					expect(source.secretRef).toBeUndefined();
+				}
+				for (const variable of container.env ?? []) {
+					const secret = variable.valueFrom?.secretKeyRef;
+					if (secret)
+						expect([idOf(workload), variable.name, documented.get(secret.name)?.includes(secret.key)]).toEqual([
+							idOf(workload),
+							variable.name,
+							true,
+						]);
+					const config = variable.valueFrom?.configMapKeyRef;
+					if (config) expect(byName<ConfigMapObject>(objects, "ConfigMap", config.name).data?.[config.key]).toBeDefined();
+				}
+			}
+			for (const volume of pod.volumes ?? []) if (volume.configMap) byName(objects, "ConfigMap", volume.configMap.name);
+		}
+	});
+
+	it("commits no secret: no Secret objects, no secret-looking plain values", () => {
+		expect(ofKind(objects, "Secret")).toEqual([]);
+		const secretName = /SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|API_KEY|MONGO_URI/i;
+		for (const configMap of ofKind<ConfigMapObject>(objects, "ConfigMap")) {
+			for (const key of Object.keys(configMap.data ?? {}))
+				expect([idOf(configMap), key, secretName.test(key)]).toEqual([idOf(configMap), key, false]);
+		}
+		for (const workload of workloads(objects)) {
+			for (const container of workload.spec.template.spec.containers) {
+				for (const variable of container.env ?? []) {
+					if (secretName.test(variable.name))
+						expect([idOf(workload), variable.name, variable.value]).toEqual([idOf(workload), variable.name, undefined]);
+				}
+			}
+		}
+	});
+
+	it("runs Kafka in KRaft mode with a quorum that matches its replicas, and MongoDB, on persistent volumes", () => {
+		const kafka = byName<Workload>(objects, "StatefulSet", "kafka");
+		const container = mainContainer(kafka);
+		const env = effectiveEnv(container, objects);
+		const replicas = kafka.spec.replicas ?? 1;
+		expect(container.image).toMatch(/^apache\/kafka:4\./);
+		expect(env.KAFKA_PROCESS_ROLES).toBe("broker,controller");
+		const voters = String(env.KAFKA_CONTROLLER_QUORUM_VOTERS).split(",");
+		expect(voters).toEqual(Array.from({ length: replicas }, (_, i) => `${i}@kafka-${i}.${kafka.spec.serviceName}:9093`));
+		expect(env.KAFKA_NODE_ID).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
+		for (const name of [
+			"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+			"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+			"KAFKA_DEFAULT_REPLICATION_FACTOR",
+		]) {
+			expect([name, Number(env[name]) >= 1 && Number(env[name]) <= replicas]).toEqual([name, true]);
+		}
+		for (const name of ["kafka", "mongo"]) {
+			const set = byName<Workload>(objects, "StatefulSet", name);
+			const claims = set.spec.volumeClaimTemplates?.map((claim) => claim.metadata.name) ?? [];
+			expect(claims.length).toBeGreaterThan(0);
+			expect(mainContainer(set).volumeMounts?.some((mount) => claims.includes(mount.name))).toBe(true);
+		}
+		expect(mainContainer(byName<Workload>(objects, "StatefulSet", "mongo")).image).toMatch(/^mongo:8/);
+	});
+
+	it("creates every durable-event topic with replication the cluster can hold", () => {
+		const settings = topicSettings(objects);
+		const replicas = byName<Workload>(objects, "StatefulSet", "kafka").spec.replicas ?? 1;
+		const rf = Number(settings.REPLICATION_FACTOR);
+		const minIsr = Number(settings.MIN_INSYNC_REPLICAS);
+		expect(rf >= 1 && rf <= replicas).toBe(true);
+		// With replication > 1, writes must survive one broker down.
+		expect(rf === 1 ? minIsr === 1 : minIsr >= 2 && minIsr <= rf - 1).toBe(true);
+		expect(Number(settings.ORDER_PARTITIONS)).toBeGreaterThanOrEqual(6);
+
+		const job = byName<Workload>(objects, "Job", "agora-kafka-topics");
+		const container = mainContainer(job);
+		expect(container.command).toEqual(["sh", "/scripts/create-topics.sh"]);
+		const volume = job.spec.template.spec.volumes?.find((v) => v.configMap);
+		const script = byName<ConfigMapObject>(objects, "ConfigMap", volume?.configMap?.name ?? "").data?.["create-topics.sh"] ?? "";
+		for (const topic of TOPICS) expect([topic, script.includes(topic)]).toEqual([topic, true]);
+		expect(effectiveEnv(container, objects).TOPIC_PREFIX).toEqual({ configMapKeyRef: { name: "agora-config", key: "TOPIC_PREFIX" } });
+	});
+});
+
+describe("the two overlays", () => {
+	const small = overlayObjects("small");
+	const large = overlayObjects("large");
+	const kafkaReplicas = (objects: K8sObject[]) => byName<Workload>(objects, "StatefulSet", "kafka").spec.replicas;
+	const hpaMax = (objects: K8sObject[], role: string) => byName<Hpa>(objects, "HorizontalPodAutoscaler", `agora-${role}`).spec.maxReplicas;
+	const fixedReplicas = (objects: K8sObject[]) =>
+		appDeployments(objects).reduce((sum, deployment) => sum + (deployment.spec.replicas ?? 0), 0);
+
+	it("size the system differently: Kafka nodes, replication, autoscaling bounds, replicas", () => {
+		expect([kafkaReplicas(small), kafkaReplicas(large)]).toEqual([1, 3]);
+		expect([topicSettings(small).REPLICATION_FACTOR, topicSettings(large).REPLICATION_FACTOR]).toEqual(["1", "3"]);
+		for (const role of AUTOSCALED) expect(hpaMax(large, role)).toBeGreaterThan(hpaMax(small, role));
+		expect(fixedReplicas(large)).toBeGreaterThan(fixedReplicas(small));
+		const memory = (objects: K8sObject[]) =>
+			quantity(mainContainer(byName<Workload>(objects, "Deployment", "agora-orders")).resources?.limits?.memory);
+		expect(memory(large)).toBeGreaterThan(memory(small));
+	});
+
+	it("ship a Secret template with placeholders only", () => {
+		const example = loadYamlObjects(path.join(K8S, "secret.example.yaml")) as (K8sObject & { stringData: Labels })[];
+		expect(schemaErrors(example)).toEqual([]);
+		for (const secret of example) {
+			for (const [key, value] of Object.entries(secret.stringData)) expect([key, value.includes("CHANGE_ME")]).toEqual([key, true]);
+		}
+		expect(readText(path.join(K8S, ".gitignore"))).toMatch(/^secret\.yaml$/m);
+	});
+});
+
+// --- docker-compose.yml -----------------------------------------------------------------------------
+
+interface ComposeService {
+	image?: string;
+	build?: string | { context: string };
+	command?: string[] | string;
+	environment?: Record<string, string | number>;
+	ports?: string[];
+	healthcheck?: { test: string[] | string };
+	depends_on?: Record<string, { condition: string }>;
+	volumes?: string[];
+}
+
+describe("docker-compose.yml (static: no Docker engine runs here)", () => {
+	const compose = parse(readText(path.join(ROOT, "docker-compose.yml")), { merge: true }) as { services: Record<string, ComposeService> };
+	const services = compose.services;
+	const k8sRoles = Object.fromEntries(
+		appDeployments(overlayObjects("small")).map((deployment) => [
+			roleOf(deployment),
+			envString(mainContainer(deployment), overlayObjects("small"), "SERVICES"),
+		]),
+	);
+
+	it("runs Kafka in KRaft mode and MongoDB 8, both with healthchecks", () => {
+		const kafka = services.kafka;
+		expect(kafka?.image).toMatch(/^apache\/kafka:4\./);
+		expect(String(kafka?.environment?.KAFKA_PROCESS_ROLES)).toBe("broker,controller");
+		expect(kafka?.environment?.KAFKA_CONTROLLER_QUORUM_VOTERS).toBeDefined();
+		expect(kafka?.healthcheck?.test).toBeDefined();
+		expect(services.mongo?.image).toMatch(/^mongo:8/);
+		expect(services.mongo?.healthcheck?.test).toBeDefined();
+		// The host side matches what the tests and a local `npm start` expect.
+		expect(kafka?.ports).toContain("127.0.0.1:9092:9094");
+		expect(kafka?.environment?.KAFKA_ADVERTISED_LISTENERS).toContain("EXTERNAL://127.0.0.1:9092");
+		expect(services.mongo?.ports).toContain("127.0.0.1:27017:27017");
+	});
+
+	it("creates the topics with the same script as the Kubernetes Job", () => {
+		const init = services["kafka-init"];
+		expect(init?.command).toEqual(["sh", "/scripts/create-topics.sh"]);
+		expect(init?.volumes).toContain("./k8s/base/create-topics.sh:/scripts/create-topics.sh:ro");
+		expect(init?.depends_on?.kafka?.condition).toBe("service_healthy");
+	});
+
+	it("runs one service per pod role, with the same SERVICES as Kubernetes", () => {
+		const roles = Object.fromEntries(ROLES.map((role) => [role, String(services[role]?.environment?.SERVICES)]));
+		expect(roles).toEqual(k8sRoles);
+		expect(coverageProblems(serviceFiles(), roles)).toEqual([]);
+	});
+
+	it("builds each role from the Dockerfile, in the distributed mode, after Kafka and MongoDB are healthy", () => {
+		for (const role of ROLES) {
+			const service = services[role];
+			const build = typeof service?.build === "string" ? service.build : service?.build?.context;
+			expect([role, build]).toEqual([role, "."]);
+			const env = service?.environment ?? {};
+			expect([role, env.TRANSPORTER, env.HOST, env.NODE_ENV]).toEqual([role, "kafka://kafka:9092", "0.0.0.0", "production"]);
+			expect(String(env.MONGO_URI)).toMatch(/^mongodb:\/\/mongo:27017\//);
+			// From .env or the shell, never written here.
+			expect(env.JWT_SECRET).toMatch(/^\$\{JWT_SECRET[:?-]/);
+			expect([role, service?.depends_on?.kafka?.condition, service?.depends_on?.mongo?.condition]).toEqual([
+				role,
+				"service_healthy",
+				"service_healthy",
+			]);
+			expect([role, service?.healthcheck?.test]).toEqual([role, expect.anything()]);
+		}
+	});
+
+	it("publishes the gateway on :3000 and checks the other roles through the probe server", () => {
+		expect(services.gateway?.ports).toContain("3000:3000");
+		expect(JSON.stringify(services.gateway?.healthcheck?.test)).toContain("/api/ready");
+		for (const role of ROLES.filter((r) => r !== "gateway")) {
+			const port = services[role]?.environment?.PROBE_PORT;
+			expect([role, JSON.stringify(services[role]?.healthcheck?.test).includes(`:${port}${PROBE_PATHS.ready}`)]).toEqual([role, true]);
+		}
+	});
+});
+
+// --- Dockerfile ---------------------------------------------------------------------------------------
+
+interface Instruction {
+	op: string;
+	args: string;
+	stage: string;
+}
+
+function dockerInstructions(text: string): Instruction[] {
+	const logical = text
+		.split("\n")
+		.filter((line) => !/^\s*#/.test(line))
+		.join("\n")
+		.replace(/\\\n/g, " ")
+		.split("\n")
+		.map((line) => line.trim())
+		.filter(Boolean);
+	let stage = "";
+	return logical.map((line) => {
+		const [op = "", ...rest] = line.split(/\s+/);
+		const args = rest.join(" ");
+		if (op.toUpperCase() === "FROM") stage = /\bAS\s+(\S+)/i.exec(args)?.[1] ?? args;
+		return { op: op.toUpperCase(), args, stage };
+	});
+}
+
+/** Top-level files and folders that the running app loads, following relative imports. */
+function runtimeEntries(): Set<string> {
+	const entries = new Set<string>(["package.json", "node_modules", "public"]);
+	const seen = new Set<string>();
+	const queue = ["moleculer.config.ts", ...serviceFiles().map((name) => `services/${name}.service.ts`)];
+	while (queue.length > 0) {
+		const file = queue.shift() as string;
+		if (seen.has(file)) continue;
+		seen.add(file);
+		entries.add(file.split("/")[0] as string);
+		const source = readText(path.join(ROOT, file));
+		for (const match of source.matchAll(/(?:from|import|require)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+			const spec = match[1] as string;
+			const resolved = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), spec));
+			const candidates = [resolved, `${resolved}.ts`, `${resolved.replace(/\.js$/, "")}.ts`, path.join(resolved, "index.ts")];
+			const found = candidates.find((candidate) => existsSync(path.join(ROOT, candidate)) && statSync(path.join(ROOT, candidate)).isFile());
+			if (found?.endsWith(".ts")) queue.push(found);
+			else if (found) entries.add(found.split("/")[0] as string);
+		}
+	}
+	return entries;
+}
+
+describe("Dockerfile (static: no Docker engine runs here)", () => {
+	const text = readText(path.join(ROOT, "Dockerfile"));
+	const instructions = dockerInstructions(text);
+	const froms = instructions.filter((i) => i.op === "FROM");
+	const finalStage = froms[froms.length - 1]?.stage ?? "";
+	const inStage = (stage: string) => instructions.filter((i) => i.stage === stage);
+
+	it("is multi-stage on Node 22", () => {
+		expect(froms.length).toBeGreaterThanOrEqual(2);
+		for (const from of froms) expect(from.args).toMatch(/^node:22[.\w-]*\s+AS\s+\w+$/i);
+	});
+
+	it("installs with npm ci and builds the web app in a build stage, not the final one", () => {
+		const buildStage = instructions.find((i) => i.op === "RUN" && /npm run build:web/.test(i.args))?.stage;
+		expect(buildStage).toBeDefined();
+		expect(buildStage).not.toBe(finalStage);
+		expect(inStage(buildStage ?? "").some((i) => i.op === "RUN" && /\bnpm ci\b/.test(i.args))).toBe(true);
+		// The final image gets production dependencies only, and the built app from the build stage.
+		expect(instructions.some((i) => i.op === "RUN" && /npm (ci|prune) .*--omit=dev/.test(i.args))).toBe(true);
+		expect(inStage(finalStage).some((i) => i.op === "COPY" && i.args.includes(`--from=${buildStage}`) && /\bpublic\b/.test(i.args))).toBe(
+			true,
+		);
+		expect(inStage(finalStage).some((i) => i.op === "RUN" && /\bnpm (ci|install)\b/.test(i.args))).toBe(false);
+	});
+
+	it("copies everything the running app imports into the final stage", () => {
+		const copied = new Set(
+			inStage(finalStage)
+				.filter((i) => i.op === "COPY")
+				.flatMap((i) => {
+					const parts = i.args.split(/\s+/).filter((part) => !part.startsWith("--"));
+					return parts.slice(0, -1).map((source) => source.replace(/^\/app\//, "").split("/")[0] as string);
+				}),
+		);
+		expect([...runtimeEntries()].filter((entry) => !copied.has(entry))).toEqual([]);
+	});
+
+	it("runs as a numeric non-root user, with a healthcheck, node as PID 1 and no secrets", () => {
+		const user = inStage(finalStage)
+			.filter((i) => i.op === "USER")
+			.pop()?.args;
+		expect(user).toMatch(/^[1-9]\d*(:\d+)?$/);
+		expect(
+			inStage(finalStage).some((i) => i.op === "HEALTHCHECK" && i.args.includes(PROBE_PATHS.live) && i.args.includes("/api/health")),
+		).toBe(true);
+		const cmd = inStage(finalStage)
+			.filter((i) => i.op === "CMD")
+			.pop()?.args;
+		expect(JSON.parse(cmd ?? "[]")).toEqual([
+			"node",
+			"--import",
+			"tsx",
+			"node_modules/moleculer/bin/moleculer-runner.js",
+			"--config",
+			"moleculer.config.ts",
+		]);
+		for (const i of instructions.filter((x) => x.op === "ENV" || x.op === "ARG"))
+			expect(i.args).not.toMatch(/SECRET|PASSWORD|TOKEN|MONGO_URI/i);
+		expect(instructions.filter((i) => i.op === "COPY" || i.op === "ADD").map((i) => i.args)).not.toContainEqual(
+			expect.stringMatching(/\.env\b/),
+		);
+	});
+
+	it("keeps secrets, dependencies and local data out of the build context", () => {
+		const ignored = readText(path.join(ROOT, ".dockerignore"))
+			.split("\n")
+			.map((line) => line.trim());
+		for (const entry of ["node_modules", ".git", ".env", "data"]) expect(ignored).toContain(entry);
+	});
+});

@@ -1,0 +1,162 @@
+import type http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Errors, ServiceBroker } from "moleculer";
+import { type ProbeAnswer, startProbeServer } from "../../lib/probes";
+
+/** A real broker (no transporter) with one service whose readiness the test switches. */
+describe("probe server for pods without a gateway", () => {
+	let broker: ServiceBroker;
+	let server: http.Server;
+	let base: string;
+	const state = { dbUp: true, slow: false };
+
+	beforeAll(async () => {
+		broker = new ServiceBroker({ logger: false, nodeID: "probe-test" });
+		broker.createService({
+			name: "stock",
+			actions: {
+				async ready() {
+					if (state.slow) await new Promise((resolve) => setTimeout(resolve, 2_500));
+					if (!state.dbUp) throw new Errors.MoleculerError("database unreachable", 503, "DB_DOWN");
+					return { status: "ok" };
+				},
+			},
+		});
+		// A service without a `ready` action is not probed.
+		broker.createService({ name: "helper", actions: { ping: () => "pong" } });
+		await broker.start();
+		server = await startProbeServer(broker, 0, "127.0.0.1");
+		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+
+	afterAll(async () => {
+		if (broker.started) await broker.stop();
+	});
+
+	beforeEach(() => {
+		state.dbUp = true;
+		state.slow = false;
+	});
+
+	async function get(path: string, method = "GET"): Promise<{ status: number; body: ProbeAnswer | null }> {
+		const res = await fetch(`${base}${path}`, { method });
+		return { status: res.status, body: method === "HEAD" ? null : ((await res.json()) as ProbeAnswer) };
+	}
+
+	it("answers /live with 200 while the broker runs", async () => {
+		const { status, body } = await get("/live");
+		expect(status).toBe(200);
+		expect(body).toMatchObject({ status: "live", nodeID: "probe-test" });
+	});
+
+	it("answers /ready with 200 when every local ready action answers", async () => {
+		const { status, body } = await get("/ready");
+		expect(status).toBe(200);
+		expect(body).toEqual({ status: "ready", nodeID: "probe-test", checks: { broker: "ok", stock: "ok" } });
+	});
+
+	it("answers /ready with 503 naming the failing service", async () => {
+		state.dbUp = false;
+		const { status, body } = await get("/ready");
+		expect(status).toBe(503);
+		expect(body?.status).toBe("not ready");
+		expect(body?.checks).toEqual({ broker: "ok", stock: "database unreachable" });
+		// Liveness does not depend on the database: restarting the pod would not fix it.
+		expect((await get("/live")).status).toBe(200);
+	});
+
+	it("counts a ready action slower than 2 s as not ready", async () => {
+		state.slow = true;
+		const { status, body } = await get("/ready");
+		expect(status).toBe(503);
+		expect(body?.checks.stock).toMatch(/timed? ?out/i);
+	});
+
+	it("recovers once the service does", async () => {
+		state.dbUp = false;
+		expect((await get("/ready")).status).toBe(503);
+		state.dbUp = true;
+		expect((await get("/ready")).status).toBe(200);
+	});
+
+	it("answers unknown paths with 404 and other methods with 405", async () => {
+		expect((await get("/metrics")).status).toBe(404);
+		expect((await get("/ready", "POST")).status).toBe(405);
+		expect((await get("/live", "HEAD")).status).toBe(200);
+	});
+
+	it("closes when the broker stops", async () => {
+		const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+		await broker.stop();
+		await closed;
+		expect(server.listening).toBe(false);
+		await expect(fetch(`${base}/live`)).rejects.toThrow();
+	});
+});
+
+describe("probe server during start-up and shutdown", () => {
+	it("is not ready before the broker has started, and not live", async () => {
+		const broker = new ServiceBroker({ logger: false });
+		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		try {
+			const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+			const ready = await fetch(`${base}/ready`);
+			expect(ready.status).toBe(503);
+			expect(await ready.json()).toMatchObject({ status: "not ready", checks: { broker: "not started" } });
+			expect((await fetch(`${base}/live`)).status).toBe(503);
+		} finally {
+			server.close();
+		}
+	});
+
+	it("reports ready 503 but live 200 while the broker drains", async () => {
+		let release: () => void = () => {};
+		const broker = new ServiceBroker({ logger: false });
+		broker.createService({
+			name: "slowstop",
+			// Holds the broker in its stopping phase until the test has probed it.
+			stopped: () => new Promise<void>((resolve) => (release = resolve)),
+		});
+		await broker.start();
+		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		const stopping = broker.stop();
+		const deadline = Date.now() + 5_000;
+		while (!broker.stopping && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+		const ready = await fetch(`${base}/ready`);
+		expect(ready.status).toBe(503);
+		expect(await ready.json()).toMatchObject({ checks: { broker: "stopping" } });
+		expect((await fetch(`${base}/live`)).status).toBe(200);
+		release();
+		await stopping;
+		expect(server.listening).toBe(false);
+	});
+
+	it("checks the transporter connection when there is one", async () => {
+		const broker = new ServiceBroker({ logger: false, transporter: "Fake" });
+		await broker.start();
+		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		try {
+			expect(await (await fetch(`${base}/ready`)).json()).toMatchObject({ status: "ready", checks: { transporter: "ok" } });
+			// What Transit records when the connection to Kafka drops.
+			if (broker.transit) broker.transit.connected = false;
+			const ready = await fetch(`${base}/ready`);
+			expect(ready.status).toBe(503);
+			expect(await ready.json()).toMatchObject({ checks: { transporter: "disconnected" } });
+			if (broker.transit) broker.transit.connected = true;
+		} finally {
+			await broker.stop();
+		}
+	});
+
+	it("rejects when the port is taken", async () => {
+		const broker = new ServiceBroker({ logger: false });
+		const first = await startProbeServer(broker, 0, "127.0.0.1");
+		try {
+			await expect(startProbeServer(broker, (first.address() as AddressInfo).port, "127.0.0.1")).rejects.toThrow(/EADDRINUSE/);
+		} finally {
+			first.close();
+		}
+	});
+});
