@@ -4,6 +4,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
+import { startProbeServer } from "./lib/probes";
 import { ConfigError, type Settings, settings } from "./lib/settings";
 import { DOMAIN_EVENTS } from "./mixins/domain-events.mixin";
 
@@ -94,6 +95,10 @@ const brokerOptions: BrokerOptions = {
 	circuitBreaker: { enabled: false },
 	metrics: { enabled: false },
 	tracing: { enabled: false },
+	// Pods without the gateway answer Kubernetes / Compose probes on PROBE_PORT (k8s/, docker-compose.yml).
+	async started(broker) {
+		if (config.probePort) await startProbeServer(broker, config.probePort);
+	},
 	middlewares: [
 		...(config.channelsUrl
 			? [

@@ -11,6 +11,8 @@ export interface Settings {
 	mode: RunMode;
 	production: boolean;
 	port: number;
+	/** Port of the /live and /ready probe server of a pod without the gateway; 0 = none. */
+	probePort: number;
 	dataDir: string;
 	namespace: string;
 	logLevel: (typeof LOG_LEVELS)[number];
@@ -110,6 +112,7 @@ export function readSettings(env: Env = process.env): Settings {
 		mode,
 		production,
 		port: integer(env, "PORT", 3000, 0, 65535),
+		probePort: integer(env, "PROBE_PORT", 0, 0, 65535),
 		dataDir,
 		namespace: env.NAMESPACE ?? "",
 		logLevel: oneOf(env, "LOGLEVEL", LOG_LEVELS, "info"),

@@ -65,6 +65,7 @@ interface InventoryMethods extends DbMethods, DomainEventMethods {
 	thresholdOf(productId: string): Promise<number>;
 	levelOf(productId: string): Promise<StockLevel>;
 	apply(productId: string, plan: (current: Movement) => MovementPlan): Promise<Applied>;
+	appendLine(productId: string, plan: (current: Movement) => MovementPlan): Promise<Applied>;
 	hasStep(key: string): Promise<Movement | null>;
 	announce(applied: Applied[]): Promise<void>;
 	settle(orderId: string, outcome: "commit" | "release", reason: string): Promise<void>;
@@ -80,6 +81,9 @@ const MAX_ATTEMPTS = 200;
 function outOfStock(productId: string, requested: number, available: number): Errors.MoleculerClientError {
 	return new Errors.MoleculerClientError("Not enough stock", 409, "OUT_OF_STOCK", { productId, requested, available });
 }
+
+/** The tail of each product's queue of writers on this node. */
+const productQueues = new Map<string, Promise<unknown>>();
 
 function pause(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
@@ -396,6 +400,19 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		 * A failure on `key` means this step was done before.
 		 */
 		async apply(productId, plan) {
+			// Writers of one product on this node queue up instead of racing for the same line;
+			// the unique `seqKey` still decides between nodes.
+			const previous = productQueues.get(productId) ?? Promise.resolve();
+			const turn = previous.then(() => this.appendLine(productId, plan));
+			const settled = turn.catch(() => undefined);
+			productQueues.set(productId, settled);
+			settled.then(() => {
+				if (productQueues.get(productId) === settled) productQueues.delete(productId);
+			});
+			return turn;
+		},
+
+		async appendLine(productId, plan) {
 			for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 				const before = await this.latest(productId);
 				const step = plan(before);
