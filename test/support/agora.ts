@@ -54,6 +54,12 @@ export async function freePort(): Promise<number> {
 	});
 }
 
+/** The test process's environment without the settings that pick a run mode: each cluster sets its own. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+	const { TRANSPORTER: _t, MONGO_URI: _m, CHANNELS_URL: _c, SERVICES: _s, ...rest } = process.env;
+	return rest;
+}
+
 const hostsGateway = (spec: NodeSpec) => !spec.services || spec.services.includes("api");
 
 async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -127,7 +133,7 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		const child = spawn(process.execPath, args, {
 			cwd: ROOT,
 			env: {
-				...process.env,
+				...inheritedEnv(),
 				...env,
 				...spec.env,
 				NODE_ID: `node-${runId}-${counter++}`,
