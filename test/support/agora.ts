@@ -55,7 +55,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The test process's environment without the settings that pick a run mode: each cluster sets its own. */
-function inheritedEnv(): NodeJS.ProcessEnv {
+export function inheritedEnv(): NodeJS.ProcessEnv {
 	const { TRANSPORTER: _t, MONGO_URI: _m, CHANNELS_URL: _c, SERVICES: _s, ...rest } = process.env;
 	return rest;
 }

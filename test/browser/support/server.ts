@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { io } from "socket.io-client";
-import { type Agora, type RunningNode, waitUntilReady } from "../../support/agora";
+import { type Agora, inheritedEnv, type RunningNode, waitUntilReady } from "../../support/agora";
 import { client } from "../../support/http";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -39,7 +39,7 @@ export async function startServer(agora: Agora, port: number): Promise<void> {
 		["--import", "tsx", RUNNER, "--config", "moleculer.config.ts", "--mask", "*.service.ts", "services"],
 		{
 			cwd: ROOT,
-			env: { ...process.env, ...agora.env, NODE_ID: `browser-restart-${Date.now()}`, PORT: String(port) },
+			env: { ...inheritedEnv(), ...agora.env, NODE_ID: `browser-restart-${Date.now()}`, PORT: String(port) },
 			stdio: ["ignore", "pipe", "pipe"],
 		},
 	);
