@@ -55,7 +55,8 @@ export class ProductPage extends LitElement {
 			}
 			@media (max-width: 48rem) {
 				.layout {
-					grid-template-columns: 1fr;
+					/* minmax(0, …): the picture's intrinsic 640 px must not widen the column on a phone. */
+					grid-template-columns: minmax(0, 1fr);
 					gap: var(--agora-space-4);
 				}
 			}
