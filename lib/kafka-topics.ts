@@ -37,7 +37,10 @@ export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], parti
 				const existing = new Set(await admin.listTopics());
 				const missing = topics.filter((topic) => !existing.has(topic));
 				// Resolves false instead of failing when another node created one meanwhile.
-				if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+				// Nodes starting together race to create the same topics; kafkajs then fails its own
+				// metadata refresh. Whoever created them, waitForLeaders below tells when they are usable.
+				if (missing.length > 0)
+					await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: partitions })) }).catch(() => false);
 				await waitForLeaders(admin, topics);
 			} finally {
 				await admin.disconnect();
