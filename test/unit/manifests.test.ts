@@ -12,6 +12,7 @@ import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments } from "yaml";
 import { PROBE_PATHS } from "../../lib/probes";
+import { DOMAIN_EVENTS } from "../../mixins/domain-events.mixin";
 
 const ROOT = path.join(__dirname, "..", "..");
 const K8S = path.join(ROOT, "k8s");
@@ -20,22 +21,8 @@ const OVERLAYS = ["small", "large"] as const;
 /** Pod roles and the ones that autoscale, as the operations contract names them. */
 const ROLES = ["gateway", "catalog", "orders", "payments", "users", "realtime"] as const;
 const AUTOSCALED = ["gateway", "orders"];
-/** The durable domain events of DESIGN.md, plus the dead-letter topic. */
-const TOPICS = [
-	"order.created",
-	"order.updated",
-	"order.cancelled",
-	"payment.succeeded",
-	"payment.failed",
-	"payment.refunded",
-	"inventory.updated",
-	"inventory.low-stock",
-	"product.created",
-	"product.updated",
-	"product.deleted",
-	"user.registered",
-	"dead-letter",
-];
+/** The durable domain events the services publish, plus the dead-letter topic. */
+const TOPICS = [...DOMAIN_EVENTS, "dead-letter"];
 
 // --- minimal typed views of what the checks read ------------------------------------------
 
