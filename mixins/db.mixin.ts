@@ -21,6 +21,8 @@ export interface CollectionSpec {
 	/** Field definitions, as mongoose takes them; `_id` is always a string UUID. */
 	fields: mongoose.SchemaDefinition;
 	indexes?: IndexSpec[];
+	/** Keeps `<name>-changes`, the record of decided state changes that `changeOnce` needs. */
+	changes?: boolean;
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */
@@ -55,6 +57,11 @@ export interface DbMethods {
 	isDuplicateKey(err: unknown): boolean;
 	/** Drops cached reads of this service on every node. */
 	clearCache(): Promise<void>;
+	/**
+	 * Applies `update` to the documents `filter` matches if this caller is the first to claim
+	 * `decision` (a name for "this document leaves this state"); true if it was.
+	 */
+	changeOnce(decision: string, filter: object, update: object): Promise<boolean>;
 }
 
 export interface DbVars {
@@ -146,6 +153,8 @@ async function prepare(adapter: DbAdapter, spec: CollectionSpec): Promise<void> 
  */
 export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Partial<ServiceSchema> {
 	const main = createStorage(spec);
+	const changes = `${spec.name}-changes`;
+	if (spec.changes) extra = [...extra, { name: changes, fields: { update: { type: mongoose.Schema.Types.Mixed, required: true } } }];
 
 	return defineMixin<{ idField: string }, DbMethods, DbVars>({
 		mixins: [DbServiceMixin],
@@ -184,6 +193,27 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			clearCache(): Promise<void> {
 				this.broker.broadcast(`cache.clean.${spec.name}`);
 				return this.broker.cacher?.clean(`${spec.name}.**`) ?? Promise.resolve();
+			},
+			/*
+			 * FerretDB does not apply conditional updates atomically (two racing `updateMany` calls
+			 * on the same state can both match), but its unique indexes hold. So a state change is
+			 * decided by inserting its decision under a unique id; only that writer wins. The update
+			 * sets absolute values, so applying it twice is harmless, and a loser applies the
+			 * recorded one too: that finishes a change whose winner died between record and update.
+			 */
+			async changeOnce(decision: string, filter: object, update: object): Promise<boolean> {
+				const log = this.collections[changes];
+				if (!log) throw new Error(`${spec.name} keeps no change log: set \`changes\` in its dbMixin spec`);
+				let won = true;
+				try {
+					await log.insert({ _id: decision, update });
+				} catch (err) {
+					if (!this.isDuplicateKey(err)) throw err;
+					won = false;
+				}
+				const recorded = won ? update : (plainDocument(await log.findById(decision)).update as object);
+				await this.adapter.updateMany(filter, { $set: recorded });
+				return won;
 			},
 		},
 		created() {

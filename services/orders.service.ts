@@ -66,6 +66,7 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 	byIdempotencyKey(key: string): Promise<Order | null>;
 	priceLines(ctx: Context, lines: OrderLine[]): Promise<{ items: Order["items"]; currency: string }>;
 	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
+	changeStatusOnce(order: Order, field: "status" | "paymentStatus", update: Partial<Order>): Promise<boolean>;
 	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
 	reapStalePending(): Promise<number>;
 }
@@ -86,6 +87,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 	mixins: [
 		dbMixin({
 			name: "orders",
+			changes: true,
 			fields: {
 				userId: { type: String, required: true },
 				items: [{ _id: false, productId: String, name: String, price: Number, quantity: Number }],
@@ -374,17 +376,13 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 
 		/**
-		 * One conditional update from the status the caller saw: if another change won the race,
-		 * this one is refused (409) instead of silently overwriting it.
+		 * Moves an order on from the status the caller saw. If another change won the race, this
+		 * one is refused (409) instead of silently overwriting it.
 		 */
 		async transition(order: Order, to: OrderStatus, by: string, note?: string) {
 			const at = new Date();
 			const entry: HistoryEntry = note ? { status: to, at, by, note } : { status: to, at, by };
-			const changed = await this.adapter.updateMany(
-				{ _id: order.id, status: order.status },
-				{ $set: { status: to, updatedAt: at }, $push: { history: entry } },
-			);
-			if (changed !== 1) {
+			if (!(await this.changeStatusOnce(order, "status", { status: to, history: [...order.history, entry], updatedAt: at }))) {
 				const now = await this.findOrder(order.id);
 				throw new Errors.MoleculerClientError(`The order changed meanwhile: it is ${now.status} now`, 409, "ORDER_CHANGED", {
 					from: now.status,
@@ -394,18 +392,20 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			return this.findOrder(order.id);
 		},
 
+		/** Moves `field` on from the value the caller saw, unless another change of it won first. */
+		changeStatusOnce(order, field, update) {
+			return this.changeOnce(`${order.id}:${field}:${order[field]}`, { _id: order.id, [field]: order[field] }, update);
+		},
+
 		/**
 		 * Records the payment's verdict once (a redelivered event finds it recorded) and, if the
 		 * order still waits for it, moves the order on. A payment that arrives after the order was
 		 * cancelled only updates the payment status: the payments service refunds it.
 		 */
 		async settlePayment(orderId, from, to, next) {
-			const recorded = await this.adapter.updateMany(
-				{ _id: orderId, paymentStatus: { $in: from } },
-				{ $set: { paymentStatus: to, updatedAt: new Date() } },
-			);
-			if (recorded !== 1) return;
 			const order = await this.findOrder(orderId);
+			if (!from.includes(order.paymentStatus)) return;
+			if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
 			if (next && order.status === "pending") {
 				try {
 					const moved = await this.transition(order, next.status, "payments", next.note);

@@ -6,7 +6,7 @@ import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "..
 
 /**
  * A payment: created when an order is placed ("pending"), then charged by the saga. One per
- * order, so every step (charge, void, refund) is a conditional update that can happen once.
+ * order, so every step (charge, void, refund) is a change of its status that can happen once.
  */
 export interface Payment extends Entity {
 	orderId: string;
@@ -46,6 +46,7 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 	mixins: [
 		dbMixin({
 			name: "payments",
+			changes: true,
 			fields: {
 				orderId: { type: String, required: true },
 				userId: { type: String, required: true },
@@ -183,10 +184,10 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			return doc ? this.toEntity<Payment>(doc) : null;
 		},
 
-		/** Moves a payment from one status to another; null if it was not in `from` (someone else moved it). */
+		/** Moves a payment from one status to another; null if it was not in `from` (someone else moved it first). */
 		async transition(orderId, from, to, extra = {}) {
-			const changed = await this.adapter.updateMany({ orderId, status: from }, { $set: { ...extra, status: to, updatedAt: new Date() } });
-			return changed === 1 ? this.paymentFor(orderId) : null;
+			const won = await this.changeOnce(`${orderId}:${from}`, { orderId, status: from }, { ...extra, status: to, updatedAt: new Date() });
+			return won ? this.paymentFor(orderId) : null;
 		},
 
 		/** Asks the (simulated) provider; a redelivered event finds the payment no longer pending. */

@@ -406,5 +406,24 @@ export function commerceSuite(agora: () => Agora): void {
 			const bad = await api.post("/orders", body, { token: ann.token, headers: { "idempotency-key": "{$gt: ''}" } });
 			expect(bad.status).toBe(422);
 		});
+
+		test("racing status changes of one order: exactly one wins, the rest are 409, the history has it once", async () => {
+			const product = await createProduct(api, admin, { stock: 10 });
+			const placed = await api.post("/orders", orderBody([{ productId: product.id, quantity: 2 }]), { token: ann.token });
+			await orderReaches(api, admin, placed.body.id, "confirmed");
+			const moves = await Promise.all([
+				...Array.from({ length: 5 }, () => api.patch(`/orders/${placed.body.id}/status`, { status: "processing" }, { token: admin })),
+				...Array.from({ length: 5 }, () => api.post(`/orders/${placed.body.id}/cancel`, undefined, { token: ann.token })),
+			]);
+			const won = moves.filter((r) => r.status === 200);
+			expect(won).toHaveLength(1);
+			expect(moves.filter((r) => r.status === 409)).toHaveLength(9);
+			const order = (await api.get(`/orders/${placed.body.id}`, { token: admin })).body;
+			expect(order.status).toBe(won[0]?.body.status);
+			expect(order.history.map((entry: { status: string }) => entry.status)).toEqual(["pending", "confirmed", order.status]);
+			// A cancel that won gives the stock back and refunds; a move to processing keeps it sold.
+			const expected = order.status === "cancelled" ? { available: 10, reserved: 0 } : { available: 8, reserved: 0 };
+			await eventually(async () => expect(await stockOf(api, product.id)).toMatchObject(expected));
+		});
 	});
 }

@@ -1,4 +1,5 @@
-import { Kafka, logLevel } from "kafkajs";
+import { type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { eventually } from "./wait";
 
 export function kafka(): Kafka {
 	return new Kafka({
@@ -8,21 +9,27 @@ export function kafka(): Kafka {
 	});
 }
 
+interface Found<T> {
+	value: T;
+	partition: number;
+	message: KafkaMessage;
+}
+
 /** Reads a topic from its beginning until `match` finds a message, as any outside consumer would. */
-export async function findOnTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function scanTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs: number): Promise<Found<T>> {
 	const consumer = kafka().consumer({ groupId: `agora-tests-${Date.now()}-${Math.random()}` });
 	await consumer.connect();
 	try {
 		await consumer.subscribe({ topic, fromBeginning: true });
-		return await new Promise<T>((resolve, reject) => {
+		return await new Promise<Found<T>>((resolve, reject) => {
 			const timer = setTimeout(() => reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
 			consumer
 				.run({
-					eachMessage: async ({ message }) => {
+					eachMessage: async ({ partition, message }) => {
 						const value = JSON.parse(message.value?.toString() ?? "null") as T;
 						if (match(value)) {
 							clearTimeout(timer);
-							resolve(value);
+							resolve({ value, partition, message });
 						}
 					},
 				})
@@ -30,5 +37,42 @@ export async function findOnTopic<T>(topic: string, match: (value: T) => boolean
 		});
 	} finally {
 		await consumer.disconnect();
+	}
+}
+
+export async function findOnTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+	return (await scanTopic(topic, match, timeoutMs)).value;
+}
+
+/**
+ * Publishes a message that was already consumed once more, byte for byte (same key, headers and
+ * partition), as Kafka does after a consumer crashes before committing. Resolves once every
+ * consumer group of the topic has committed past the copy, i.e. each has handled it again.
+ */
+export async function redeliver<T>(topic: string, match: (value: T) => boolean): Promise<T> {
+	const { value, partition, message } = await scanTopic(topic, match, 30_000);
+	const client = kafka();
+	const producer = client.producer();
+	const admin = client.admin();
+	await Promise.all([producer.connect(), admin.connect()]);
+	try {
+		const [sent] = await producer.send({
+			topic,
+			messages: [{ key: message.key, value: message.value, headers: message.headers as IHeaders, partition }],
+		});
+		const copyOffset = Number(sent?.baseOffset);
+		// @moleculer/channels names each consumer group `<group>:<topic>`.
+		const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => id.endsWith(`:${topic}`));
+		if (groups.length === 0) throw new Error(`no consumer group reads ${topic}`);
+		await eventually(async () => {
+			for (const groupId of groups) {
+				const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+				const committed = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+				if (committed <= copyOffset) throw new Error(`${groupId} has not handled the copy at offset ${copyOffset} yet`);
+			}
+		});
+		return value;
+	} finally {
+		await Promise.all([producer.disconnect(), admin.disconnect()]);
 	}
 }
