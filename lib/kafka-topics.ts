@@ -1,5 +1,5 @@
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import type { Middleware } from "moleculer";
+import type { Middleware, ServiceSchema } from "moleculer";
 
 const LEADER_WAIT_MS = 30_000;
 
@@ -26,10 +26,18 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
  * topic that does not exist yet fails to start, and the first event would race its topic's
  * creation. Idempotent, so every node may run it; production clusters create topics ahead
  * (k8s/base/kafka-topics.yaml), and then this finds nothing to do.
+ *
+ * It also starts every new consumer group at the beginning of its topic. Kafka's default for a
+ * group without committed offsets is the latest offset, and a new group gets its partitions only
+ * after a rebalance of some seconds: events published in that gap (the first orders after a
+ * fresh deployment) would be skipped for good. Once a group has committed, it resumes there.
  */
 export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], partitions: number): Middleware {
 	return {
 		name: "KafkaTopics",
+		serviceCreating(_service, schema: ServiceSchema) {
+			for (const channel of Object.values(schema.channels ?? {})) channel.kafka = { fromBeginning: true, ...channel.kafka };
+		},
 		async started() {
 			const admin = new Kafka({ clientId: "agora-topics", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
 			await admin.connect();

@@ -222,6 +222,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		},
 	},
 
+	/**
+	 * Runs before the mixins' own stop hooks: moleculer-web's `server.close()` waits for every open
+	 * connection, and a WebSocket never ends by itself, so sockets are told to go first.
+	 */
+	stopped() {
+		this.io?.disconnectSockets(true);
+	},
+
 	methods: {
 		authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
 			const header = req.headers.authorization;
