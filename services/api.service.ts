@@ -9,7 +9,7 @@ import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
-const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & { $action?: { auth?: ActionAccess } };
@@ -41,6 +41,22 @@ function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
 			err.data.map(({ actual: _actual, ...field }: Record<string, unknown>) => field)
 		: err.data;
 	return { name: err.name, message: err.message, code: err.code, type: err.type, data };
+}
+
+/**
+ * Moleculer's words for "that part of the cluster is down or busy" (no node hosts the action, the
+ * node left, the transporter is gone). For a client it is the shop's temporary trouble, not a
+ * missing page (Moleculer says 404) and not a reason to see node ids.
+ */
+const UNAVAILABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_REJECTED", "REQUEST_SKIPPED", "BAD_GATEWAY"]);
+const RETRY_AFTER_SECONDS = 5;
+
+function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
+	// moleculer-web's own verdict when no node hosts the route's action: same answer.
+	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
+		return new Errors.MoleculerError("Part of the shop is unavailable right now: try again shortly", 503, "SERVICE_UNAVAILABLE");
+	if (err.type === "REQUEST_TIMEOUT") return new Errors.MoleculerError("The shop took too long to answer: try again", 504, "TIMEOUT");
+	return err;
 }
 
 /** Checks the bearer against the action's declared access; no `auth` means signed-in users only. */
@@ -258,6 +274,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
 			await socket.join(user.role === "admin" ? [room, ADMINS_ROOM] : [room]);
 			return user;
+		},
+
+		sendError(req: IncomingMessage, res: ServerResponse, err: Error) {
+			if (!(err instanceof Errors.MoleculerError)) return ApiGateway.methods?.sendError?.call(this, req, res, err);
+			const answer = clientFacing(err);
+			if (answer !== err) this.logger.warn(`${req.method} ${req.url}: ${err.message}`);
+			if (answer.code === 503) res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
+			ApiGateway.methods?.sendError?.call(this, req, res, answer);
 		},
 
 		reformatError(err: Errors.MoleculerError): ErrorBody {

@@ -30,6 +30,18 @@ describe("accounts, distributed: gateway and users in two processes over Kafka, 
 		expect(event.data.passwordHash).toBeUndefined();
 	});
 
+	test("a route whose service no node hosts is 503 with Retry-After: temporary, not a missing page", async () => {
+		const res = await client(agora.url).get("/products");
+		expect(res.status).toBe(503);
+		expect(res.headers.get("retry-after")).toBe("5");
+		expect(res.body).toEqual({
+			name: "MoleculerError",
+			message: "Part of the shop is unavailable right now: try again shortly",
+			code: 503,
+			type: "SERVICE_UNAVAILABLE",
+		});
+	});
+
 	test("the two processes are separate nodes of one cluster", async () => {
 		expect(agora.nodes.map((node) => node.process.pid)).toHaveLength(2);
 		const health = await client(agora.url).get("/health");
