@@ -1,9 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import helmet from "helmet";
 import { type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
+import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
+import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
@@ -12,7 +15,7 @@ import type { ActionAccess } from "../types/moleculer";
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
-type GatewayRequest = IncomingMessage & { $action?: { auth?: ActionAccess } };
+type GatewayRequest = IncomingMessage & { $action?: { name?: string; auth?: ActionAccess } };
 
 interface ErrorBody {
 	name: string;
@@ -53,8 +56,10 @@ function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void
 }
 
 /** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
+const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
+
 function checkIdempotencyKey(key: string): string {
-	if (!/^[\w.:-]{1,200}$/.test(key))
+	if (!IDEMPOTENCY_KEY.test(key))
 		throw new Errors.ValidationError("Bad Idempotency-Key header", "VALIDATION_ERROR", [
 			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
 		]);
@@ -66,10 +71,72 @@ const SOCKET_ACTIONS = ["orders.changedSince"];
 
 const RATE_WINDOW_MS = 10_000;
 
-const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s } = settings();
+const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s, authRateLimit } = settings();
+
+/** The REST routes under /api; the OpenAPI document is derived from these and the actions' params. */
+const ALIASES: Record<string, string> = {
+	"GET /health": "api.health",
+	"GET /ready": "api.ready",
+	"GET /openapi.json": "api.openapi",
+	"POST /auth/register": "users.register",
+	"POST /auth/login": "users.login",
+	"GET /auth/me": "users.me",
+	"GET /products": "products.list",
+	"GET /products/:id": "products.get",
+	"POST /products": "products.create",
+	"PATCH /products/:id": "products.update",
+	"DELETE /products/:id": "products.remove",
+	"GET /inventory/low-stock": "inventory.lowStock",
+	"GET /inventory/:productId": "inventory.get",
+	"GET /inventory/:productId/movements": "inventory.movements",
+	"POST /inventory/:productId/adjust": "inventory.adjust",
+	"POST /orders": "orders.place",
+	"GET /orders": "orders.list",
+	"GET /orders/:id": "orders.get",
+	"PATCH /orders/:id/status": "orders.setStatus",
+	"POST /orders/:id/cancel": "orders.cancel",
+	"GET /payments": "payments.list",
+};
+
+const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
+	const [method = "", routePath = ""] = route.split(" ");
+	return { method, path: routePath, action };
+});
+
+/** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
+const AUTH_ACTIONS = ["users.login", "users.register"];
+
+const authLimiter = new AuthLimiter(authRateLimit);
+
+/**
+ * Headers for every answer of the gateway: the app, its files, the API and its errors. The app
+ * is one same-origin bundle (no inline script or style; Lit styles are constructed sheets), so
+ * everything is 'self'; product pictures may be any https URL. No framing by anyone.
+ */
+const securityHeaders = helmet({
+	contentSecurityPolicy: {
+		useDefaults: false,
+		directives: {
+			defaultSrc: ["'self'"],
+			scriptSrc: ["'self'"],
+			styleSrc: ["'self'"],
+			imgSrc: ["'self'", "https:"],
+			connectSrc: ["'self'"],
+			fontSrc: ["'self'"],
+			objectSrc: ["'none'"],
+			baseUri: ["'self'"],
+			formAction: ["'self'"],
+			frameAncestors: ["'none'"],
+		},
+	},
+	frameguard: { action: "deny" },
+	referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+});
 
 interface GatewayVars {
 	io: Server;
+	/** moleculer-web's HTTP server */
+	server: HttpServer;
 	/** moleculer-web's static file handler for `assets` */
 	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 }
@@ -142,31 +209,23 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				authorization: true,
 				mappingPolicy: "restrict",
 				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
-				aliases: {
-					"GET /health": "api.health",
-					"GET /ready": "api.ready",
-					"POST /auth/register": "users.register",
-					"POST /auth/login": "users.login",
-					"GET /auth/me": "users.me",
-					"GET /products": "products.list",
-					"GET /products/:id": "products.get",
-					"POST /products": "products.create",
-					"PATCH /products/:id": "products.update",
-					"DELETE /products/:id": "products.remove",
-					"GET /inventory/low-stock": "inventory.lowStock",
-					"GET /inventory/:productId": "inventory.get",
-					"GET /inventory/:productId/movements": "inventory.movements",
-					"POST /inventory/:productId/adjust": "inventory.adjust",
-					"POST /orders": "orders.place",
-					"GET /orders": "orders.list",
-					"GET /orders/:id": "orders.get",
-					"PATCH /orders/:id/status": "orders.setStatus",
-					"POST /orders/:id/cancel": "orders.cancel",
-					"GET /payments": "payments.list",
-				},
-				onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
+				aliases: ALIASES,
+				async onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
+					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
+						try {
+							await authLimiter.attempt(req.socket.remoteAddress ?? "unknown", accountKey(ctx.params));
+						} catch (err) {
+							if (err instanceof TooManyAttemptsError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
+							throw err;
+						}
+					}
+				},
+				async onAfterCall(ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
+					const account = accountKey(ctx.params);
+					if (req.$action?.name === "users.login" && account) await authLimiter.succeeded(account);
+					return data;
 				},
 			},
 		],
@@ -220,6 +279,26 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				return { status: "ready", checks };
 			},
 		},
+
+		openapi: {
+			auth: "public",
+			handler() {
+				// The registry holds every node's action definitions; Moleculer types their params loosely,
+				// but they are the fastest-validator rules the actions validate with.
+				const actions = new Map(this.broker.registry.getActionList({}).map((entry) => [entry.name, entry.action as ActionInfo]));
+				return openApiDocument(ROUTES, (name) => actions.get(name), {
+					headers: {
+						"orders.place": {
+							"Idempotency-Key": {
+								description: "Placing the same body again with the same key returns the first order",
+								schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
+							},
+						},
+					},
+					rateLimited: AUTH_ACTIONS,
+				});
+			},
+		},
 	},
 
 	methods: {
@@ -270,6 +349,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			}
 			notFound();
 		},
+	},
+
+	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */
+	started() {
+		this.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => securityHeaders(req, res, () => {}));
 	},
 };
 
