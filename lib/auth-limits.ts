@@ -17,7 +17,7 @@ export function accountKey(params: unknown): string | null {
 
 /**
  * Brute-force limits on login and register, per client IP and per account. Every attempt counts
- * against its IP; against its account, attempts count until a login succeeds, so a guesser locks
+ * against its IP; against its account, attempts count until one succeeds, so a guesser locks
  * only the one account it guesses at, and only for the window. Counts live in this gateway's
  * memory: with several gateways each keeps its own (a shared store would need atomic increments
  * that FerretDB does not give).
@@ -42,7 +42,7 @@ export class AuthLimiter {
 		}
 	}
 
-	/** A successful login: the account's failed attempts are forgotten. */
+	/** A successful login or registration: the account's failed attempts are forgotten. */
 	async succeeded(account: string): Promise<void> {
 		await this.perAccount.delete(account);
 	}

@@ -41,7 +41,7 @@ export interface AuthRateLimit {
 	windowSeconds: number;
 	/** Login and register attempts one client IP may make per window. */
 	perIp: number;
-	/** Failed attempts one email may get per window; a successful login clears its count. */
+	/** Failed attempts one email may get per window; a success clears its count. */
 	perAccount: number;
 }
 

@@ -15,7 +15,7 @@ import type { ActionAccess } from "../types/moleculer";
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
-type GatewayRequest = IncomingMessage & { $action?: { name?: string; auth?: ActionAccess } };
+type GatewayRequest = IncomingMessage & { $action?: { name?: string; auth?: ActionAccess }; $params?: unknown };
 
 interface ErrorBody {
 	name: string;
@@ -64,6 +64,32 @@ function checkIdempotencyKey(key: string): string {
 			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
 		]);
 	return key;
+}
+
+/** No request of this API nests deeper than a few levels; far deeper input only costs stack. */
+const MAX_NESTING = 16;
+
+/**
+ * Refuses params nested deeper than MAX_NESTING, naming the top-level field. Walked without
+ * recursion: a body of a few kilobytes of `[[[[...` nests tens of thousands of levels, and code
+ * that recurses into it (validation messages, serializers) would overflow the stack.
+ */
+function checkNesting(params: unknown): void {
+	if (typeof params !== "object" || params === null) return;
+	const pending: { value: unknown; depth: number; field: string }[] = Object.entries(params).map(([field, value]) => ({
+		value,
+		depth: 1,
+		field,
+	}));
+	for (let next = pending.pop(); next; next = pending.pop()) {
+		const { value, depth, field } = next;
+		if (typeof value !== "object" || value === null) continue;
+		if (depth > MAX_NESTING)
+			throw new Errors.ValidationError("The request nests too deeply", "VALIDATION_ERROR", [
+				{ field, message: `Nested more than ${MAX_NESTING} levels deep`, type: "nesting" },
+			]);
+		for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1, field });
+	}
 }
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
@@ -142,6 +168,7 @@ interface GatewayVars {
 }
 
 interface GatewayMethods {
+	tokenUser(ctx: Context | null, token: string): Promise<AuthUser | null>;
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
@@ -211,20 +238,22 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
 				aliases: ALIASES,
 				async onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+					// `ctx` is the gateway's own request context; the action's params are on the request.
+					checkNesting(req.$params);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
 					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
 						try {
-							await authLimiter.attempt(req.socket.remoteAddress ?? "unknown", accountKey(ctx.params));
+							await authLimiter.attempt(req.socket.remoteAddress ?? "unknown", accountKey(req.$params));
 						} catch (err) {
 							if (err instanceof TooManyAttemptsError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
 							throw err;
 						}
 					}
 				},
-				async onAfterCall(ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
-					const account = accountKey(ctx.params);
-					if (req.$action?.name === "users.login" && account) await authLimiter.succeeded(account);
+				async onAfterCall(_ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
+					const account = accountKey(req.$params);
+					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name) && account) await authLimiter.succeeded(account);
 					return data;
 				},
 			},
@@ -302,13 +331,21 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	methods: {
-		authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
+		async authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
 			const header = req.headers.authorization;
 			if (!header) return null;
 			const [scheme, token] = header.split(" ");
-			const user = scheme === "Bearer" && token ? verifyToken(token) : null;
+			const user = scheme === "Bearer" && token ? await this.tokenUser(ctx, token) : null;
 			if (!user) throw new UnAuthorizedError(ERR_INVALID_TOKEN, null);
 			return user;
+		},
+
+		/** The bearer of a valid token whose account still exists (a deleted account's tokens stop working). */
+		async tokenUser(ctx: Context | null, token: string) {
+			const user = verifyToken(token);
+			if (!user) return null;
+			const exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
+			return exists ? user : null;
 		},
 
 		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
@@ -323,7 +360,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			const token: unknown = socket.handshake.auth?.token;
 			limitMessages(socket);
 			if (token === undefined || token === null || token === "") return null;
-			const user = typeof token === "string" ? verifyToken(token) : null;
+			const user = typeof token === "string" ? await this.tokenUser(null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
 			const room = userRoom(user.id);
 			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
