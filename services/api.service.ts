@@ -344,7 +344,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		async tokenUser(ctx: Context | null, token: string) {
 			const user = verifyToken(token);
 			if (!user) return null;
-			const exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
+			let exists: boolean;
+			try {
+				exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
+			} catch (err) {
+				// Fail closed, but say what it is: not the client's token, the accounts service is away.
+				this.logger.warn("Cannot check a token's account:", (err as Error).message);
+				throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
+			}
 			return exists ? user : null;
 		},
 
