@@ -22,5 +22,7 @@ module.exports = {
 		project("embedded"),
 		project("distributed", { globalSetup: "<rootDir>/test/support/infrastructure.ts" }),
 		project("browser", { globalSetup: "<rootDir>/test/browser/global-setup.ts" }),
+		// Needs Python 3.11 and PyPI (Schemathesis); only `npm run test:all` runs it.
+		project("hardening"),
 	],
 };

@@ -33,6 +33,16 @@ export interface Settings {
 	socketsPerUser: number;
 	/** Messages one socket may send per 10 seconds. */
 	socketMessagesPer10s: number;
+	/** Brute-force limits of login and register, per gateway process. */
+	authRateLimit: AuthRateLimit;
+}
+
+export interface AuthRateLimit {
+	windowSeconds: number;
+	/** Login and register attempts one client IP may make per window. */
+	perIp: number;
+	/** Failed attempts one email may get per window; a success clears its count. */
+	perAccount: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -128,6 +138,11 @@ export function readSettings(env: Env = process.env): Settings {
 		bodyLimit: env.BODY_LIMIT || "100kb",
 		socketsPerUser: integer(env, "SOCKETS_PER_USER", 10, 1, 1000),
 		socketMessagesPer10s: integer(env, "SOCKET_RATE_LIMIT", 30, 1, 10_000),
+		authRateLimit: {
+			windowSeconds: integer(env, "AUTH_RATE_WINDOW_SECONDS", 900, 1, 86_400),
+			perIp: integer(env, "AUTH_RATE_PER_IP", 100, 1, 1_000_000),
+			perAccount: integer(env, "AUTH_RATE_PER_ACCOUNT", 10, 1, 1_000_000),
+		},
 		corsOrigins: (env.CORS_ORIGINS ?? "")
 			.split(",")
 			.map((origin) => origin.trim())

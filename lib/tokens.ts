@@ -1,7 +1,9 @@
 import jwt from "jsonwebtoken";
 import { settings } from "./settings";
 
-export type Role = "customer" | "admin";
+export const ROLES = ["customer", "admin"] as const;
+
+export type Role = (typeof ROLES)[number];
 
 /** What a verified token says about its bearer; carried in `ctx.meta.user`. */
 export interface AuthUser {

@@ -1,9 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import helmet from "helmet";
 import { type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
+import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
+import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
@@ -12,7 +15,7 @@ import type { ActionAccess } from "../types/moleculer";
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
-type GatewayRequest = IncomingMessage & { $action?: { auth?: ActionAccess } };
+type GatewayRequest = IncomingMessage & { $action?: { name?: string; auth?: ActionAccess }; $params?: unknown };
 
 interface ErrorBody {
 	name: string;
@@ -69,12 +72,40 @@ function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void
 }
 
 /** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
+const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
+
 function checkIdempotencyKey(key: string): string {
-	if (!/^[\w.:-]{1,200}$/.test(key))
+	if (!IDEMPOTENCY_KEY.test(key))
 		throw new Errors.ValidationError("Bad Idempotency-Key header", "VALIDATION_ERROR", [
 			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
 		]);
 	return key;
+}
+
+/** No request of this API nests deeper than a few levels; far deeper input only costs stack. */
+const MAX_NESTING = 16;
+
+/**
+ * Refuses params nested deeper than MAX_NESTING, naming the top-level field. Walked without
+ * recursion: a body of a few kilobytes of `[[[[...` nests tens of thousands of levels, and code
+ * that recurses into it (validation messages, serializers) would overflow the stack.
+ */
+function checkNesting(params: unknown): void {
+	if (typeof params !== "object" || params === null) return;
+	const pending: { value: unknown; depth: number; field: string }[] = Object.entries(params).map(([field, value]) => ({
+		value,
+		depth: 1,
+		field,
+	}));
+	for (let next = pending.pop(); next; next = pending.pop()) {
+		const { value, depth, field } = next;
+		if (typeof value !== "object" || value === null) continue;
+		if (depth > MAX_NESTING)
+			throw new Errors.ValidationError("The request nests too deeply", "VALIDATION_ERROR", [
+				{ field, message: `Nested more than ${MAX_NESTING} levels deep`, type: "nesting" },
+			]);
+		for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1, field });
+	}
 }
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
@@ -82,15 +113,78 @@ const SOCKET_ACTIONS = ["orders.changedSince"];
 
 const RATE_WINDOW_MS = 10_000;
 
-const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s } = settings();
+const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s, authRateLimit } = settings();
+
+/** The REST routes under /api; the OpenAPI document is derived from these and the actions' params. */
+const ALIASES: Record<string, string> = {
+	"GET /health": "api.health",
+	"GET /ready": "api.ready",
+	"GET /openapi.json": "api.openapi",
+	"POST /auth/register": "users.register",
+	"POST /auth/login": "users.login",
+	"GET /auth/me": "users.me",
+	"GET /products": "products.list",
+	"GET /products/:id": "products.get",
+	"POST /products": "products.create",
+	"PATCH /products/:id": "products.update",
+	"DELETE /products/:id": "products.remove",
+	"GET /inventory/low-stock": "inventory.lowStock",
+	"GET /inventory/:productId": "inventory.get",
+	"GET /inventory/:productId/movements": "inventory.movements",
+	"POST /inventory/:productId/adjust": "inventory.adjust",
+	"POST /orders": "orders.place",
+	"GET /orders": "orders.list",
+	"GET /orders/:id": "orders.get",
+	"PATCH /orders/:id/status": "orders.setStatus",
+	"POST /orders/:id/cancel": "orders.cancel",
+	"GET /payments": "payments.list",
+};
+
+const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
+	const [method = "", routePath = ""] = route.split(" ");
+	return { method, path: routePath, action };
+});
+
+/** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
+const AUTH_ACTIONS = ["users.login", "users.register"];
+
+const authLimiter = new AuthLimiter(authRateLimit);
+
+/**
+ * Headers for every answer of the gateway: the app, its files, the API and its errors. The app
+ * is one same-origin bundle (no inline script or style; Lit styles are constructed sheets), so
+ * everything is 'self'; product pictures may be any https URL. No framing by anyone.
+ */
+const securityHeaders = helmet({
+	contentSecurityPolicy: {
+		useDefaults: false,
+		directives: {
+			defaultSrc: ["'self'"],
+			scriptSrc: ["'self'"],
+			styleSrc: ["'self'"],
+			imgSrc: ["'self'", "https:"],
+			connectSrc: ["'self'"],
+			fontSrc: ["'self'"],
+			objectSrc: ["'none'"],
+			baseUri: ["'self'"],
+			formAction: ["'self'"],
+			frameAncestors: ["'none'"],
+		},
+	},
+	frameguard: { action: "deny" },
+	referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+});
 
 interface GatewayVars {
 	io: Server;
+	/** moleculer-web's HTTP server */
+	server: HttpServer;
 	/** moleculer-web's static file handler for `assets` */
 	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 }
 
 interface GatewayMethods {
+	tokenUser(ctx: Context | null, token: string): Promise<AuthUser | null>;
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
@@ -158,31 +252,25 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				authorization: true,
 				mappingPolicy: "restrict",
 				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
-				aliases: {
-					"GET /health": "api.health",
-					"GET /ready": "api.ready",
-					"POST /auth/register": "users.register",
-					"POST /auth/login": "users.login",
-					"GET /auth/me": "users.me",
-					"GET /products": "products.list",
-					"GET /products/:id": "products.get",
-					"POST /products": "products.create",
-					"PATCH /products/:id": "products.update",
-					"DELETE /products/:id": "products.remove",
-					"GET /inventory/low-stock": "inventory.lowStock",
-					"GET /inventory/:productId": "inventory.get",
-					"GET /inventory/:productId/movements": "inventory.movements",
-					"POST /inventory/:productId/adjust": "inventory.adjust",
-					"POST /orders": "orders.place",
-					"GET /orders": "orders.list",
-					"GET /orders/:id": "orders.get",
-					"PATCH /orders/:id/status": "orders.setStatus",
-					"POST /orders/:id/cancel": "orders.cancel",
-					"GET /payments": "payments.list",
-				},
-				onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
+				aliases: ALIASES,
+				async onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+					// `ctx` is the gateway's own request context; the action's params are on the request.
+					checkNesting(req.$params);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
+					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
+						try {
+							await authLimiter.attempt(req.socket.remoteAddress ?? "unknown", accountKey(req.$params));
+						} catch (err) {
+							if (err instanceof TooManyAttemptsError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
+							throw err;
+						}
+					}
+				},
+				async onAfterCall(_ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
+					const account = accountKey(req.$params);
+					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name) && account) await authLimiter.succeeded(account);
+					return data;
 				},
 			},
 		],
@@ -236,6 +324,26 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				return { status: "ready", checks };
 			},
 		},
+
+		openapi: {
+			auth: "public",
+			handler() {
+				// The registry holds every node's action definitions; Moleculer types their params loosely,
+				// but they are the fastest-validator rules the actions validate with.
+				const actions = new Map(this.broker.registry.getActionList({}).map((entry) => [entry.name, entry.action as ActionInfo]));
+				return openApiDocument(ROUTES, (name) => actions.get(name), {
+					headers: {
+						"orders.place": {
+							"Idempotency-Key": {
+								description: "Placing the same body again with the same key returns the first order",
+								schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
+							},
+						},
+					},
+					rateLimited: AUTH_ACTIONS,
+				});
+			},
+		},
 	},
 
 	/**
@@ -247,13 +355,28 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	methods: {
-		authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): AuthUser | null {
+		async authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
 			const header = req.headers.authorization;
 			if (!header) return null;
 			const [scheme, token] = header.split(" ");
-			const user = scheme === "Bearer" && token ? verifyToken(token) : null;
+			const user = scheme === "Bearer" && token ? await this.tokenUser(ctx, token) : null;
 			if (!user) throw new UnAuthorizedError(ERR_INVALID_TOKEN, null);
 			return user;
+		},
+
+		/** The bearer of a valid token whose account still exists (a deleted account's tokens stop working). */
+		async tokenUser(ctx: Context | null, token: string) {
+			const user = verifyToken(token);
+			if (!user) return null;
+			let exists: boolean;
+			try {
+				exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
+			} catch (err) {
+				// Fail closed, but say what it is: not the client's token, the accounts service is away.
+				this.logger.warn("Cannot check a token's account:", (err as Error).message);
+				throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
+			}
+			return exists ? user : null;
 		},
 
 		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
@@ -268,7 +391,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			const token: unknown = socket.handshake.auth?.token;
 			limitMessages(socket);
 			if (token === undefined || token === null || token === "") return null;
-			const user = typeof token === "string" ? verifyToken(token) : null;
+			const user = typeof token === "string" ? await this.tokenUser(null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
 			const room = userRoom(user.id);
 			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
@@ -302,6 +425,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			}
 			notFound();
 		},
+	},
+
+	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */
+	started() {
+		this.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => securityHeaders(req, res, () => {}));
 	},
 };
 

@@ -311,7 +311,8 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			},
 			async handler(ctx: Context<{ productId: string; delta?: number; set?: number; reason: string }, { user?: AuthUser }>) {
 				const { productId, delta, set, reason } = ctx.params;
-				if ((delta === undefined) === (set === undefined))
+				// The validator lets null through for an optional field: null is "not given".
+				if ((delta == null) === (set == null))
 					throw new Errors.ValidationError("Give either delta or set", "VALIDATION_ERROR", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "required" },
 					]);

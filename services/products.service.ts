@@ -172,10 +172,12 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				imageUrl: { ...IMAGE_URL, optional: true, default: null },
 				stock: { ...STOCK, default: 0 },
 				lowStockThreshold: { ...STOCK, default: 5 },
+				// Only the fields above are stored; anything else sent is dropped.
+				$$strict: "remove",
 			},
 			async handler(ctx: Context<Required<ProductFields> & { stock: number; lowStockThreshold: number }, { $statusCode?: number }>) {
 				const { stock, lowStockThreshold, ...fields } = ctx.params;
-				const product = await this.insertProduct(ctx, fields, stock, lowStockThreshold);
+				const product = await this.insertProduct(ctx, { ...fields, imageUrl: fields.imageUrl ?? null }, stock, lowStockThreshold);
 				ctx.meta.$statusCode = 201;
 				const [withStock] = await this.withStock(ctx, [product]);
 				return withStock;
@@ -199,6 +201,14 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			},
 			async handler(ctx: Context<ProductFields & { id: string; lowStockThreshold?: number }>) {
 				const { id, lowStockThreshold, ...fields } = ctx.params;
+				// The validator lets null through for an optional field; only the picture may be removed that way.
+				const nulled = Object.entries({ ...fields, lowStockThreshold }).filter(([name, value]) => value === null && name !== "imageUrl");
+				if (nulled.length > 0)
+					throw new Errors.ValidationError(
+						"Fields cannot be emptied with null",
+						"VALIDATION_ERROR",
+						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
+					);
 				await this.findProduct(id);
 				let doc: unknown;
 				try {

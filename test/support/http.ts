@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+
 /** A JSON client for the REST API, as an outside client would use it. */
 export interface Reply<T = unknown> {
 	status: number;
@@ -60,4 +62,41 @@ export async function adminToken(api: Client): Promise<string> {
 	const res = await api.post("/auth/login", { email: "admin@agora.local", password: "admin12345" });
 	if (res.status !== 200) throw new Error(`admin login failed: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body.token;
+}
+
+export interface RawRequest {
+	method?: string;
+	/** Sent byte for byte: no URL normalisation (`/../x` stays as it is), unlike fetch. */
+	path: string;
+	headers?: Record<string, string>;
+	body?: string;
+	/** The client's source address: any 127.x.y.z on the loopback, to act as another client IP. */
+	localAddress?: string;
+}
+
+/** One HTTP request over node:http, for what fetch would not send as written. */
+export function rawRequest(baseUrl: string, options: RawRequest): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+	const url = new URL(baseUrl);
+	return new Promise((resolve, reject) => {
+		const req = httpRequest(
+			{
+				host: url.hostname,
+				port: url.port,
+				method: options.method ?? "GET",
+				path: options.path,
+				headers: options.headers,
+				localAddress: options.localAddress,
+			},
+			(res) => {
+				let text = "";
+				res.setEncoding("utf8");
+				res.on("data", (chunk: string) => {
+					text += chunk;
+				});
+				res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+			},
+		);
+		req.on("error", reject);
+		req.end(options.body);
+	});
 }
