@@ -286,15 +286,29 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			params: { id: ORDER_ID },
 			async handler(ctx: Context<{ id: string }, RequestMeta>) {
 				const { user } = ctx.meta;
-				const order = await this.findOrder(ctx.params.id, user);
-				if (!canCancel(order.status, user.role))
-					throw new Errors.MoleculerClientError(`An order that is ${order.status} can no longer be cancelled`, 409, "ILLEGAL_TRANSITION", {
-						from: order.status,
-						to: "cancelled",
-					});
-				const cancelled = await this.transition(order, "cancelled", user.id);
-				await this.publishEvent("order.cancelled", cancelled, cancelled.id);
-				return cancelled;
+				// The saga may move the order (pending -> confirmed) while the customer clicks: if it
+				// is still cancellable after that, the cancel goes through. Statuses only move forward,
+				// so this ends.
+				for (;;) {
+					const order = await this.findOrder(ctx.params.id, user);
+					if (!canCancel(order.status, user.role))
+						throw new Errors.MoleculerClientError(
+							`An order that is ${order.status} can no longer be cancelled`,
+							409,
+							"ILLEGAL_TRANSITION",
+							{
+								from: order.status,
+								to: "cancelled",
+							},
+						);
+					try {
+						const cancelled = await this.transition(order, "cancelled", user.id);
+						await this.publishEvent("order.cancelled", cancelled, cancelled.id);
+						return cancelled;
+					} catch (err) {
+						if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
+					}
+				}
 			},
 		},
 
