@@ -255,9 +255,8 @@ const COMMANDS: Command[] = [
 				reason: args.reason,
 				...change,
 			});
-			print(
-				`Stock of ${level.productId}: ${level.available} available, ${level.reserved} reserved (by ${operator().id}: "${args.reason}").`,
-			);
+			const name = (await productNames(broker, [level.productId])).get(level.productId) ?? level.productId;
+			print(`Stock of ${name}: ${level.available} available, ${level.reserved} reserved (by ${operator().id}: "${args.reason}").`);
 		},
 	},
 	{

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { inheritedEnv } from "./agora";
 
@@ -45,6 +46,7 @@ export async function openRepl(env: Record<string, string>, startTimeoutMs = 90_
 		{ cwd: ROOT, env: { ...inheritedEnv(), ...env } },
 	);
 	tmux(socket, "set-option", "-t", "repl", "history-limit", "50000");
+	const socketPath = tmux(socket, "display-message", "-p", "#{socket_path}").trim();
 	let closed = false;
 	const screen = () => (closed ? "" : tmux(socket, "capture-pane", "-p", "-J", "-S", "-", "-t", "repl"));
 	const session: ReplSession = {
@@ -82,6 +84,7 @@ export async function openRepl(env: Record<string, string>, startTimeoutMs = 90_
 				} catch {
 					// already gone
 				}
+				rmSync(socketPath, { force: true });
 			}
 		},
 	};
