@@ -71,6 +71,13 @@ const channelsAdapter = (config.channelsUrl
 		}
 	: { type: "Fake", options: { prefix: config.topicPrefix } }) as unknown as ChannelsAdapter;
 
+/**
+ * The console tracing exporter prints each request's span tree through a logger at info level;
+ * asking for it means wanting to see it whatever LOGLEVEL says, so it writes to stdout directly.
+ */
+const printSpans = (...parts: unknown[]) => process.stdout.write(`${parts.join(" ")}\n`);
+const spanPrinter = { fatal: printSpans, error: printSpans, warn: printSpans, info: printSpans, debug: printSpans, trace: printSpans };
+
 const brokerOptions: BrokerOptions = {
 	namespace: config.namespace,
 	nodeID: process.env.NODE_ID || null,
@@ -107,7 +114,10 @@ const brokerOptions: BrokerOptions = {
 			? { enabled: false }
 			: {
 					enabled: true,
-					exporter: config.tracing === "console" ? { type: "Console", options: { colors: config.mode === "embedded" } } : { type: "Event" },
+					exporter:
+						config.tracing === "console"
+							? { type: "Console", options: { colors: config.mode === "embedded", logger: spanPrinter } }
+							: { type: "Event" },
 				},
 	// Pods without the gateway answer Kubernetes / Compose probes on PROBE_PORT (k8s/, docker-compose.yml).
 	async started(broker) {

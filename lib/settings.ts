@@ -121,7 +121,8 @@ export function readSettings(env: Env = process.env): Settings {
 		port: integer(env, "PORT", 3000, 0, 65535),
 		probePort: integer(env, "PROBE_PORT", 0, 0, 65535),
 		metricsPort: integer(env, "METRICS_PORT", 0, 0, 65535),
-		tracing: oneOf(env, "TRACING", TRACING_EXPORTERS, "off"),
+		// Not TRACING: moleculer-runner would write a variable named after a broker option over that option.
+		tracing: oneOf(env, "TRACE_EXPORTER", TRACING_EXPORTERS, "off"),
 		dataDir,
 		namespace: env.NAMESPACE ?? "",
 		logLevel: oneOf(env, "LOGLEVEL", LOG_LEVELS, "info"),
