@@ -43,8 +43,9 @@ export const requestContextMiddleware: ChannelAwareMiddleware = {
  */
 export type EventOrigin = Pick<Context, "id" | "requestID" | "tracing" | "level" | "service" | "meta" | "headers">;
 
-export function eventOrigin(ctx: Context): EventOrigin {
-	return { id: ctx.id, requestID: ctx.requestID, tracing: ctx.tracing, level: ctx.level, service: ctx.service, meta: {}, headers: {} };
+/** `publisher` is the service publishing: a channel handler's context names none. */
+export function eventOrigin(ctx: Context, publisher: Service): EventOrigin {
+	return { id: ctx.id, requestID: ctx.requestID, tracing: ctx.tracing, level: ctx.level, service: publisher, meta: {}, headers: {} };
 }
 
 type PrintArgs = (args: unknown[]) => unknown[];

@@ -47,7 +47,7 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Dom
 			const ctx = currentContext();
 			await (this.broker as ChannelBroker).sendToChannel(type, event, {
 				...(key ? { key } : {}),
-				...(ctx ? { ctx: eventOrigin(ctx) } : {}),
+				...(ctx ? { ctx: eventOrigin(ctx, this) } : {}),
 			});
 			return event;
 		},

@@ -8,21 +8,34 @@ export function kafka(): Kafka {
 	});
 }
 
+export interface TopicMessage<T> {
+	value: T;
+	/** Header values as text (the channels adapter carries the request context in `$requestID`, `$meta`...). */
+	headers: Record<string, string>;
+}
+
 /** Reads a topic from its beginning until `match` finds a message, as any outside consumer would. */
-export async function findOnTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function findMessageOnTopic<T>(
+	topic: string,
+	match: (message: TopicMessage<T>) => boolean,
+	timeoutMs = 30_000,
+): Promise<TopicMessage<T>> {
 	const consumer = kafka().consumer({ groupId: `agora-tests-${Date.now()}-${Math.random()}` });
 	await consumer.connect();
 	try {
 		await consumer.subscribe({ topic, fromBeginning: true });
-		return await new Promise<T>((resolve, reject) => {
+		return await new Promise<TopicMessage<T>>((resolve, reject) => {
 			const timer = setTimeout(() => reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
 			consumer
 				.run({
 					eachMessage: async ({ message }) => {
-						const value = JSON.parse(message.value?.toString() ?? "null") as T;
-						if (match(value)) {
+						const found: TopicMessage<T> = {
+							value: JSON.parse(message.value?.toString() ?? "null") as T,
+							headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])),
+						};
+						if (match(found)) {
 							clearTimeout(timer);
-							resolve(value);
+							resolve(found);
 						}
 					},
 				})
@@ -31,4 +44,8 @@ export async function findOnTopic<T>(topic: string, match: (value: T) => boolean
 	} finally {
 		await consumer.disconnect();
 	}
+}
+
+export async function findOnTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+	return (await findMessageOnTopic<T>(topic, ({ value }) => match(value), timeoutMs)).value;
 }
