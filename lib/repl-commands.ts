@@ -1,6 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
+import type { Order } from "../services/orders.service";
 import { deadLetterTopic } from "./dead-letters";
 import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus } from "./orders";
 import type { Settings } from "./settings";
@@ -11,20 +12,6 @@ import type { AuthUser } from "./tokens";
  * the details). Each one calls the same actions as the REST API, as an admin named after the
  * operator's login, so an order's history and the stock ledger show who did what from the REPL.
  */
-
-interface Order {
-	id: string;
-	userId: string;
-	items: { productId: string; name: string; price: number; quantity: number }[];
-	total: number;
-	currency: string;
-	status: OrderStatus;
-	paymentStatus: string;
-	history: { status: string; at: string; by: string; note?: string }[];
-	shippingAddress: { name: string; line1: string; city: string; postalCode: string; country: string };
-	createdAt: string;
-	updatedAt: string;
-}
 
 interface StockLevel {
 	productId: string;
@@ -181,7 +168,9 @@ const COMMANDS: Command[] = [
 				page,
 				pageSize,
 			});
-			if (result.total === 0) return print(`No ${status ?? ""} orders.`.replace("  ", " "));
+			const what = status ? `${status} order(s)` : "order(s)";
+			if (result.total === 0) return print(`No ${what}.`);
+			if (result.rows.length === 0) return print(`Page ${page} is past the last page (${result.totalPages}) of ${result.total} ${what}.`);
 			print(
 				grid(
 					["ORDER", "STATUS", "CUSTOMER", "ITEMS", "TOTAL", "UPDATED (UTC)"],
@@ -195,7 +184,7 @@ const COMMANDS: Command[] = [
 					]),
 				),
 			);
-			print(`Page ${page} of ${result.totalPages}: ${result.total} ${status ?? ""} order(s) in all.`.replace("  ", " "));
+			print(`Page ${page} of ${result.totalPages}: ${result.total} ${what} in all.`);
 		},
 	},
 	{

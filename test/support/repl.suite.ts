@@ -39,7 +39,8 @@ export function operatorSuite(setup: () => { repl: ReplSession; api: Client }): 
 		const confirmed = await repl.run("orders confirmed --limit 100");
 		expect(confirmed).toContain(order.id);
 		expect(confirmed).toMatch(new RegExp(`${order.id}\\s*\\|\\s*confirmed\\s*\\|\\s*${customer.id}\\s*\\|\\s*1\\s*\\|\\s*\\$25\\.00`));
-		expect(await repl.run("orders delivered")).not.toContain(order.id);
+		expect(await repl.run("orders delivered")).toBe("No delivered order(s).");
+		expect(await repl.run("orders --page 999")).toMatch(/^Page 999 is past the last page \(1\) of \d+ order\(s\)\.$/);
 		expect(await repl.run("orders shipped-yesterday")).toContain(
 			'Error: Unknown status "shipped-yesterday": use one of pending, confirmed, processing, shipped, delivered, failed, cancelled',
 		);
