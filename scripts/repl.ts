@@ -31,13 +31,31 @@ const broker = new ServiceBroker({
 
 if (!joining) broker.loadServices(path.join(__dirname, "..", "services"), "*.service.ts");
 
-broker.start().then(
-	() => {
-		process.stdout.write(
-			joining
-				? `Joined the cluster as ${broker.nodeID}. Type "help" for the commands, "nodes" for the pods.\n`
-				: `Embedded Agora: every service runs in this process, the gateway on port ${settings().port}. Type "help" for the commands.\n`,
-		);
+const DISCOVERY_WAIT_MS = 15_000;
+
+/**
+ * Until the other nodes have answered the transporter's discovery, the REPL knows no services;
+ * wait for them (briefly) so the first command finds the cluster, and say so if none answers.
+ */
+async function otherNodes(): Promise<number> {
+	const deadline = Date.now() + DISCOVERY_WAIT_MS;
+	const count = () => broker.registry.nodes.list({ onlyAvailable: true, withServices: false }).filter((node) => !node.local).length;
+	while (count() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+	return count();
+}
+
+async function start(): Promise<string> {
+	await broker.start();
+	if (!joining) return `Embedded Agora: every service runs in this process, the gateway on port ${settings().port}.`;
+	const others = await otherNodes();
+	return others > 0
+		? `Joined the cluster as ${broker.nodeID}, with ${others} other node(s); "nodes" lists them.`
+		: `Joined as ${broker.nodeID}, but no other node answered within ${DISCOVERY_WAIT_MS / 1000} s: check TRANSPORTER and NAMESPACE.`;
+}
+
+start().then(
+	(greeting) => {
+		process.stdout.write(`${greeting} Type "help" for the commands.\n`);
 		broker.repl();
 	},
 	(err: Error) => {
