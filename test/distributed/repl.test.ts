@@ -45,6 +45,8 @@ describe("REPL, distributed: npm run repl joins a running cluster over Kafka", (
 		// The harness names its nodes node-<run>-<n>; the run id is in the namespace (test-<run>).
 		const run = String(agora.env.NAMESPACE).replace(/^test-/, "");
 		for (const n of agora.nodes.keys()) expect(nodes).toContain(`node-${run}-${n}`);
+		// dcall reaches one named pod.
+		expect(await repl.run(`dcall node-${run}-0 api.health`)).toContain(`nodeID: 'node-${run}-0'`);
 		const services = await repl.run("services --local");
 		expect(services).not.toMatch(/\b(orders|inventory|api)\b/);
 	});
