@@ -36,6 +36,8 @@ COPY lib ./lib
 COPY mixins ./mixins
 COPY services ./services
 COPY types ./types
+# `kubectl exec ... -- npm run repl`: the operators' console joins the cluster from any pod.
+COPY scripts/repl.ts ./scripts/
 COPY --from=build /app/public ./public
 # The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

@@ -3,8 +3,10 @@ import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
+import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
 import { startProbeServer } from "./lib/probes";
+import { jsonLogFormatter, requestContextMiddleware } from "./lib/request-context";
 import { ConfigError, type Settings, settings } from "./lib/settings";
 import { DOMAIN_EVENTS } from "./mixins/domain-events.mixin";
 
@@ -50,8 +52,7 @@ resolveServiceNames();
 
 type ChannelsAdapter = Parameters<typeof ChannelsMiddleware>[0]["adapter"];
 
-const DEAD_LETTER_TOPIC = "dead-letter";
-const withPrefix = (topic: string) => (config.topicPrefix ? `${config.topicPrefix}.${topic}` : topic);
+const withPrefix = (topic: string) => topicName(config.topicPrefix, topic);
 
 // Cast because the channels typings mark every adapter default (consumer name, serializer...) as required.
 const channelsAdapter = (config.channelsUrl
@@ -70,6 +71,13 @@ const channelsAdapter = (config.channelsUrl
 		}
 	: { type: "Fake", options: { prefix: config.topicPrefix } }) as unknown as ChannelsAdapter;
 
+/**
+ * The console tracing exporter prints each request's span tree through a logger at info level;
+ * asking for it means wanting to see it whatever LOGLEVEL says, so it writes to stdout directly.
+ */
+const printSpans = (...parts: unknown[]) => process.stdout.write(`${parts.join(" ")}\n`);
+const spanPrinter = { fatal: printSpans, error: printSpans, warn: printSpans, info: printSpans, debug: printSpans, trace: printSpans };
+
 const brokerOptions: BrokerOptions = {
 	namespace: config.namespace,
 	nodeID: process.env.NODE_ID || null,
@@ -77,7 +85,7 @@ const brokerOptions: BrokerOptions = {
 		type: "Console",
 		options: {
 			// Log collectors parse JSON; people at a terminal read the short form.
-			formatter: config.mode === "distributed" ? "json" : "short",
+			formatter: config.mode === "distributed" ? jsonLogFormatter : "short",
 			colors: config.mode === "embedded",
 			moduleColors: false,
 		},
@@ -93,13 +101,30 @@ const brokerOptions: BrokerOptions = {
 	tracking: { enabled: true, shutdownTimeout: 10_000 },
 	registry: { strategy: "RoundRobin", preferLocal: true },
 	circuitBreaker: { enabled: false },
-	metrics: { enabled: false },
-	tracing: { enabled: false },
+	// Prometheus scrapes each node on its own port (k8s/ annotations); off unless METRICS_PORT is set.
+	metrics: config.metricsPort
+		? {
+				enabled: true,
+				reporter: { type: "Prometheus", options: { host: process.env.HOST || "127.0.0.1", port: config.metricsPort, path: "/metrics" } },
+			}
+		: { enabled: false },
+	// A span's trace id is the request id, so a trace and the request's log lines share one key.
+	tracing:
+		config.tracing === "off"
+			? { enabled: false }
+			: {
+					enabled: true,
+					exporter:
+						config.tracing === "console"
+							? { type: "Console", options: { colors: config.mode === "embedded", logger: spanPrinter } }
+							: { type: "Event" },
+				},
 	// Pods without the gateway answer Kubernetes / Compose probes on PROBE_PORT (k8s/, docker-compose.yml).
 	async started(broker) {
 		if (config.probePort) await startProbeServer(broker, config.probePort);
 	},
 	middlewares: [
+		requestContextMiddleware,
 		...(config.channelsUrl
 			? [
 					kafkaTopicsMiddleware(

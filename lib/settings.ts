@@ -13,6 +13,10 @@ export interface Settings {
 	port: number;
 	/** Port of the /live and /ready probe server of a pod without the gateway; 0 = none. */
 	probePort: number;
+	/** Port of the Prometheus `/metrics` endpoint; 0 = metrics off. */
+	metricsPort: number;
+	/** Where finished tracing spans go; `off` = no tracing. */
+	tracing: (typeof TRACING_EXPORTERS)[number];
 	dataDir: string;
 	namespace: string;
 	logLevel: (typeof LOG_LEVELS)[number];
@@ -59,6 +63,9 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+/** `console` prints each finished request's span tree; `event` emits spans as `$tracing.spans` events. */
+const TRACING_EXPORTERS = ["off", "console", "event"] as const;
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
 	const raw = env[name];
@@ -123,6 +130,9 @@ export function readSettings(env: Env = process.env): Settings {
 		production,
 		port: integer(env, "PORT", 3000, 0, 65535),
 		probePort: integer(env, "PROBE_PORT", 0, 0, 65535),
+		metricsPort: integer(env, "METRICS_PORT", 0, 0, 65535),
+		// Not TRACING: moleculer-runner would write a variable named after a broker option over that option.
+		tracing: oneOf(env, "TRACE_EXPORTER", TRACING_EXPORTERS, "off"),
 		dataDir,
 		namespace: env.NAMESPACE ?? "",
 		logLevel: oneOf(env, "LOGLEVEL", LOG_LEVELS, "info"),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
+import { currentContext, eventOrigin } from "../lib/request-context";
 import { defineMixin } from "../lib/schema";
 import type { ChannelBroker } from "../types/moleculer";
 
@@ -36,12 +37,18 @@ export interface DomainEventMethods {
 /**
  * Publishes domain events on the durable channels. `key` keeps one entity's events in order
  * (one Kafka partition per key), so consumers see an order's changes in the order they happened.
+ * The event carries the request id of the action or message being handled (as message headers),
+ * so the consumer's calls, events and log lines keep it.
  */
 export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, DomainEventMethods>({
 	methods: {
 		async publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>> {
 			const event: DomainEvent<T> = { id: randomUUID(), type, at: new Date().toISOString(), data };
-			await (this.broker as ChannelBroker).sendToChannel(type, event, key ? { key } : undefined);
+			const ctx = currentContext();
+			await (this.broker as ChannelBroker).sendToChannel(type, event, {
+				...(key ? { key } : {}),
+				...(ctx ? { ctx: eventOrigin(ctx, this) } : {}),
+			});
 			return event;
 		},
 	},

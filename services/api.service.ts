@@ -1,7 +1,7 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import helmet from "helmet";
-import { type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
+import { type CallingOptions, type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
@@ -106,6 +106,16 @@ function checkNesting(params: unknown): void {
 			]);
 		for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1, field });
 	}
+}
+
+/**
+ * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
+ * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
+ * and headers never carry what a client smuggled in. moleculer-web echoes it in the response.
+ */
+function requestIdFromHeader(options: CallingOptions, req: IncomingMessage): void {
+	const given = req.headers["x-request-id"];
+	options.requestID = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
 }
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
@@ -244,6 +254,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			},
 		},
 		ip: process.env.HOST || "127.0.0.1",
+		// moleculer-web calls a function here for every request; its typings know only the object form.
+		rootCallOptions: requestIdFromHeader as unknown as CallingOptions,
 		cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
 		routes: [
 			{

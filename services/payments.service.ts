@@ -198,7 +198,10 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			const settled = approved
 				? await this.transition(orderId, "pending", "succeeded")
 				: await this.transition(orderId, "pending", "failed", { failureReason: "Card declined" });
-			if (settled) await this.publishEvent(approved ? "payment.succeeded" : "payment.failed", publicPayment(settled), orderId);
+			if (!settled) return;
+			// The money trail: one line per verdict, tagged with the request id of the order's placement.
+			this.logger.info(`Payment of order ${orderId} ${approved ? "succeeded" : "was declined"}`);
+			await this.publishEvent(approved ? "payment.succeeded" : "payment.failed", publicPayment(settled), orderId);
 		},
 
 		/** A cancelled or failed order: a pending payment is voided, a captured one refunded, once. */

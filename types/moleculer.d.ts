@@ -5,6 +5,7 @@
  * by path because moleculer's package exports only its index.
  */
 import type { Context, ServiceBroker } from "moleculer";
+import type { EventOrigin } from "../lib/request-context";
 
 /** Who may call an action through the gateway; operators in the REPL are trusted. */
 export type ActionAccess = "public" | "user" | "customer" | "admin";
@@ -20,7 +21,8 @@ export interface ChannelHandlerSchema<TThis> {
 export interface ChannelSendOptions {
 	key?: string;
 	headers?: Record<string, string>;
-	ctx?: Context;
+	/** The request the message belongs to: the channels middleware turns it into headers. */
+	ctx?: EventOrigin;
 }
 
 /** The broker once the channels middleware has added its send method (an `export =` class cannot be augmented). */

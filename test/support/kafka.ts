@@ -9,27 +9,39 @@ export function kafka(): Kafka {
 	});
 }
 
-interface Found<T> {
+export interface TopicMessage<T> {
 	value: T;
+	/** Header values as text (the channels adapter carries the request context in `$requestID`, `$meta`...). */
+	headers: Record<string, string>;
 	partition: number;
-	message: KafkaMessage;
+	/** The message as Kafka holds it, to publish it again byte for byte. */
+	raw: KafkaMessage;
 }
 
 /** Reads a topic from its beginning until `match` finds a message, as any outside consumer would. */
-async function scanTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs: number): Promise<Found<T>> {
+export async function findMessageOnTopic<T>(
+	topic: string,
+	match: (message: TopicMessage<T>) => boolean,
+	timeoutMs = 30_000,
+): Promise<TopicMessage<T>> {
 	const consumer = kafka().consumer({ groupId: `agora-tests-${Date.now()}-${Math.random()}` });
 	await consumer.connect();
 	try {
 		await consumer.subscribe({ topic, fromBeginning: true });
-		return await new Promise<Found<T>>((resolve, reject) => {
+		return await new Promise<TopicMessage<T>>((resolve, reject) => {
 			const timer = setTimeout(() => reject(new Error(`no matching message on ${topic} within ${timeoutMs} ms`)), timeoutMs);
 			consumer
 				.run({
 					eachMessage: async ({ partition, message }) => {
-						const value = JSON.parse(message.value?.toString() ?? "null") as T;
-						if (match(value)) {
+						const found: TopicMessage<T> = {
+							value: JSON.parse(message.value?.toString() ?? "null") as T,
+							headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])),
+							partition,
+							raw: message,
+						};
+						if (match(found)) {
 							clearTimeout(timer);
-							resolve({ value, partition, message });
+							resolve(found);
 						}
 					},
 				})
@@ -41,7 +53,7 @@ async function scanTopic<T>(topic: string, match: (value: T) => boolean, timeout
 }
 
 export async function findOnTopic<T>(topic: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-	return (await scanTopic(topic, match, timeoutMs)).value;
+	return (await findMessageOnTopic<T>(topic, ({ value }) => match(value), timeoutMs)).value;
 }
 
 /**
@@ -50,7 +62,7 @@ export async function findOnTopic<T>(topic: string, match: (value: T) => boolean
  * consumer group of the topic has committed past the copy, i.e. each has handled it again.
  */
 export async function redeliver<T>(topic: string, match: (value: T) => boolean): Promise<T> {
-	const { value, partition, message } = await scanTopic(topic, match, 30_000);
+	const { value, partition, raw } = await findMessageOnTopic<T>(topic, (message) => match(message.value));
 	const client = kafka();
 	const producer = client.producer();
 	const admin = client.admin();
@@ -58,7 +70,7 @@ export async function redeliver<T>(topic: string, match: (value: T) => boolean):
 	try {
 		const [sent] = await producer.send({
 			topic,
-			messages: [{ key: message.key, value: message.value, headers: message.headers as IHeaders, partition }],
+			messages: [{ key: raw.key, value: raw.value, headers: raw.headers as IHeaders, partition }],
 		});
 		const copyOffset = Number(sent?.baseOffset);
 		// @moleculer/channels names each consumer group `<group>:<topic>`.

@@ -1144,7 +1144,8 @@ function dockerInstructions(text: string): Instruction[] {
 function runtimeEntries(): Set<string> {
 	const entries = new Set<string>(["package.json", "node_modules", "public"]);
 	const seen = new Set<string>();
-	const queue = ["moleculer.config.ts", ...serviceFiles().map((name) => `services/${name}.service.ts`)];
+	// The pod command's config and services, and `npm run repl`, which operators run inside pods.
+	const queue = ["moleculer.config.ts", "scripts/repl.ts", ...serviceFiles().map((name) => `services/${name}.service.ts`)];
 	while (queue.length > 0) {
 		const file = queue.shift() as string;
 		if (seen.has(file)) continue;

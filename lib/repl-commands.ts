@@ -1,0 +1,324 @@
+import { hostname, userInfo } from "node:os";
+import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
+import { getBorderCharacters, table } from "table";
+import type { Order } from "../services/orders.service";
+import { deadLetterTopic } from "./dead-letters";
+import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus } from "./orders";
+import type { Settings } from "./settings";
+import type { AuthUser } from "./tokens";
+
+/**
+ * The operators' daily jobs as moleculer-repl commands (`help` lists them, `help <command>` shows
+ * the details). Each one calls the same actions as the REST API, as an admin named after the
+ * operator's login, so an order's history and the stock ledger show who did what from the REPL.
+ */
+
+interface StockLevel {
+	productId: string;
+	available: number;
+	reserved: number;
+	lowStockThreshold: number;
+}
+
+interface Movement {
+	at: string;
+	kind: string;
+	delta: number;
+	available: number;
+	reserved: number;
+	reason: string;
+	by: string;
+	orderId: string | null;
+}
+
+interface Product {
+	id: string;
+	name: string;
+	sku: string;
+}
+
+/** What moleculer-repl hands an action: declared arguments by name, flags under `options`. */
+interface CommandArgs {
+	options: Record<string, string | boolean | undefined>;
+	[argument: string]: unknown;
+}
+
+interface Command {
+	command: string;
+	description: string;
+	options?: { option: string; description: string }[];
+	action(broker: ServiceBroker, args: CommandArgs): Promise<void>;
+}
+
+function operator(): AuthUser {
+	const login = userInfo().username;
+	return { id: `operator:${login}`, email: `${login}@${hostname()}`, role: "admin" };
+}
+
+function print(text: string): void {
+	process.stdout.write(`${text}\n`);
+}
+
+/** Calls an action as the operator, with the same checks as the REST API. */
+function callAsOperator<T>(broker: ServiceBroker, action: string, params: Record<string, unknown> = {}): Promise<T> {
+	return broker.call<T, Record<string, unknown>>(action, params, { meta: { user: operator() } });
+}
+
+/** A table with a header row, in plain ASCII so it reads the same in any terminal and log. */
+function grid(header: string[], rows: (string | number)[][]): string {
+	return table([header, ...rows.map((row) => row.map(String))], {
+		border: getBorderCharacters("ramac"),
+		drawHorizontalLine: (line, count) => line === 0 || line === 1 || line === count,
+	}).trimEnd();
+}
+
+const money = (minor: number, currency: string) => new Intl.NumberFormat("en-US", { style: "currency", currency }).format(minor / 100);
+const when = (at: string | Date) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/** An action's refusal as one readable line (plus the failing fields), instead of a stack trace. */
+function explain(err: unknown): string {
+	if (err instanceof Errors.ValidationError && Array.isArray(err.data)) {
+		const fields = (err.data as { field?: string; message?: string }[]).map((field) => `  ${field.field}: ${field.message}`);
+		return [`Error: ${err.message}`, ...fields].join("\n");
+	}
+	if (err instanceof Errors.MoleculerError) {
+		const allowed = (err.data as { allowed?: string[] } | undefined)?.allowed;
+		const hint = allowed ? ` (allowed from here: ${allowed.length > 0 ? allowed.join(", ") : "none"})` : "";
+		return `Error: ${err.message}${hint} [${err.code} ${err.type}]`;
+	}
+	return `Error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
+	if (value === undefined) return fallback;
+	const n = Number(value);
+	if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number from 1 to ${max}, got "${value}"`);
+	return n;
+}
+
+function orderStatus(value: unknown): OrderStatus {
+	const status = ORDER_STATUSES.find((known) => known === value);
+	if (!status) throw new Error(`Unknown status "${value}": use one of ${ORDER_STATUSES.join(", ")}`);
+	return status;
+}
+
+/** `+5` or `5` adds, `-3` takes away, `=20` sets the available units. */
+function parseChange(change: string): { delta: number } | { set: number } {
+	const set = /^=(\d+)$/.exec(change);
+	if (set) return { set: Number(set[1]) };
+	if (/^[+-]?\d+$/.test(change)) return { delta: Number(change) };
+	throw new Error(`Change "${change}" is not +N, -N or =N (e.g. +10 to add, -2 to remove, =25 to set)`);
+}
+
+async function productNames(broker: ServiceBroker, ids: string[]): Promise<Map<string, string>> {
+	if (ids.length === 0) return new Map();
+	const products = await callAsOperator<Product[]>(broker, "products.getMany", { ids });
+	return new Map(products.map((product) => [product.id, product.name]));
+}
+
+function orderView(order: Order): string {
+	const { shippingAddress: to } = order;
+	const next = ADMIN_TRANSITIONS[order.status];
+	return [
+		grid(
+			["ORDER", order.id],
+			[
+				["status", order.status],
+				["next (order-status)", next.length > 0 ? next.join(", ") : "none: final"],
+				["payment", order.paymentStatus],
+				["customer", order.userId],
+				["total", money(order.total, order.currency)],
+				["ship to", `${to.name}, ${to.line1}, ${to.postalCode} ${to.city}, ${to.country}`],
+				["created", when(order.createdAt)],
+				["updated", when(order.updatedAt)],
+			],
+		),
+		grid(
+			["PRODUCT", "NAME", "QTY", "PRICE", "SUBTOTAL"],
+			order.items.map((item) => [
+				item.productId,
+				item.name,
+				item.quantity,
+				money(item.price, order.currency),
+				money(item.price * item.quantity, order.currency),
+			]),
+		),
+		grid(
+			["AT (UTC)", "STATUS", "BY", "NOTE"],
+			order.history.map((entry) => [when(entry.at), entry.status, entry.by, entry.note ?? ""]),
+		),
+	].join("\n");
+}
+
+const COMMANDS: Command[] = [
+	{
+		command: "orders [status]",
+		description: `List orders, newest first, optionally of one status (${ORDER_STATUSES.join(", ")})`,
+		options: [
+			{ option: "-n, --limit <count>", description: "orders per page (1-100, default 20)" },
+			{ option: "-p, --page <page>", description: "page number (default 1)" },
+		],
+		async action(broker, args) {
+			const pageSize = positiveInt(args.options.limit, "limit", 20, 100);
+			const page = positiveInt(args.options.page, "page", 1, 100_000);
+			const status = args.status === undefined ? undefined : orderStatus(args.status);
+			const result = await callAsOperator<{ rows: Order[]; total: number; totalPages: number }>(broker, "orders.list", {
+				status,
+				page,
+				pageSize,
+			});
+			const what = status ? `${status} order(s)` : "order(s)";
+			if (result.total === 0) return print(`No ${what}.`);
+			if (result.rows.length === 0) return print(`Page ${page} is past the last page (${result.totalPages}) of ${result.total} ${what}.`);
+			print(
+				grid(
+					["ORDER", "STATUS", "CUSTOMER", "ITEMS", "TOTAL", "UPDATED (UTC)"],
+					result.rows.map((order) => [
+						order.id,
+						order.status,
+						order.userId,
+						order.items.reduce((sum, item) => sum + item.quantity, 0),
+						money(order.total, order.currency),
+						when(order.updatedAt),
+					]),
+				),
+			);
+			print(`Page ${page} of ${result.totalPages}: ${result.total} ${what} in all.`);
+		},
+	},
+	{
+		command: "order <id>",
+		description: "Show an order: status, what may come next, lines and its full history",
+		async action(broker, args) {
+			print(orderView(await callAsOperator<Order>(broker, "orders.get", { id: args.id })));
+		},
+	},
+	{
+		command: "order-status <id> <status>",
+		description: "Move an order on (processing, shipped, delivered) or cancel it; stock and refunds follow as from the admin app",
+		async action(broker, args) {
+			const order = await callAsOperator<Order>(broker, "orders.setStatus", { id: args.id, status: orderStatus(args.status) });
+			print(`Order ${order.id} is now ${order.status} (by ${operator().id}).`);
+			print(orderView(order));
+		},
+	},
+	{
+		command: "stock <productId>",
+		description: "Show a product's stock and its latest stock movements",
+		options: [{ option: "-n, --limit <count>", description: "movements to show (1-500, default 10)" }],
+		async action(broker, args) {
+			const limit = positiveInt(args.options.limit, "limit", 10, 500);
+			const level = await callAsOperator<StockLevel>(broker, "inventory.get", { productId: args.productId });
+			const movements = await callAsOperator<Movement[]>(broker, "inventory.movements", { productId: level.productId, limit });
+			const name = (await productNames(broker, [level.productId])).get(level.productId) ?? "(no such product any more)";
+			print(
+				grid(
+					["PRODUCT", "NAME", "AVAILABLE", "RESERVED", "LOW-STOCK AT"],
+					[[level.productId, name, level.available, level.reserved, level.lowStockThreshold]],
+				),
+			);
+			print(
+				grid(
+					["AT (UTC)", "KIND", "CHANGE", "AVAILABLE", "RESERVED", "REASON", "BY"],
+					movements.map((move) => [
+						when(move.at),
+						move.kind,
+						signed(move.delta),
+						move.available,
+						move.reserved,
+						move.orderId ? `${move.reason} (${move.orderId})` : move.reason,
+						move.by,
+					]),
+				),
+			);
+		},
+	},
+	{
+		command: "stock-adjust <productId> <change> <reason>",
+		description: 'Change available stock: +N adds, -N removes, =N sets; the reason goes into the ledger (quote it: "damaged in transit")',
+		async action(broker, args) {
+			const change = parseChange(String(args.change));
+			const level = await callAsOperator<StockLevel>(broker, "inventory.adjust", {
+				productId: args.productId,
+				reason: args.reason,
+				...change,
+			});
+			const name = (await productNames(broker, [level.productId])).get(level.productId) ?? level.productId;
+			print(`Stock of ${name}: ${level.available} available, ${level.reserved} reserved (by ${operator().id}: "${args.reason}").`);
+		},
+	},
+	{
+		command: "low-stock",
+		description: "List products at or below their low-stock threshold, emptiest first",
+		async action(broker) {
+			const low = await callAsOperator<StockLevel[]>(broker, "inventory.lowStock");
+			if (low.length === 0) return print("No product is low on stock.");
+			const names = await productNames(
+				broker,
+				low.map((level) => level.productId),
+			);
+			print(
+				grid(
+					["PRODUCT", "NAME", "AVAILABLE", "RESERVED", "LOW-STOCK AT"],
+					low.map((level) => [level.productId, names.get(level.productId) ?? "", level.available, level.reserved, level.lowStockThreshold]),
+				),
+			);
+		},
+	},
+];
+
+function deadLettersCommand(config: Settings): Command {
+	return {
+		command: "dead-letters",
+		description: "List the domain events whose handlers kept failing; --replay sends them back to the group that failed them",
+		options: [{ option: "--replay", description: "republish every listed message to its topic, for the failed consumer group only" }],
+		async action(_broker, args) {
+			if (!config.channelsUrl)
+				return print(
+					"Embedded mode: domain events are delivered in-process, so there is no dead-letter topic to list or replay.\n" +
+						"Start the REPL with the cluster's TRANSPORTER (kafka://...) to work on its dead letters.",
+				);
+			const topic = deadLetterTopic({ brokers: [config.channelsUrl.replace("kafka://", "")], topicPrefix: config.topicPrefix });
+			const rows = (letters: Awaited<ReturnType<typeof topic.list>>) =>
+				letters.map((letter) => [
+					`${letter.partition}:${letter.offset}`,
+					when(letter.deadAt),
+					letter.topic,
+					letter.group,
+					letter.type ?? "?",
+					letter.eventId ?? "?",
+				]);
+			const header = ["PARTITION:OFFSET", "DEAD SINCE (UTC)", "TOPIC", "FAILED GROUP", "EVENT", "EVENT ID"];
+			if (!args.options.replay) {
+				const letters = await topic.list();
+				if (letters.length === 0) return print(`No dead letters waiting on ${topic.topic}.`);
+				print(grid(header, rows(letters)));
+				return print(`${letters.length} dead letter(s) on ${topic.topic}; "dead-letters --replay" sends them back.`);
+			}
+			const { replayed, unroutable } = await topic.replay();
+			if (replayed.length + unroutable.length === 0) return print(`No dead letters waiting on ${topic.topic}.`);
+			if (replayed.length > 0) print(grid(header, rows(replayed)));
+			print(`Replayed ${replayed.length} dead letter(s) from ${topic.topic} to their topics.`);
+			if (unroutable.length > 0)
+				print(`Skipped ${unroutable.length} message(s) without x-original-channel / x-original-group headers: not written by the adapter.`);
+		},
+	};
+}
+
+/** The command definitions for moleculer's `replOptions.customCommands`. */
+export function replCommands(config: Settings): NonNullable<ReplOptions["customCommands"]> {
+	return [...COMMANDS, deadLettersCommand(config)].map(({ command, description, options, action }) => ({
+		command,
+		description,
+		options,
+		// moleculer's typings say `args: string[]`; moleculer-repl passes the parsed CommandArgs.
+		action: async (broker: ServiceBroker, args: unknown) => {
+			try {
+				await action(broker, args as CommandArgs);
+			} catch (err) {
+				print(explain(err));
+			}
+		},
+	}));
+}

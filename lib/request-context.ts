@@ -1,0 +1,67 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Context, Middleware, Service } from "moleculer";
+
+/**
+ * Request ids across the cluster. The gateway takes `X-Request-Id` (or makes one) as the
+ * Moleculer context's `requestID`, which Moleculer copies into every nested call. Two things
+ * do not see a context on their own: log lines, and domain events published from deep inside a
+ * service. This module keeps the context of the action or channel message being handled in an
+ * AsyncLocalStorage, so both can find it without a `ctx` parameter threaded through every method.
+ */
+
+const handling = new AsyncLocalStorage<Context>();
+
+/** The context of the action or channel message this code runs for, if any (timers have none). */
+export function currentContext(): Context | undefined {
+	return handling.getStore();
+}
+
+type ChannelHandler = (ctx: Context, raw: unknown) => Promise<unknown>;
+
+/** @moleculer/channels wraps channel handlers with a `localChannel` hook that moleculer's typings do not know. */
+interface ChannelAwareMiddleware extends Middleware {
+	localChannel(next: ChannelHandler): ChannelHandler;
+}
+
+export const requestContextMiddleware: ChannelAwareMiddleware = {
+	name: "RequestContext",
+	localAction(next) {
+		return function (this: Service, ctx: Context) {
+			return handling.run(ctx, () => next.call(this, ctx));
+		};
+	},
+	localChannel(next) {
+		return (ctx, raw) => handling.run(ctx, () => next(ctx, raw));
+	},
+};
+
+/**
+ * What a published domain event carries of the context that published it: the request id, the
+ * parent call and the tracing flag, which @moleculer/channels turns into message headers and back
+ * into the consumer's context. Not the caller's `meta` (its token claims, idempotency key, HTTP
+ * status): a consumer acts for the system, not for the user whose request started the chain.
+ */
+export type EventOrigin = Pick<Context, "id" | "requestID" | "tracing" | "level" | "service" | "meta" | "headers">;
+
+/** `publisher` is the service publishing: a channel handler's context names none. */
+export function eventOrigin(ctx: Context, publisher: Service): EventOrigin {
+	return { id: ctx.id, requestID: ctx.requestID, tracing: ctx.tracing, level: ctx.level, service: publisher, meta: {}, headers: {} };
+}
+
+type PrintArgs = (args: unknown[]) => unknown[];
+
+/**
+ * Moleculer's `json` log line plus the `requestId` of the request being handled, so a log
+ * collector can gather every line of one request from every pod.
+ */
+export function jsonLogFormatter(
+	type: string,
+	args: unknown[],
+	bindings: Record<string, unknown>,
+	{ printArgs }: { printArgs: PrintArgs },
+) {
+	const requestId = handling.getStore()?.requestID;
+	return [
+		JSON.stringify({ ts: Date.now(), level: type, msg: printArgs(args).join(" "), ...bindings, ...(requestId ? { requestId } : {}) }),
+	];
+}
