@@ -46,6 +46,7 @@ interface RequestMeta {
 	user: AuthUser;
 	idempotencyKey?: string;
 	$statusCode?: number;
+	$location?: string;
 }
 
 interface CatalogueEntry {
@@ -145,10 +146,15 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				const { user, idempotencyKey } = ctx.meta;
 				const { payment, shippingAddress } = ctx.params;
 				const key = idempotencyKey ? `${user.id}:${idempotencyKey}` : undefined;
-				ctx.meta.$statusCode = 201;
+				// A repeated request gets the first order, answered exactly as the first time.
+				const created = (order: Order) => {
+					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/orders/${order.id}`;
+					return order;
+				};
 				if (key) {
 					const first = await this.byIdempotencyKey(key);
-					if (first) return first;
+					if (first) return created(first);
 				}
 				if (!TEST_CARDS[payment.cardNumber])
 					throw new Errors.ValidationError("Unknown card", "VALIDATION_ERROR", [
@@ -183,7 +189,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					await this.adapter.insert(order);
 				} catch (err) {
 					const first = key && this.isDuplicateKey(err) ? await this.byIdempotencyKey(key) : null;
-					if (first) return first;
+					if (first) return created(first);
 					throw err;
 				}
 				try {
@@ -215,7 +221,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				}
 				const placed = await this.findOrder(order._id);
 				await this.publishEvent("order.created", placed, placed.id);
-				return placed;
+				return created(placed);
 			},
 		},
 

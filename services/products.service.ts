@@ -175,10 +175,13 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				// Only the fields above are stored; anything else sent is dropped.
 				$$strict: "remove",
 			},
-			async handler(ctx: Context<Required<ProductFields> & { stock: number; lowStockThreshold: number }, { $statusCode?: number }>) {
+			async handler(
+				ctx: Context<Required<ProductFields> & { stock: number; lowStockThreshold: number }, { $statusCode?: number; $location?: string }>,
+			) {
 				const { stock, lowStockThreshold, ...fields } = ctx.params;
 				const product = await this.insertProduct(ctx, { ...fields, imageUrl: fields.imageUrl ?? null }, stock, lowStockThreshold);
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/products/${product.id}`;
 				const [withStock] = await this.withStock(ctx, [product]);
 				return withStock;
 			},

@@ -190,6 +190,7 @@ export function commerceSuite(agora: () => Agora): void {
 				{ token: ann.token },
 			);
 			expect(res.status).toBe(201);
+			expect(res.headers.get("location")).toBe(`/api/orders/${res.body.id}`);
 			expect(res.body).toMatchObject({ userId: ann.id, status: "pending", total: 3998, currency: "USD" });
 			expect(res.body.items).toEqual([{ productId: product.id, name: product.name, price: 1999, quantity: 2 }]);
 			const confirmed = await orderReaches(api, ann.token, res.body.id, "confirmed");
