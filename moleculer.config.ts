@@ -121,6 +121,9 @@ const brokerOptions: BrokerOptions = {
 				},
 	// Pods without the gateway answer Kubernetes / Compose probes on PROBE_PORT (k8s/, docker-compose.yml).
 	async started(broker) {
+		// Seeding publishes product.created, so it waits for the channel adapter, which connects
+		// after the services have started (a products service cannot seed in its own `started`).
+		if (config.seedDemo && broker.getLocalService("products")) await broker.call("products.seedDemo");
 		if (config.probePort) await startProbeServer(broker, config.probePort);
 	},
 	middlewares: [

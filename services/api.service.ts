@@ -10,7 +10,7 @@ import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
-import type { ActionAccess } from "../types/moleculer";
+import type { ActionAccess, ChannelBroker } from "../types/moleculer";
 
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
@@ -329,8 +329,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					}),
 				);
 				const transporterUp = !this.broker.transit || this.broker.transit.connected;
-				// Until every local service has started, channel subscriptions may be missing.
-				checks.broker = !this.broker.started ? "starting" : transporterUp ? "ok" : "disconnected";
+				// The channel adapter connects only after every local service has started; until then
+				// this node can neither publish nor consume domain events.
+				const started = this.broker.started && (this.broker as ChannelBroker).channelAdapter.connected;
+				checks.broker = !started ? "starting" : transporterUp ? "ok" : "disconnected";
 				if (Object.values(checks).some((state) => state !== "ok"))
 					throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
 				return { status: "ready", checks };
@@ -360,10 +362,12 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 
 	/**
 	 * Runs before the mixins' own stop hooks: moleculer-web's `server.close()` waits for every open
-	 * connection, and a WebSocket never ends by itself, so sockets are told to go first.
+	 * connection, and a WebSocket never ends by itself, so the connections are closed first. Closing
+	 * the transport (not `disconnectSockets`, which tells clients to stay away) lets browsers
+	 * reconnect by themselves, to another pod or to this one once it is back.
 	 */
 	stopped() {
-		this.io?.disconnectSockets(true);
+		this.io?.engine.close();
 	},
 
 	methods: {

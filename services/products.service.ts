@@ -1,6 +1,5 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
-import { settings } from "../lib/settings";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
@@ -44,8 +43,7 @@ interface ListParams {
 interface ProductMethods extends DbMethods, DomainEventMethods {
 	findProduct(id: string): Promise<Product>;
 	withStock(ctx: Context, products: Product[]): Promise<(Product & { stock: number })[]>;
-	seedDemoCatalogue(): Promise<void>;
-	insertProduct(ctx: Context | null, fields: Required<ProductFields>, stock: number, lowStockThreshold: number): Promise<Product>;
+	insertProduct(ctx: Context, fields: Required<ProductFields>, stock: number, lowStockThreshold: number): Promise<Product>;
 }
 
 const SORTS = {
@@ -187,6 +185,26 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			},
 		},
 
+		/** Fills an empty catalogue with the demo products. `SEED_DEMO` runs it once the node has started. */
+		seedDemo: {
+			visibility: "public",
+			async handler(ctx: Context) {
+				if ((await this.adapter.count()) > 0) return { seeded: 0 };
+				let seeded = 0;
+				for (const { stock, lowStockThreshold, ...demo } of DEMO_CATALOGUE) {
+					try {
+						await this.insertProduct(ctx, { ...demo, currency: "USD", imageUrl: demoImageUrl(demo.sku) }, stock, lowStockThreshold);
+						seeded++;
+					} catch (err) {
+						// Another products node seeded it first.
+						if (!(err instanceof Errors.MoleculerClientError && err.code === 409)) throw err;
+					}
+				}
+				this.logger.info(`Seeded the demo catalogue: ${seeded} products.`);
+				return { seeded };
+			},
+		},
+
 		update: {
 			auth: "admin",
 			params: {
@@ -258,7 +276,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			return products.map((product) => ({ ...product, stock: stock[product.id]?.available ?? 0 }));
 		},
 
-		async insertProduct(ctx: Context | null, fields: Required<ProductFields>, stock: number, lowStockThreshold: number) {
+		async insertProduct(ctx: Context, fields: Required<ProductFields>, stock: number, lowStockThreshold: number) {
 			const now = new Date();
 			const id = this.newId();
 			let doc: unknown;
@@ -270,8 +288,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				throw err;
 			}
 			try {
-				// Without a request (seeding at start) the broker calls on the service's behalf.
-				await (ctx ?? this.broker).call("inventory.init", { productId: id, available: stock, lowStockThreshold });
+				await ctx.call("inventory.init", { productId: id, available: stock, lowStockThreshold });
 			} catch (err) {
 				// No product without a stock record: undo, so a retry starts clean.
 				await this.adapter.removeById(id);
@@ -282,23 +299,6 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			await this.publishEvent("product.created", product, id);
 			return product;
 		},
-
-		async seedDemoCatalogue() {
-			if ((await this.adapter.count()) > 0) return;
-			for (const { stock, lowStockThreshold, ...demo } of DEMO_CATALOGUE) {
-				try {
-					await this.insertProduct(null, { ...demo, currency: "USD", imageUrl: demoImageUrl(demo.sku) }, stock, lowStockThreshold);
-				} catch (err) {
-					// Another products node seeded it first.
-					if (!(err instanceof Errors.MoleculerClientError && err.code === 409)) throw err;
-				}
-			}
-			this.logger.info(`Seeded the demo catalogue: ${DEMO_CATALOGUE.length} products.`);
-		},
-	},
-
-	async started() {
-		if (settings().seedDemo) await this.seedDemoCatalogue();
 	},
 };
 

@@ -28,6 +28,8 @@ export interface ChannelSendOptions {
 /** The broker once the channels middleware has added its send method (an `export =` class cannot be augmented). */
 export type ChannelBroker = ServiceBroker & {
 	sendToChannel(channel: string, payload: unknown, opts?: ChannelSendOptions): Promise<void>;
+	/** Connects after the services have started (the channels middleware's `started` hook). */
+	channelAdapter: { connected: boolean };
 };
 
 declare module "../node_modules/moleculer/src/service" {

@@ -8,8 +8,7 @@ import { client } from "../../support/http";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
 
-// How long a graceful stop may take before the node is killed. Today the gateway's HTTP server waits
-// for open Socket.IO connections to close on SIGTERM, so with a browser attached it never stops by itself.
+// How long a graceful stop may take before the node is killed.
 const GRACE_MS = 5_000;
 
 function exited(node: RunningNode, ms: number): Promise<boolean> {
