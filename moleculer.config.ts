@@ -93,6 +93,11 @@ const brokerOptions: BrokerOptions = {
 	tracking: { enabled: true, shutdownTimeout: 10_000 },
 	registry: { strategy: "RoundRobin", preferLocal: true },
 	circuitBreaker: { enabled: false },
+	// The embedded mode's in-process channel adapter runs each channel's handler one at a time
+	// through an event bulkhead; with Moleculer's default queue of 100, a burst of orders dropped
+	// the 101st `order.created` on the floor and left its order pending (found by `npm run bench`).
+	// No queue limit: a durable event waits its turn instead. (The bulkhead stays off elsewhere.)
+	bulkhead: { enabled: false, concurrency: 10, maxQueueSize: 0 },
 	metrics: { enabled: false },
 	tracing: { enabled: false },
 	// Pods without the gateway answer Kubernetes / Compose probes on PROBE_PORT (k8s/, docker-compose.yml).
