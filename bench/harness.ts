@@ -18,9 +18,9 @@ export interface PlannedRequest {
 export interface LoadPlan {
 	url: string;
 	connections: number;
-	/** Bounded by time unless `amount` (a number of requests) is given. */
+	/** Bounded by time, and by a number of requests when `maxRequests` is given: whichever comes first. */
 	durationSeconds: number;
-	amount?: number;
+	maxRequests?: number;
 	/** Requests per second over all connections; as fast as answers come when unset. */
 	overallRate?: number;
 	/** Taken in turn by all connections together. */
@@ -156,8 +156,17 @@ const DISTRIBUTED_NODES = [
 	{ services: ["orders", "payments", "realtime"] },
 ];
 
+/** Extra environment of every system process the bench starts (e.g. NODE_OPTIONS for --cpu-prof). */
+const systemEnv: Record<string, string> = {};
+
+/** Every system process started from now on writes a V8 CPU profile into `dir` when it stops. */
+export function profileSystemsInto(dir: string): void {
+	systemEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
+}
+
 export function startSystem(mode: Mode, env: Record<string, string> = {}): Promise<Agora> {
-	return mode === "embedded" ? startAgora({ env }) : startAgora({ distributed: true, nodes: DISTRIBUTED_NODES, env });
+	const all = { ...systemEnv, ...env };
+	return mode === "embedded" ? startAgora({ env: all }) : startAgora({ distributed: true, nodes: DISTRIBUTED_NODES, env: all });
 }
 
 export interface Machine {

@@ -17,7 +17,8 @@ async function main(): Promise<void> {
 	const result = await autocannon({
 		url: plan.url,
 		connections: plan.connections,
-		...(plan.amount ? { amount: plan.amount } : { duration: plan.durationSeconds }),
+		duration: plan.durationSeconds,
+		...(plan.maxRequests ? { maxOverallRequests: plan.maxRequests } : {}),
 		...(plan.overallRate ? { overallRate: plan.overallRate } : {}),
 		timeout: 30,
 		requests: [

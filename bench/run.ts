@@ -8,13 +8,24 @@
  *   --modes <list>       embedded,distributed (default both)
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
+ *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import globalSetup from "../test/support/infrastructure";
 import { actionCallCost } from "./calls";
-import { formatMarkdown, formatTable, type Machine, type Mode, machine, type Row, startSystem, uptime } from "./harness";
+import {
+	formatMarkdown,
+	formatTable,
+	type Machine,
+	type Mode,
+	machine,
+	profileSystemsInto,
+	type Row,
+	startSystem,
+	uptime,
+} from "./harness";
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
@@ -27,6 +38,7 @@ const { values } = parseArgs({
 		modes: { type: "string", default: "embedded,distributed" },
 		out: { type: "string", default: path.join(__dirname, "results.json") },
 		markdown: { type: "string" },
+		"cpu-prof": { type: "string" },
 	},
 });
 
@@ -52,6 +64,7 @@ const SIZES = quick
 				{ orders: 1_000, products: 1_000 },
 			],
 			queries: 10,
+			querySeconds: 5,
 		}
 	: {
 			seconds: 10,
@@ -68,6 +81,7 @@ const SIZES = quick
 				{ orders: 100_000, products: 10_000 },
 			],
 			queries: 100,
+			querySeconds: 15,
 		};
 
 export interface Results {
@@ -105,6 +119,7 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 
 async function main(): Promise<void> {
 	const started = Date.now();
+	if (values["cpu-prof"]) profileSystemsInto(path.resolve(values["cpu-prof"]));
 	if (modes.includes("distributed") || only.has(4)) await globalSetup();
 	const results: Results = {
 		machine: machine(),
@@ -129,7 +144,7 @@ async function main(): Promise<void> {
 	}
 	if (only.has(5)) {
 		step("scaling with data");
-		const { rows, points } = await scalingWithData(SIZES.scaling, SIZES.queries);
+		const { rows, points } = await scalingWithData(SIZES.scaling, { queries: SIZES.queries, seconds: SIZES.querySeconds });
 		results.rows.push(...rows);
 		results.scaling = points;
 		save();
@@ -166,7 +181,12 @@ function printMarkdown(file: string): void {
 	);
 }
 
-(values.markdown ? Promise.resolve(printMarkdown(values.markdown)) : main()).catch((err: Error) => {
-	process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-	process.exit(1);
-});
+(values.markdown ? Promise.resolve(printMarkdown(values.markdown)) : main()).then(
+	// Exit even though the shared infrastructure probe (test/support/infrastructure.ts) leaves its
+	// sockets open, as jest's --forceExit does for the tests.
+	() => process.exit(),
+	(err: Error) => {
+		process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+		process.exit(1);
+	},
+);

@@ -19,6 +19,8 @@ export interface ScalingLevel {
 
 export interface ScalingPoint extends ScalingLevel {
 	query: string;
+	/** Fewer than asked when the time limit cut the point short. */
+	requests: number;
 	p50Ms: number;
 	p99Ms: number;
 	peakRssMb: number;
@@ -124,7 +126,11 @@ interface Query {
 	pool: (size: number, level: ScalingLevel) => PlannedRequest[];
 }
 
-export async function scalingWithData(levels: ScalingLevel[], queriesPerPoint: number): Promise<{ rows: Row[]; points: ScalingPoint[] }> {
+/** Each point sends `queries` requests one after another, or stops after `seconds` if they are that slow. */
+export async function scalingWithData(
+	levels: ScalingLevel[],
+	limits: { queries: number; seconds: number },
+): Promise<{ rows: Row[]; points: ScalingPoint[] }> {
 	const dataDir = mkdtempSync(path.join(tmpdir(), "agora-bench-scaling-"));
 	try {
 		// A first start makes the admin, the JWT secret and a customer whose orders are seeded below.
@@ -183,18 +189,12 @@ export async function scalingWithData(levels: ScalingLevel[], queriesPerPoint: n
 			const agora = await startSystem("embedded", { DATA_DIR: dataDir });
 			try {
 				for (const query of queries) {
-					const pool = query.pool(queriesPerPoint, level);
+					const pool = query.pool(limits.queries, level);
 					const { result, peakRssMb } = await measured(systemPids(agora), () =>
-						runLoad({
-							url: agora.url,
-							connections: 1,
-							durationSeconds: 60,
-							amount: pool.length * Math.ceil(queriesPerPoint / pool.length),
-							pool,
-						}),
+						runLoad({ url: agora.url, connections: 1, durationSeconds: limits.seconds, maxRequests: limits.queries, pool }),
 					);
 					if (result.ok !== result.requests) throw new Error(`${query.name}: ${result.requests - result.ok} requests failed`);
-					points.push({ ...level, query: query.name, p50Ms: result.p50Ms, p99Ms: result.p99Ms, peakRssMb });
+					points.push({ ...level, query: query.name, requests: result.requests, p50Ms: result.p50Ms, p99Ms: result.p99Ms, peakRssMb });
 				}
 			} finally {
 				await agora.stop();
@@ -214,7 +214,7 @@ export async function scalingWithData(levels: ScalingLevel[], queriesPerPoint: n
 				baseline: `same query @ ${smallest.orders / 1000}k orders, ${smallest.products / 1000}k products: p50 ${smallest.p50Ms} ms`,
 				// autocannon's latencies have a resolution of 1 ms: below it, both count as 1 ms.
 				ratio: Math.max(smallest.p50Ms, 1) / Math.max(point.p50Ms, 1),
-				note: "ratio = p50 at the smallest size / p50 here (1 = flat)",
+				note: `${point.requests} requests; ratio = p50 at the smallest size / p50 here (1 = flat)`,
 			};
 		});
 		return { rows, points };
