@@ -283,12 +283,14 @@ export async function startBenchServer(file: string, args: string[]): Promise<Be
 /** Runs `work` while sampling the RSS of `pids`. */
 export async function measured<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
 	const sampler = new RssSampler(pids);
+	let peakRssMb = 0;
+	let result: T;
 	try {
-		const result = await work();
-		return { result, peakRssMb: sampler.stop() };
+		result = await work();
 	} finally {
-		sampler.stop();
+		peakRssMb = sampler.stop();
 	}
+	return { result, peakRssMb };
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
