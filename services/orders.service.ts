@@ -107,6 +107,8 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				{ fields: { idempotencyKey: 1 }, unique: true, sparse: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: -1 } },
+				// An admin's list without a filter, newest first.
+				{ fields: { createdAt: -1 } },
 				{ fields: { updatedAt: 1 } },
 			],
 		}),

@@ -100,7 +100,14 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				createdAt: { type: Date, required: true },
 				updatedAt: { type: Date, required: true },
 			},
-			indexes: [{ fields: { sku: 1 }, unique: true }, { fields: { category: 1, price: 1 } }, { fields: { createdAt: -1 } }],
+			// One per sort of `list` (newest, price, name) and the category filter.
+			indexes: [
+				{ fields: { sku: 1 }, unique: true },
+				{ fields: { category: 1, price: 1 } },
+				{ fields: { createdAt: -1 } },
+				{ fields: { price: 1, name: 1 } },
+				{ fields: { name: 1 } },
+			],
 		}),
 		domainEventsMixin,
 	],

@@ -1,0 +1,193 @@
+/**
+ * `npm run bench` runs every workload of issue 7 and the mixed soak of issue 8 against real
+ * processes started with the test harness, prints a table and writes bench/results.json.
+ *
+ *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
+ *   --soak-minutes <n>   length of the mixed soak (default 10)
+ *   --only <1,2,...>     run only these workloads (6 = idle memory + soak)
+ *   --modes <list>       embedded,distributed (default both)
+ *   --out <file>         where to write the results (default bench/results.json)
+ *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
+ *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import globalSetup from "../test/support/infrastructure";
+import { actionCallCost } from "./calls";
+import {
+	formatMarkdown,
+	formatTable,
+	type Machine,
+	type Mode,
+	machine,
+	profileSystemsInto,
+	type Row,
+	startSystem,
+	uptime,
+} from "./harness";
+import { type ScalingPoint, scalingWithData } from "./scaling";
+import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
+import { type SoakReport, soak } from "./soak";
+
+const { values } = parseArgs({
+	options: {
+		quick: { type: "boolean", default: false },
+		"soak-minutes": { type: "string" },
+		only: { type: "string" },
+		modes: { type: "string", default: "embedded,distributed" },
+		out: { type: "string", default: path.join(__dirname, "results.json") },
+		markdown: { type: "string" },
+		"cpu-prof": { type: "string" },
+	},
+});
+
+const quick = values.quick ?? false;
+const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
+if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
+const only = new Set((values.only ?? "1,2,3,4,5,6").split(",").map(Number));
+const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
+
+/** Sizes: the full run takes about 8 minutes plus the soak; --quick about 2 minutes. */
+const SIZES = quick
+	? {
+			seconds: 2,
+			readConnections: 50,
+			orderConnections: { embedded: 8, distributed: 4 },
+			products: 10,
+			customers: 5,
+			pushOrders: 3,
+			sockets: 20,
+			callSeconds: 1,
+			scaling: [
+				{ orders: 100, products: 100 },
+				{ orders: 1_000, products: 1_000 },
+			],
+			queries: 10,
+			querySeconds: 5,
+		}
+	: {
+			seconds: 10,
+			readConnections: 50,
+			// FerretDB (SQLite) under the distributed mode is slower: at 16 connections calls reach the 10 s request timeout.
+			orderConnections: { embedded: 16, distributed: 8 },
+			products: 100,
+			customers: 40,
+			pushOrders: 40,
+			sockets: 100,
+			callSeconds: 5,
+			scaling: [
+				{ orders: 1_000, products: 1_000 },
+				{ orders: 10_000, products: 10_000 },
+				{ orders: 100_000, products: 10_000 },
+			],
+			queries: 100,
+			querySeconds: 15,
+		};
+
+export interface Results {
+	machine: Machine;
+	options: { quick: boolean; soakMinutes: number; workloads: number[]; modes: Mode[] };
+	sizes: typeof SIZES;
+	startedAt: string;
+	finishedAt?: string;
+	durationSeconds?: number;
+	rows: Row[];
+	scaling: ScalingPoint[];
+	soak?: SoakReport;
+}
+
+async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
+	if (![1, 2, 3].some((n) => only.has(n))) return;
+	const agora = await startSystem(mode);
+	try {
+		const shop = await openShop(agora, { products: SIZES.products, customers: SIZES.customers, stock: 1_000_000 });
+		if (only.has(1) && mode === "embedded")
+			results.rows.push(
+				...(await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
+			);
+		if (only.has(2))
+			results.rows.push(
+				...(await orderPlacement(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.orderConnections[mode] })),
+			);
+		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
+	} catch (err) {
+		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
+	} finally {
+		await agora.stop();
+	}
+}
+
+async function main(): Promise<void> {
+	const started = Date.now();
+	if (values["cpu-prof"]) profileSystemsInto(path.resolve(values["cpu-prof"]));
+	if (modes.includes("distributed") || only.has(4)) await globalSetup();
+	const results: Results = {
+		machine: machine(),
+		options: { quick, soakMinutes, workloads: [...only].sort(), modes },
+		sizes: SIZES,
+		startedAt: new Date(started).toISOString(),
+		rows: [],
+		scaling: [],
+	};
+	const save = () => writeFileSync(values.out as string, `${JSON.stringify(results, null, "\t")}\n`);
+	const step = (name: string) => process.stderr.write(`bench: ${name} (${Math.round((Date.now() - started) / 1000)} s)\n`);
+
+	for (const mode of modes) {
+		step(`shop workloads, ${mode}`);
+		await shopWorkloads(mode, results);
+		save();
+	}
+	if (only.has(4)) {
+		step("action call cost");
+		results.rows.push(...(await actionCallCost({ durationSeconds: SIZES.callSeconds, concurrency: 16 })));
+		save();
+	}
+	if (only.has(5)) {
+		step("scaling with data");
+		const { rows, points } = await scalingWithData(SIZES.scaling, { queries: SIZES.queries, seconds: SIZES.querySeconds });
+		results.rows.push(...rows);
+		results.scaling = points;
+		save();
+	}
+	if (only.has(6)) {
+		step(`soak, ${soakMinutes} min`);
+		const report = await soak({ minutes: soakMinutes, sockets: SIZES.sockets, quick });
+		results.rows.push(...report.rows);
+		results.soak = report;
+	}
+	results.machine.loadAtEnd = uptime();
+	results.finishedAt = new Date().toISOString();
+	results.durationSeconds = Math.round((Date.now() - started) / 1000);
+	save();
+	process.stdout.write(`${formatTable(results.rows)}\n\n`);
+	process.stdout.write(`${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}\n`);
+	process.stdout.write(`load at start: ${results.machine.loadAtStart}\nload at end:   ${results.machine.loadAtEnd}\n`);
+	process.stdout.write(`${results.durationSeconds} s; results in ${values.out}\n`);
+	if (results.soak && !results.soak.invariantsHold) {
+		process.stderr.write(`bench: the soak broke an invariant:\n${results.soak.violations.join("\n")}\n`);
+		process.exitCode = 1;
+	}
+}
+
+/** The README's tables, from a results file. */
+function printMarkdown(file: string): void {
+	const results = JSON.parse(readFileSync(file, "utf8")) as Results;
+	const { machine: m, options } = results;
+	process.stdout.write(`${formatMarkdown(results.rows)}\n\n`);
+	process.stdout.write(
+		`${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${options.quick ? "--quick" : "full run"}, ` +
+			`soak ${options.soakMinutes} min, ${results.startedAt}, ${results.durationSeconds} s in all. ` +
+			`Load before: ${m.loadAtStart.replace(/.*load average/, "load average")}; after: ${m.loadAtEnd?.replace(/.*load average/, "load average")}.\n`,
+	);
+}
+
+(values.markdown ? Promise.resolve(printMarkdown(values.markdown)) : main()).then(
+	// Exit even though the shared infrastructure probe (test/support/infrastructure.ts) leaves its
+	// sockets open, as jest's --forceExit does for the tests.
+	() => process.exit(),
+	(err: Error) => {
+		process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+		process.exit(1);
+	},
+);
