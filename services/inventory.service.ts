@@ -148,6 +148,9 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		availability: {
 			visibility: "public",
 			params: { productIds: { type: "array", items: "string", max: 200 } },
+			// Every catalogue page asks this. Each stock change clears it on every node; the short
+			// TTL bounds what a read racing that clear could leave behind. Orders never read it.
+			cache: { keys: ["productIds"], ttl: 5 },
 			async handler(ctx: Context<{ productIds: string[] }>) {
 				const docs = await this.adapter.find({ query: { _id: { $in: ctx.params.productIds } } });
 				return Object.fromEntries(
@@ -209,6 +212,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 						at,
 					});
 					await this.adapter.insert({ _id: productId, available, reserved: 0, seq: 0, lowStockThreshold, updatedAt: at });
+					await this.clearCache();
 				} catch (err) {
 					if (!this.isDuplicateKey(err)) throw err;
 				}
@@ -222,6 +226,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			async handler(ctx: Context<{ productId: string; lowStockThreshold: number }>) {
 				await this.latest(ctx.params.productId);
 				await this.adapter.updateById(ctx.params.productId, { $set: { lowStockThreshold: ctx.params.lowStockThreshold } });
+				await this.clearCache();
 				return this.levelOf(ctx.params.productId);
 			},
 		},
@@ -441,6 +446,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 					{ _id: productId, seq: { $lt: movement.seq } },
 					{ $set: { available: movement.available, reserved: movement.reserved, seq: movement.seq, updatedAt: movement.at } },
 				);
+				await this.clearCache();
 				const { _id, ...fields } = movement;
 				return { movement: { id: _id, ...fields }, before };
 			}

@@ -63,6 +63,9 @@ function channel(type: DomainEventType, route: Route): ChannelHandlerSchema<Real
  */
 const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, RealtimeVars> = {
 	name: "realtime",
+	// A broadcast reaches only the nodes this one already knows: consuming before any gateway is
+	// discovered (Kafka discovery takes seconds) would push the backlog to nobody.
+	dependencies: ["api"],
 	channels: Object.fromEntries(Object.entries(ROUTES).map(([type, route]) => [type, channel(type as DomainEventType, route)])),
 
 	methods: {

@@ -39,11 +39,17 @@ export function realtimeSuite(agora: () => Agora): void {
 		admin = await adminToken(api);
 		ann = await newCustomer(api, "Live Ann");
 		bob = await newCustomer(api, "Live Bob");
-		// A fresh cluster's Kafka consumer groups take a while to get their partitions (events wait
-		// for them, none is lost): start once a change made now reaches both gateways' sockets.
+		// A fresh cluster takes a while to settle: Kafka consumer groups wait for partitions, and a
+		// gateway the realtime node has not discovered yet misses a broadcast push. Start once a
+		// change made now reaches both gateways' sockets.
 		const watchers = await Promise.all([listen(first), listen(last)]);
-		const product = await createProduct(api, admin);
-		await Promise.all(watchers.map((watcher) => watcher.waitFor("product.created", (p: Json) => p.id === product.id, 90_000)));
+		await eventually(
+			async () => {
+				const product = await createProduct(api, admin);
+				await Promise.all(watchers.map((watcher) => watcher.waitFor("product.created", (p: Json) => p.id === product.id, 5_000)));
+			},
+			{ timeoutMs: 90_000 },
+		);
 		for (const watcher of watchers) watcher.close();
 	}, 120_000);
 
