@@ -9,7 +9,7 @@ import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
-const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & { $action?: { auth?: ActionAccess } };
@@ -29,9 +29,26 @@ const BODY_PARSER_ERRORS: Record<string, Omit<ErrorBody, "code">> = {
 	"encoding.unsupported": { name: "UnsupportedMediaTypeError", message: "Unsupported body encoding", type: "UNSUPPORTED_ENCODING" },
 };
 
+/**
+ * A service with no live node, met directly or by a service this request went on to: a temporary
+ * outage (a pod restarting), not a missing resource, though Moleculer says 404.
+ */
+function isServiceDown(err: Error): boolean {
+	const { type } = err as Errors.MoleculerError;
+	return type === "SERVICE_NOT_FOUND" || type === "SERVICE_NOT_AVAILABLE";
+}
+
+const SERVICE_DOWN_BODY: ErrorBody = {
+	name: "ServiceUnavailableError",
+	message: "Part of the shop is unavailable right now; try again shortly",
+	code: 503,
+	type: "SERVICE_UNAVAILABLE",
+};
+
 function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
 	const parser = err.type ? BODY_PARSER_ERRORS[err.type] : undefined;
 	if (parser) return { ...parser, code: err.code };
+	if (err.code === 503 && (err.type === "SERVICE_UNAVAILABLE" || err instanceof ServiceUnavailableError)) return SERVICE_DOWN_BODY;
 	if (!Number.isInteger(err.code) || err.code < 400 || err.code === 500 || err.code > 599) {
 		// Internals stay in the log; the client learns only that it was not its fault.
 		return { name: "InternalServerError", message: "Something went wrong on our side", code: 500 };
@@ -250,6 +267,12 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
 			await socket.join(user.role === "admin" ? [room, ADMINS_ROOM] : [room]);
 			return user;
+		},
+
+		/** moleculer-web's, with the status of a service that is down made 503 (it is written before `reformatError`). */
+		sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
+			const answer = isServiceDown(err) ? new ServiceUnavailableError("SERVICE_UNAVAILABLE", undefined) : err;
+			(ApiGateway.methods as unknown as GatewayMethods).sendError.call(this, req, res, answer);
 		},
 
 		reformatError(err: Errors.MoleculerError): ErrorBody {
