@@ -398,14 +398,18 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 
 		/**
-		 * Records the payment's verdict once (a redelivered event finds it recorded) and, if the
-		 * order still waits for it, moves the order on. A payment that arrives after the order was
+		 * Records the payment's verdict once and, if the order still waits for it, moves the order on
+		 * and announces it (again, on a redelivery: consumers of order.updated are idempotent). A payment that arrives after the order was
 		 * cancelled only updates the payment status: the payments service refunds it.
 		 */
 		async settlePayment(orderId, from, to, next) {
 			const order = await this.findOrder(orderId);
-			if (!from.includes(order.paymentStatus)) return;
-			if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
+			// Already recorded: this is a redelivery, maybe because the handler that recorded it died
+			// (or could not publish) before moving the order on. Finish that; each step is idempotent.
+			if (order.paymentStatus !== to) {
+				if (!from.includes(order.paymentStatus)) return;
+				if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
+			}
 			if (next && order.status === "pending") {
 				try {
 					const moved = await this.transition(order, next.status, "payments", next.note);
