@@ -141,7 +141,8 @@ export interface Outcome {
  * promises (and counts the outcome of `attempts`, one stream's):
  * - none lost: each 201 is an order in the shop, settled (confirmed or failed);
  * - none duplicated: each stored order belongs to one attempt (an accepted one, or one whose
- *   request was cut off mid-way: the reaper fails that one after ORDER_PENDING_TTL_SECONDS);
+ *   request failed mid-way: a timed-out placement may still have gone through, which is what the
+ *   Idempotency-Key is for; one cut off before it could be paid is failed by the reaper);
  * - stock: for each product, available + reserved + sold = initial, and reserved is exactly what
  *   pending orders hold.
  */
@@ -164,7 +165,6 @@ export async function checkOutcome(api: Client, shop: Shop, attempts: Attempt[],
 	);
 	const unacknowledged = orders.filter((order) => !acceptedIds.has(order.id));
 	expect(unacknowledged.length).toBeLessThanOrEqual(shop.attempts.filter((attempt) => attempt.status !== 201).length);
-	for (const order of unacknowledged) expect(order.status).toBe("failed");
 
 	const ours = new Set(attempts.map((attempt) => attempt.orderId));
 	const accepted = orders.filter((order) => ours.has(order.id));
