@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ServiceSchema } from "moleculer";
+import { Errors, type ServiceSchema } from "moleculer";
 import { defineMixin } from "../lib/schema";
 import type { ChannelBroker } from "../types/moleculer";
 
@@ -41,7 +41,15 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Dom
 	methods: {
 		async publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>> {
 			const event: DomainEvent<T> = { id: randomUUID(), type, at: new Date().toISOString(), data };
-			await (this.broker as ChannelBroker).sendToChannel(type, event, key ? { key } : undefined);
+			try {
+				await (this.broker as ChannelBroker).sendToChannel(type, event, key ? { key } : undefined);
+			} catch (err) {
+				// The broker is unreachable: a temporary outage for the caller (503), not an internal error.
+				this.logger.error(`Could not publish ${type}:`, (err as Error).message);
+				throw new Errors.MoleculerRetryableError("Events cannot be published right now; try again shortly", 503, "EVENTS_UNAVAILABLE", {
+					type,
+				});
+			}
 			return event;
 		},
 	},
