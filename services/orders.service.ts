@@ -189,6 +189,9 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				try {
 					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
 				} catch (err) {
+					// A reservation that timed out or was cut off may still have been made: keep that order
+					// pending, so the reaper fails it after the TTL and releases whatever it holds.
+					if ((err as Errors.MoleculerError).retryable) throw err;
 					await this.adapter.removeById(order._id);
 					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
 						const { productId, available } = err.data as { productId: string; available: number };
