@@ -5,6 +5,7 @@ import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
+import { ResilientKafkaTransporter } from "./lib/kafka-transporter";
 import { startProbeServer } from "./lib/probes";
 import { jsonLogFormatter, requestContextMiddleware } from "./lib/request-context";
 import { ConfigError, type Settings, settings } from "./lib/settings";
@@ -91,9 +92,12 @@ const brokerOptions: BrokerOptions = {
 		},
 	},
 	logLevel: config.logLevel,
-	transporter: config.kafkaTransporter ? { type: "Kafka", options: { bootstrapBrokers: [config.kafkaTransporter] } } : null,
 	serializer: "JSON",
 	requestTimeout: 10_000,
+	// A pod that vanishes without a goodbye (SIGKILL, OOM, lost host) is dropped within 3 beats, before
+	// the request timeout: calls routed to it meanwhile are rejected then, and no new ones go its way.
+	heartbeatInterval: 2,
+	heartbeatTimeout: 6,
 	retryPolicy: { enabled: false },
 	cacher: "Memory",
 	validator: true,
@@ -153,5 +157,11 @@ const brokerOptions: BrokerOptions = {
 		}),
 	],
 };
+
+// moleculer-runner overwrites every option named like an environment variable with that variable's
+// raw value, and TRANSPORTER is ours: it would replace this transporter with a plain
+// KafkaTransporter. So the option ignores assignments.
+const transporter = config.kafkaTransporter ? new ResilientKafkaTransporter({ bootstrapBrokers: [config.kafkaTransporter] }) : null;
+Object.defineProperty(brokerOptions, "transporter", { enumerable: true, get: () => transporter, set: () => undefined });
 
 export = brokerOptions;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { ServiceSchema } from "moleculer";
+import { type Context, Errors, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
@@ -96,6 +96,22 @@ const DbServiceMixin = DbService as unknown as Partial<ServiceSchema>;
 
 const GENERATED_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"] as const;
 
+/** The driver's errors for "cannot reach the database" (as opposed to a bad query). */
+const UNREACHABLE = [
+	mongoose.mongo.MongoNetworkError,
+	mongoose.mongo.MongoServerSelectionError,
+	mongoose.mongo.MongoNotConnectedError,
+	mongoose.mongo.MongoTopologyClosedError,
+];
+
+/** A 503 the client may retry, instead of a 500 or a hang, while the database is down. */
+export class DatabaseUnavailableError extends Errors.MoleculerRetryableError {
+	constructor() {
+		super("The database is unreachable; try again shortly", 503, "DATABASE_UNAVAILABLE");
+		this.name = "DatabaseUnavailableError";
+	}
+}
+
 function hasProperty(err: unknown, key: string, value: unknown): boolean {
 	return typeof err === "object" && err !== null && (err as Record<string, unknown>)[key] === value;
 }
@@ -120,7 +136,10 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 		// Only options that are set: FerretDB refuses `unique: null`.
 		for (const { fields, ...options } of spec.indexes ?? []) schema.index(fields, options);
 		return {
-			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000 }) as unknown as DbAdapter & AdapterLifecycle,
+			// No buffering while disconnected: with the database down a query fails after the server
+			// selection timeout, well within the request timeout, instead of waiting past it.
+			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000, bufferCommands: false }) as unknown as DbAdapter &
+				AdapterLifecycle,
 			model: { modelName: spec.name, schema },
 		};
 	}
@@ -170,6 +189,14 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 				async handler() {
 					await this.adapter.count({ query: { _id: "readiness-probe" } });
 					return true;
+				},
+			},
+		},
+		hooks: {
+			error: {
+				"*"(_ctx: Context, err: Error) {
+					if (UNREACHABLE.some((type) => err instanceof type)) throw new DatabaseUnavailableError();
+					throw err;
 				},
 			},
 		},

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ServiceSchema } from "moleculer";
+import { Errors, type ServiceSchema } from "moleculer";
 import { currentContext, eventOrigin } from "../lib/request-context";
 import { defineMixin } from "../lib/schema";
 import type { ChannelBroker } from "../types/moleculer";
@@ -45,10 +45,18 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Dom
 		async publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>> {
 			const event: DomainEvent<T> = { id: randomUUID(), type, at: new Date().toISOString(), data };
 			const ctx = currentContext();
-			await (this.broker as ChannelBroker).sendToChannel(type, event, {
-				...(key ? { key } : {}),
-				...(ctx ? { ctx: eventOrigin(ctx, this) } : {}),
-			});
+			try {
+				await (this.broker as ChannelBroker).sendToChannel(type, event, {
+					...(key ? { key } : {}),
+					...(ctx ? { ctx: eventOrigin(ctx, this) } : {}),
+				});
+			} catch (err) {
+				// The broker is unreachable: a temporary outage for the caller (503), not an internal error.
+				this.logger.error(`Could not publish ${type}:`, (err as Error).message);
+				throw new Errors.MoleculerRetryableError("Events cannot be published right now; try again shortly", 503, "EVENTS_UNAVAILABLE", {
+					type,
+				});
+			}
 			return event;
 		},
 	},

@@ -197,6 +197,9 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				try {
 					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
 				} catch (err) {
+					// A reservation that timed out or was cut off may still have been made: keep that order
+					// pending, so the reaper fails it after the TTL and releases whatever it holds.
+					if ((err as Errors.MoleculerError).retryable) throw err;
 					await this.adapter.removeById(order._id);
 					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
 						const { productId, available } = err.data as { productId: string; available: number };
@@ -420,14 +423,18 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 
 		/**
-		 * Records the payment's verdict once (a redelivered event finds it recorded) and, if the
-		 * order still waits for it, moves the order on. A payment that arrives after the order was
+		 * Records the payment's verdict once and, if the order still waits for it, moves the order on
+		 * and announces it (again, on a redelivery: consumers of order.updated are idempotent). A payment that arrives after the order was
 		 * cancelled only updates the payment status: the payments service refunds it.
 		 */
 		async settlePayment(orderId, from, to, next) {
 			const order = await this.findOrder(orderId);
-			if (!from.includes(order.paymentStatus)) return;
-			if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
+			// Already recorded: this is a redelivery, maybe because the handler that recorded it died
+			// (or could not publish) before moving the order on. Finish that; each step is idempotent.
+			if (order.paymentStatus !== to) {
+				if (!from.includes(order.paymentStatus)) return;
+				if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
+			}
 			if (next && order.status === "pending") {
 				try {
 					const moved = await this.transition(order, next.status, "payments", next.note);

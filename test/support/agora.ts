@@ -12,6 +12,29 @@ export interface NodeSpec {
 	/** Services this node hosts, by name (`SERVICES`); all of them when omitted. */
 	services?: string[];
 	env?: Record<string, string>;
+	/** The gateway's port (a restarted gateway keeps its address); a free one when omitted. */
+	port?: number;
+}
+
+/** The pod roles of k8s/base: which services each kind of pod runs. */
+export const POD_ROLES = {
+	gateway: ["api"],
+	catalog: ["products", "inventory"],
+	orders: ["orders"],
+	payments: ["payments"],
+	users: ["users"],
+	realtime: ["realtime"],
+} as const satisfies Record<string, string[]>;
+
+export type PodRole = keyof typeof POD_ROLES;
+
+/** A node that runs one pod role, as Kubernetes would start it. */
+export const pod = (role: PodRole, env?: Record<string, string>): NodeSpec => ({ services: [...POD_ROLES[role]], env });
+
+/** Where the distributed mode finds Kafka and the MongoDB-wire database. */
+export interface Infrastructure {
+	kafkaBrokers: string;
+	mongoUri: string;
 }
 
 export interface AgoraOptions {
@@ -19,14 +42,25 @@ export interface AgoraOptions {
 	nodes?: NodeSpec[];
 	/** Distributed mode over the real Kafka and MongoDB-wire servers of `test/support/infrastructure`. */
 	distributed?: boolean;
+	/** Other servers than the shared ones (fault tests stop their own, see `test/support/private-infrastructure`). */
+	infrastructure?: Infrastructure;
 	env?: Record<string, string>;
 }
 
 export interface RunningNode {
 	spec: NodeSpec;
+	/** Its Moleculer node id. */
+	id: string;
 	process: ChildProcess;
+	/** The gateway's HTTP port, if it hosts `api`. */
 	port: number | null;
+	/** The `/live` and `/ready` probe port of a node without the gateway (lib/probes.ts). */
+	probePort: number | null;
 	output: string[];
+	/** It has passed its readiness check (a load balancer would send it traffic). */
+	ready: boolean;
+	/** Counts the lines this node prints from now on that match `pattern`. */
+	countLines(pattern: RegExp): () => number;
 }
 
 export interface Agora {
@@ -35,9 +69,14 @@ export interface Agora {
 	env: Record<string, string>;
 	/** The URL of the n-th node that hosts the gateway. */
 	gatewayUrl(n: number): string;
-	/** Starts another node into the same cluster (e.g. after one was killed). */
+	/** Starts another node into the same cluster (e.g. after one was killed) and waits until it is ready. */
 	addNode(spec: NodeSpec): Promise<RunningNode>;
+	/** Sends `signal` and waits for the process to exit. */
 	kill(node: RunningNode, signal?: NodeJS.Signals): Promise<void>;
+	/** Kills the node (SIGKILL) and starts a new process of the same spec in its place. */
+	restart(node: RunningNode): Promise<RunningNode>;
+	/** The ready nodes still running with `services` (a pod role's, say). */
+	running(services?: readonly string[]): RunningNode[];
 	/** The last lines every node printed, for a failing test's message. */
 	logs(lines?: number): string;
 	stop(): Promise<void>;
@@ -93,10 +132,38 @@ export async function waitUntilReady(url: string, expected: string[], node: Runn
 	throw new Error(`Agora at ${url} was not ready in ${ms} ms (last: ${last})`);
 }
 
+/** Polls a node's own `/ready` probe until its broker is connected and its local services answer. */
+async function waitUntilNodeReady(node: RunningNode, ms = 90_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	let last = "no answer";
+	while (Date.now() < deadline) {
+		if (node.process.exitCode !== null) throw new Error(`node ${node.id} exited with ${node.process.exitCode}`);
+		try {
+			const res = await fetch(`http://127.0.0.1:${node.probePort}/ready`);
+			last = `${res.status} ${await res.text()}`;
+			if (res.status === 200) return;
+		} catch (err) {
+			last = (err as Error).message;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	throw new Error(`node ${node.id} was not ready in ${ms} ms (last: ${last})`);
+}
+
 /** Services that own a database, and so answer `<name>.ready`. */
 const STORAGE_SERVICES = ["users", "products", "inventory", "orders", "payments"].filter((name) =>
 	existsSync(path.join(ROOT, "services", `${name}.service.ts`)),
 );
+
+/** Calls `onLine` with every whole line written to `stream`. */
+function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+	let partial = "";
+	stream?.on("data", (chunk: Buffer) => {
+		const lines = (partial + chunk.toString()).split("\n");
+		partial = lines.pop() ?? "";
+		for (const line of lines) onLine(line);
+	});
+}
 
 /**
  * Starts Agora as real processes, the way `npm start` / `npm run start:node` do, each on its own
@@ -105,14 +172,18 @@ const STORAGE_SERVICES = ["users", "products", "inventory", "orders", "payments"
 export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 	const runId = randomBytes(4).toString("hex");
 	const dataDir = mkdtempSync(path.join(tmpdir(), "agora-test-"));
+	const infrastructure = options.infrastructure ?? {
+		kafkaBrokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
+		mongoUri: process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017",
+	};
 	const env: Record<string, string> = {
 		LOGLEVEL: "warn",
 		DATA_DIR: dataDir,
 		SEED_DEMO: "0",
 		...(options.distributed
 			? {
-					TRANSPORTER: `kafka://${process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"}`,
-					MONGO_URI: `${(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017").replace(/\/[^/]*$/, "")}/agora_${runId}`,
+					TRANSPORTER: `kafka://${infrastructure.kafkaBrokers}`,
+					MONGO_URI: `${infrastructure.mongoUri.replace(/\/[^/]*$/, "")}/agora_${runId}`,
 					NAMESPACE: `test-${runId}`,
 					TOPIC_PREFIX: `test-${runId}`,
 					JWT_SECRET: `test-secret-${runId}-0123456789abcdefghijklmnop`,
@@ -127,7 +198,10 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 	let counter = 0;
 
 	async function launch(spec: NodeSpec): Promise<RunningNode> {
-		const port = hostsGateway(spec) ? await freePort() : null;
+		const gateway = hostsGateway(spec);
+		const port = gateway ? (spec.port ?? (await freePort())) : null;
+		const probePort = gateway ? null : await freePort();
+		const id = `node-${runId}-${counter++}`;
 		const args = ["--import", "tsx", RUNNER, "--config", "moleculer.config.ts"];
 		if (!spec.services) args.push("--mask", "*.service.ts", "services");
 		const child = spawn(process.execPath, args, {
@@ -136,25 +210,43 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 				...inheritedEnv(),
 				...env,
 				...spec.env,
-				NODE_ID: `node-${runId}-${counter++}`,
+				NODE_ID: id,
 				PORT: String(port ?? 0),
+				...(probePort ? { PROBE_PORT: String(probePort) } : {}),
 				...(spec.services ? { SERVICES: spec.services.join(",") } : {}),
 			},
 			stdio: ["ignore", "pipe", "pipe"],
 		});
-		const node: RunningNode = { spec, process: child, port, output: [] };
-		const keep = (chunk: Buffer) => {
-			node.output.push(chunk.toString());
-			if (node.output.length > 400) node.output.splice(0, node.output.length - 400);
+		const counters: { pattern: RegExp; count: number }[] = [];
+		const node: RunningNode = {
+			spec,
+			id,
+			process: child,
+			port,
+			probePort,
+			output: [],
+			ready: false,
+			countLines(pattern) {
+				const counter = { pattern, count: 0 };
+				counters.push(counter);
+				return () => counter.count;
+			},
 		};
-		child.stdout?.on("data", keep);
-		child.stderr?.on("data", keep);
+		const keep = (line: string) => {
+			node.output.push(line);
+			if (node.output.length > 400) node.output.splice(0, node.output.length - 400);
+			for (const counter of counters) if (counter.pattern.test(line)) counter.count++;
+		};
+		eachLine(child.stdout, keep);
+		eachLine(child.stderr, keep);
 		nodes.push(node);
 		return node;
 	}
 
+	const alive = (node: RunningNode) => node.ready && node.process.exitCode === null && node.process.signalCode === null;
+	const gateways = () => nodes.filter((node) => node.port !== null && alive(node));
 	const gatewayUrl = (n: number) => {
-		const gateway = nodes.filter((node) => node.port !== null)[n];
+		const gateway = gateways()[n];
 		if (!gateway) throw new Error(`no gateway #${n}`);
 		return `http://127.0.0.1:${gateway.port}`;
 	};
@@ -164,6 +256,11 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		return STORAGE_SERVICES.filter((name) => hosted.includes(name));
 	};
 
+	async function ready(node: RunningNode): Promise<void> {
+		await (node.port !== null ? waitUntilReady(`http://127.0.0.1:${node.port}`, expected(), node) : waitUntilNodeReady(node));
+		node.ready = true;
+	}
+
 	for (const spec of specs) await launch(spec);
 	const agora: Agora = {
 		url: "",
@@ -171,18 +268,28 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		env,
 		gatewayUrl,
 		async addNode(spec) {
-			return launch(spec);
+			const node = await launch(spec);
+			try {
+				await ready(node);
+			} catch (err) {
+				throw new Error(`${(err as Error).message}\n${agora.logs()}`);
+			}
+			return node;
 		},
 		async kill(node, signal = "SIGKILL") {
 			node.process.kill(signal);
 			await waitForExit(node.process, 15_000);
 		},
+		async restart(node) {
+			await agora.kill(node);
+			return agora.addNode(node.spec);
+		},
+		running(services) {
+			return nodes.filter((node) => alive(node) && (!services || services.every((name) => node.spec.services?.includes(name) ?? true)));
+		},
 		logs(lines = 40) {
 			return nodes
-				.map(
-					(node, i) =>
-						`--- node ${i} (${node.spec.services?.join(",") ?? "all"})\n${node.output.join("").split("\n").slice(-lines).join("\n")}`,
-				)
+				.map((node) => `--- ${node.id} (${node.spec.services?.join(",") ?? "all"})\n${node.output.slice(-lines).join("\n")}`)
 				.join("\n");
 		},
 		async stop() {
@@ -199,8 +306,8 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		},
 	};
 	try {
-		const gateways = nodes.filter((node) => node.port !== null);
-		for (const [i, gateway] of gateways.entries()) await waitUntilReady(gatewayUrl(i), expected(), gateway);
+		// Gateways last: they are ready only once they see every storage service.
+		for (const node of [...nodes].sort((a, b) => Number(a.port !== null) - Number(b.port !== null))) await ready(node);
 		agora.url = gatewayUrl(0);
 	} catch (err) {
 		await agora.stop();

@@ -1,12 +1,7 @@
 /** Stops and starts the gateway of a test's Agora on the same port and data, as an operator's restart would. */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { io } from "socket.io-client";
-import { type Agora, inheritedEnv, type RunningNode, waitUntilReady } from "../../support/agora";
+import type { Agora, RunningNode } from "../../support/agora";
 import { client } from "../../support/http";
-
-const ROOT = path.resolve(__dirname, "..", "..", "..");
-const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
 
 // How long a graceful stop may take before the node is killed.
 const GRACE_MS = 5_000;
@@ -33,21 +28,7 @@ export async function stopServer(agora: Agora): Promise<number> {
 
 /** Starts the node again on `port` with the same environment and DATA_DIR; `agora.stop()` stops it too. */
 export async function startServer(agora: Agora, port: number): Promise<void> {
-	const child = spawn(
-		process.execPath,
-		["--import", "tsx", RUNNER, "--config", "moleculer.config.ts", "--mask", "*.service.ts", "services"],
-		{
-			cwd: ROOT,
-			env: { ...inheritedEnv(), ...agora.env, NODE_ID: `browser-restart-${Date.now()}`, PORT: String(port) },
-			stdio: ["ignore", "pipe", "pipe"],
-		},
-	);
-	const node: RunningNode = { spec: {}, process: child, port, output: [] };
-	const keep = (chunk: Buffer) => node.output.push(chunk.toString());
-	child.stdout?.on("data", keep);
-	child.stderr?.on("data", keep);
-	agora.nodes.push(node);
-	await waitUntilReady(`http://127.0.0.1:${port}`, [], node);
+	await agora.addNode({ port });
 }
 
 /**

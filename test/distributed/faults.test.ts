@@ -1,0 +1,160 @@
+/**
+ * Faults of the servers the cluster depends on, on a Kafka broker and a FerretDB of this test's own
+ * (the shared ones stay up for everyone else): the database goes away and comes back, and the
+ * payments pod hangs. The services must ride it out without a restart.
+ */
+import { type Agora, POD_ROLES, pod, startAgora } from "../support/agora";
+import { GOOD_CARD, orderBody } from "../support/commerce.suite";
+import { adminToken, type Client, client, type Json } from "../support/http";
+import {
+	type Attempt,
+	allOrders,
+	checkOutcome,
+	expectStockAccountedFor,
+	type OrderStream,
+	openShop,
+	type Shop,
+	startOrderStream,
+} from "../support/order-stream";
+import { type PrivateInfrastructure, startPrivateInfrastructure } from "../support/private-infrastructure";
+import { eventually } from "../support/wait";
+
+let infra: PrivateInfrastructure;
+let agora: Agora;
+let shop: Shop;
+
+const api = (): Client => client(agora.gatewayUrl(0));
+const liveGateways = () => [agora.gatewayUrl(0)];
+const failures = (attempts: Attempt[], phase: number) => attempts.filter((attempt) => attempt.status !== 201 && attempt.phase === phase);
+const describeFailures = (attempts: Attempt[]) => attempts.map((attempt) => `${attempt.status} ${attempt.error}`);
+
+/** Waits until `/api/ready` answers `status`, and returns how long that took. */
+async function readyBecomes(status: number, timeoutMs = 120_000): Promise<number> {
+	const since = Date.now();
+	await eventually(async () => expect((await api().get("/ready")).status).toBe(status), { timeoutMs, intervalMs: 250 });
+	return Date.now() - since;
+}
+
+beforeAll(async () => {
+	infra = await startPrivateInfrastructure();
+	agora = await startAgora({
+		distributed: true,
+		infrastructure: infra,
+		// A placement cut off by an outage after its order was written is failed by the reaper within the test.
+		env: { ORDER_PENDING_TTL_SECONDS: "60" },
+		nodes: [pod("gateway"), pod("catalog"), pod("orders"), pod("payments"), pod("users")],
+	});
+	shop = await openShop(api(), await adminToken(api()));
+}, 600_000);
+
+afterAll(async () => {
+	await agora?.stop();
+	await infra?.remove();
+});
+
+describe("faults of the database and payments", () => {
+	let stream: OrderStream | undefined;
+	afterEach(async () => {
+		await stream?.stop();
+		stream = undefined;
+	});
+
+	test("database stopped: /api/ready turns 503 and requests get 503 within the request timeout; back up, the service resumes by itself", async () => {
+		const [customer] = shop.customers;
+		const [productId] = shop.initialStock.keys();
+		const order = () => api().post("/orders", orderBody([{ productId: productId as string, quantity: 1 }]), { token: customer });
+		await infra.stopDatabase();
+		await readyBecomes(503);
+		const ready = await api().get("/ready");
+		expect(ready.body.data.checks).toMatchObject({ orders: expect.any(String), inventory: expect.any(String) });
+		expect(ready.body.data.checks.orders).not.toBe("ok");
+		// The gateway itself stays up.
+		expect((await api().get("/health")).status).toBe(200);
+		for (const res of [await api().get(`/inventory/${productId}`), await order(), await api().get("/orders", { token: customer })]) {
+			expect({ status: res.status, type: res.body.type }).toEqual({ status: 503, type: "DATABASE_UNAVAILABLE" });
+		}
+
+		await infra.startDatabase();
+		const recoveredInMs = await readyBecomes(200);
+		const placed = await eventually(async () => {
+			const res = await order();
+			expect(res.status).toBe(201);
+			return res.body;
+		});
+		console.info(`database outage: ready again ${recoveredInMs} ms after the database was back`);
+		await eventually(async () => expect((await api().get(`/orders/${placed.id}`, { token: customer })).body.status).toBe("confirmed"));
+		await expectStockAccountedFor(api(), shop, await allOrders(api(), shop.admin));
+	}, 300_000);
+
+	test("a hung payments pod: placing times out with nothing reserved, the reaper fails what waits too long and releases its stock, a late charge is refunded", async () => {
+		// Orders reaped after 5 s instead of 15 minutes: restart the orders pod with that setting.
+		const [orders] = agora.running(POD_ROLES.orders);
+		const [payments] = agora.running(POD_ROLES.payments);
+		if (!orders || !payments) throw new Error("missing pods");
+		await agora.kill(orders, "SIGTERM");
+		await agora.addNode(pod("orders", { ORDER_PENDING_TTL_SECONDS: "5" }));
+
+		const retry = () =>
+			api().post("/orders", orderBody([{ productId: [...shop.initialStock.keys()][0] as string, quantity: 1 }], GOOD_CARD), {
+				token: shop.customers[0],
+				headers: { "Idempotency-Key": "refused-then-retried" },
+			});
+		const byReaper = (orders: Json[]) => orders.filter((order) => order.history.some((entry: { by: string }) => entry.by === "reaper"));
+		// The gateway may not have discovered the new orders pod yet: ask until it answers.
+		const reapedBefore = await eventually(async () => new Set(byReaper(await allOrders(api(), shop.admin)).map((order) => order.id)));
+		stream = startOrderStream(shop, liveGateways);
+		await stream.accepted(10);
+		const hungPhase = stream.nextPhase();
+		payments.process.kill("SIGSTOP");
+		try {
+			expect([503, 504]).toContain((await retry()).status);
+			await eventually(async () => expect(failures(stream?.attempts ?? [], hungPhase).length).toBeGreaterThanOrEqual(4));
+			const attempts = await stream.stop();
+			const refused = failures(attempts, hungPhase);
+			for (const attempt of refused) expect([503, 504]).toContain(attempt.status);
+
+			const reaped = await eventually(
+				async () => {
+					const all = await allOrders(api(), shop.admin);
+					expect(all.filter((order) => order.status === "pending")).toEqual([]);
+					await expectStockAccountedFor(api(), shop, all);
+					return byReaper(all).filter((order) => !reapedBefore.has(order.id));
+				},
+				{ timeoutMs: 60_000, intervalMs: 1_000 },
+			);
+			expect(reaped.length).toBeGreaterThan(0);
+			for (const order of reaped)
+				expect(order.history.at(-1)).toMatchObject({ status: "failed", by: "reaper", note: "no payment within 5 s: stock released" });
+			console.info(
+				`hung payments: ${refused.length} placement(s) refused (${[...new Set(describeFailures(refused))].join("; ")}), ${reaped.length} order(s) reaped`,
+			);
+		} finally {
+			payments.process.kill("SIGCONT");
+		}
+
+		// Back: whatever it charges late for a reaped order is given back.
+		await readyBecomes(200);
+		await eventually(
+			async () => {
+				for (const order of await allOrders(api(), shop.admin)) {
+					if (order.status !== "failed") continue;
+					const payments = (await api().get(`/payments?orderId=${order.id}`, { token: shop.admin })).body;
+					expect({ order: order.id, kept: payments.filter((payment: { status: string }) => payment.status === "succeeded") }).toEqual({
+						order: order.id,
+						kept: [],
+					});
+				}
+			},
+			{ timeoutMs: 60_000, intervalMs: 1_000 },
+		);
+		await checkOutcome(api(), shop, []);
+
+		// The same client retries its refused order with the same Idempotency-Key: it gets one order.
+		const first = await eventually(async () => {
+			const res = await retry();
+			expect(res.status).toBe(201);
+			return res.body;
+		});
+		expect((await retry()).body.id).toBe(first.id);
+	}, 420_000);
+});
