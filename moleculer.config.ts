@@ -103,7 +103,10 @@ const brokerOptions: BrokerOptions = {
 	validator: true,
 	// Lets a stopping node finish the requests it has accepted before it leaves.
 	tracking: { enabled: true, shutdownTimeout: 10_000 },
-	registry: { strategy: "RoundRobin", preferLocal: true },
+	// A stopping node first tells the cluster it hosts nothing, then waits `stopDelay` before its
+	// services stop. Moleculer's 100 ms is too short for that news to cross Kafka: callers kept
+	// routing to a draining pod, and those calls failed.
+	registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.kafkaTransporter ? 3_000 : 100 },
 	circuitBreaker: { enabled: false },
 	// The embedded mode's in-process channel adapter runs each channel's handler one at a time
 	// through an event bulkhead; with Moleculer's default queue of 100, a burst of orders dropped

@@ -106,7 +106,7 @@ describe("six pod roles in eight processes over Kafka", () => {
 		// Each customer places one order at a time: it can lose the one in flight on the pod at the
 		// kill, and one more routed there before the gateways noticed (their heartbeat timeout).
 		expect(cutOff.length).toBeLessThanOrEqual(2 * shop.customers.length);
-		for (const attempt of cutOff) expect(["REQUEST_REJECTED", "REQUEST_TIMEOUT"]).toContain(attempt.error);
+		for (const attempt of cutOff) expect(["SERVICE_UNAVAILABLE", "TIMEOUT"]).toContain(attempt.error);
 		expect(describeFailures(failuresIn(attempts, afterPhase))).toEqual([]);
 		const outcome = await checkOutcome(api(), shop, attempts);
 		console.info(`SIGKILL of an orders pod: ${JSON.stringify(outcome)}`);

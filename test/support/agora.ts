@@ -257,7 +257,13 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 	};
 
 	async function ready(node: RunningNode): Promise<void> {
-		await (node.port !== null ? waitUntilReady(`http://127.0.0.1:${node.port}`, expected(), node) : waitUntilNodeReady(node));
+		if (node.port !== null) await waitUntilReady(`http://127.0.0.1:${node.port}`, expected(), node);
+		else {
+			await waitUntilNodeReady(node);
+			// A pod that joins a running cluster is in service once the gateways can reach it.
+			for (const gateway of nodes.filter((other) => other.port !== null && alive(other)))
+				await waitUntilReady(`http://127.0.0.1:${gateway.port}`, expected(), gateway);
+		}
 		node.ready = true;
 	}
 
