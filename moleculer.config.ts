@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
-import type { BrokerOptions, Errors } from "moleculer";
+import type { BrokerOptions } from "moleculer";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
 import { ResilientKafkaTransporter } from "./lib/kafka-transporter";
@@ -49,9 +49,6 @@ function resolveServiceNames(): void {
 }
 
 const config = loadSettings();
-
-/** Moleculer's errors for a call that no node began to handle. */
-const NEVER_HANDLED = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_REJECTED"]);
 resolveServiceNames();
 
 type ChannelsAdapter = Parameters<typeof ChannelsMiddleware>[0]["adapter"];
@@ -101,16 +98,7 @@ const brokerOptions: BrokerOptions = {
 	// the request timeout: calls routed to it meanwhile are rejected then, and no new ones go its way.
 	heartbeatInterval: 2,
 	heartbeatTimeout: 6,
-	// Only calls that no node began to handle are tried again (a pod draining or just gone): safe for
-	// every action. A timeout is never retried: the first attempt may have gone through.
-	retryPolicy: {
-		enabled: true,
-		retries: 2,
-		delay: 200,
-		maxDelay: 1_000,
-		factor: 2,
-		check: (err: Error) => NEVER_HANDLED.has((err as Errors.MoleculerError).type),
-	},
+	retryPolicy: { enabled: false },
 	cacher: "Memory",
 	validator: true,
 	// Lets a stopping node finish the requests it has accepted before it leaves.
