@@ -85,6 +85,9 @@ const REAPER_INTERVAL_MS = Math.min(60_000, Math.max(1_000, PENDING_TTL_MS / 4))
 
 const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {
 	name: "orders",
+	// A new orders pod takes placements as soon as the gateways see it: it must see what a placement
+	// calls first (discovery over Kafka takes seconds), or its first orders fail.
+	dependencies: ["products", "inventory", "payments"],
 	mixins: [
 		dbMixin({
 			name: "orders",

@@ -32,11 +32,7 @@ interface LogLine {
 
 /** The JSON log lines a node printed (the distributed mode logs JSON, one object a line). */
 function jsonLogs(node: Agora["nodes"][number]): LogLine[] {
-	return node.output
-		.join("")
-		.split("\n")
-		.filter((line) => line.startsWith("{"))
-		.map((line) => JSON.parse(line) as LogLine);
+	return node.output.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as LogLine);
 }
 
 describe("request ids, distributed: from the HTTP request through calls, Kafka events and other processes' logs", () => {

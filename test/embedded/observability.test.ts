@@ -66,7 +66,7 @@ describe("observability, embedded: metrics, tracing and request ids of a real pr
 	it("prints each request's span tree with TRACE_EXPORTER=console", async () => {
 		await api.get("/products/no-such-product");
 		await eventually(async () => {
-			const output = agora.nodes[0]?.output.join("") ?? "";
+			const output = agora.nodes[0]?.output.join("\n") ?? "";
 			// The request's span, failed (×), with the action it called nested under it.
 			expect(output).toMatch(/│ GET \/api\/products\/no-such-product ×.*\n.*└─── action 'products\.get' ×/);
 		});
