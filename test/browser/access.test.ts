@@ -1,24 +1,10 @@
-import type { Browser } from "playwright-core";
-import { type Agora, startAgora } from "../support/agora";
-import { type Client, client, newCustomer } from "../support/http";
-import { type AppWindow, launchBrowser, openApp } from "./support/browser";
+import { newCustomer } from "../support/http";
+import { type AppWindow, openApp, seededAgoraWithBrowser } from "./support/browser";
 import { fillCheckout } from "./support/shop";
 
-let agora: Agora;
-let api: Client;
-let browser: Browser;
+const shop = seededAgoraWithBrowser();
+
 let window: AppWindow | undefined;
-
-beforeAll(async () => {
-	agora = await startAgora({ env: { SEED_DEMO: "1" } });
-	api = client(agora.url);
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await agora?.stop();
-});
 
 afterEach(async () => {
 	expect(window?.errors).toEqual([]);
@@ -27,7 +13,7 @@ afterEach(async () => {
 });
 
 async function product(q: string) {
-	return (await api.get(`/products?q=${encodeURIComponent(q)}`)).body.rows[0];
+	return (await shop.api.get(`/products?q=${encodeURIComponent(q)}`)).body.rows[0];
 }
 
 const cartOf = (item: { id: string; name: string; price: number; imageUrl: string }, quantity: number) => [
@@ -36,8 +22,8 @@ const cartOf = (item: { id: string; name: string; price: number; imageUrl: strin
 
 describe("signing in", () => {
 	it("says what went wrong, on the form and per field", async () => {
-		const { email } = await newCustomer(api);
-		window = await openApp(browser, agora.url);
+		const { email } = await newCustomer(shop.api);
+		window = await openApp(shop.browser, shop.agora.url);
 		const { page } = window;
 		await page.goto("/login");
 		await page.getByLabel("Email").fill(email);
@@ -61,8 +47,8 @@ describe("signing in", () => {
 	});
 
 	it("sends a signed-out visitor to sign in, then back to the page asked for", async () => {
-		const { email } = await newCustomer(api, "Returning Customer");
-		window = await openApp(browser, agora.url);
+		const { email } = await newCustomer(shop.api, "Returning Customer");
+		window = await openApp(shop.browser, shop.agora.url);
 		const { page } = window;
 		await page.goto("/orders");
 		await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.get("next") === "/orders");
@@ -76,8 +62,8 @@ describe("signing in", () => {
 
 describe("admin pages", () => {
 	it("are refused to a customer, who is sent back to the shop", async () => {
-		const { token } = await newCustomer(api);
-		window = await openApp(browser, agora.url, { token });
+		const { token } = await newCustomer(shop.api);
+		window = await openApp(shop.browser, shop.agora.url, { token });
 		const { page } = window;
 		for (const path of ["/admin", "/admin/orders", "/admin/products", "/admin/inventory"]) {
 			await page.goto(path);
@@ -90,9 +76,9 @@ describe("admin pages", () => {
 
 describe("checkout", () => {
 	it("shows the server's validation errors next to each field", async () => {
-		const { token } = await newCustomer(api);
+		const { token } = await newCustomer(shop.api);
 		const tea = await product("Sencha");
-		window = await openApp(browser, agora.url, { token, cart: cartOf(tea, 1) });
+		window = await openApp(shop.browser, shop.agora.url, { token, cart: cartOf(tea, 1) });
 		const { page } = window;
 		await page.goto("/checkout");
 		await page.getByLabel("Full name").fill("");
@@ -111,9 +97,9 @@ describe("checkout", () => {
 	});
 
 	it("points at the item that is out of stock", async () => {
-		const { token } = await newCustomer(api);
+		const { token } = await newCustomer(shop.api);
 		const scoop = await product("Bamboo");
-		window = await openApp(browser, agora.url, { token, cart: cartOf(scoop, scoop.stock + 1) });
+		window = await openApp(shop.browser, shop.agora.url, { token, cart: cartOf(scoop, scoop.stock + 1) });
 		const { page } = window;
 		await page.goto("/checkout");
 		await fillCheckout(page);
@@ -126,7 +112,7 @@ describe("checkout", () => {
 
 describe("deep links", () => {
 	it("load any page of the app directly", async () => {
-		window = await openApp(browser, agora.url);
+		window = await openApp(shop.browser, shop.agora.url);
 		const { page } = window;
 		const kettle = await product("Kettle");
 		const res = await page.goto(`/products/${kettle.id}`);

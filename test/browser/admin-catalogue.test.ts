@@ -1,24 +1,11 @@
-import type { Browser } from "playwright-core";
-import { type Agora, startAgora } from "../support/agora";
-import { adminToken, client } from "../support/http";
-import { launchBrowser, openApp } from "./support/browser";
+import { adminToken } from "../support/http";
+import { openApp, seededAgoraWithBrowser } from "./support/browser";
 
-let agora: Agora;
-let browser: Browser;
-
-beforeAll(async () => {
-	agora = await startAgora({ env: { SEED_DEMO: "1" } });
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await agora?.stop();
-});
+const shop = seededAgoraWithBrowser();
 
 test("an admin creates, edits, restocks and deletes a product while a shopper watches", async () => {
-	const admin = await openApp(browser, agora.url, { token: await adminToken(client(agora.url)) });
-	const shopper = await openApp(browser, agora.url);
+	const admin = await openApp(shop.browser, shop.agora.url, { token: await adminToken(shop.api) });
+	const shopper = await openApp(shop.browser, shop.agora.url);
 	const { page } = admin;
 
 	// Create: the form's own check, then the server's, then success.

@@ -1,40 +1,26 @@
-import type { Browser } from "playwright-core";
-import { type Agora, startAgora } from "../support/agora";
-import { adminToken, type Client, client } from "../support/http";
-import { type AppWindow, launchBrowser, type OpenOptions, openApp, waitForLive } from "./support/browser";
+import { adminToken } from "../support/http";
+import { type AppWindow, type OpenOptions, openApp, seededAgoraWithBrowser, waitForLive } from "./support/browser";
 import { orderThroughTheApp, shortId } from "./support/shop";
 
-let agora: Agora;
-let api: Client;
-let browser: Browser;
+const shop = seededAgoraWithBrowser();
+
 const windows: AppWindow[] = [];
 
 async function open(options?: OpenOptions): Promise<AppWindow> {
-	const window = await openApp(browser, agora.url, options);
+	const window = await openApp(shop.browser, shop.agora.url, options);
 	windows.push(window);
 	return window;
 }
-
-beforeAll(async () => {
-	agora = await startAgora({ env: { SEED_DEMO: "1" } });
-	api = client(agora.url);
-	browser = await launchBrowser();
-});
-
-afterAll(async () => {
-	await browser?.close();
-	await agora?.stop();
-});
 
 afterEach(() => {
 	for (const { errors } of windows) expect(errors).toEqual([]);
 });
 
 test("a shopper's orders and the admin board follow each other live, without reloads", async () => {
-	const jasmine = (await api.get("/products?q=Jasmine")).body.rows[0];
+	const jasmine = (await shop.api.get("/products?q=Jasmine")).body.rows[0];
 	const startingStock: number = jasmine.stock;
 
-	const admin = await open({ token: await adminToken(api) });
+	const admin = await open({ token: await adminToken(shop.api) });
 	await admin.page.goto("/admin/orders");
 	await admin.page.getByRole("heading", { name: /^Pending/ }).waitFor();
 	await waitForLive(admin.page, "connected");

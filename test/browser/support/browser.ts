@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chromium } from "playwright-core";
 import type { CartLine } from "../../../frontend/src/lib/cart";
+import { type Agora, startAgora } from "../../support/agora";
+import { type Client, client } from "../../support/http";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -85,4 +87,25 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 /** Whether the page is wider than the window (content that needs sideways scrolling). */
 export async function overflowsHorizontally(page: Page): Promise<boolean> {
 	return (await page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")) as boolean;
+}
+
+export interface BrowserSession {
+	agora: Agora;
+	api: Client;
+	browser: Browser;
+}
+
+/** A file's seeded embedded Agora and headless Chromium: started before its tests, stopped after. */
+export function seededAgoraWithBrowser(): BrowserSession {
+	const session = {} as BrowserSession;
+	beforeAll(async () => {
+		session.agora = await startAgora({ env: { SEED_DEMO: "1" } });
+		session.api = client(session.agora.url);
+		session.browser = await launchBrowser();
+	});
+	afterAll(async () => {
+		await session.browser?.close();
+		await session.agora?.stop();
+	});
+	return session;
 }
