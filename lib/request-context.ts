@@ -36,16 +36,23 @@ export const requestContextMiddleware: ChannelAwareMiddleware = {
 };
 
 /**
- * What a published domain event carries of the context that published it: the request id, the
- * parent call and the tracing flag, which @moleculer/channels turns into message headers and back
- * into the consumer's context. Not the caller's `meta` (its token claims, idempotency key, HTTP
+ * What a published domain event keeps of the context that published it: the request id, the
+ * parent call and the tracing flag. Plain data, because the event may wait in the journal and be
+ * sent later by another process. Not the caller's `meta` (its token claims, idempotency key, HTTP
  * status): a consumer acts for the system, not for the user whose request started the chain.
  */
-export type EventOrigin = Pick<Context, "id" | "requestID" | "tracing" | "level" | "service" | "meta" | "headers">;
+export type RequestOrigin = Pick<Context, "id" | "requestID" | "tracing" | "level">;
+
+export function requestOrigin(ctx: Context): RequestOrigin {
+	return { id: ctx.id, requestID: ctx.requestID, tracing: ctx.tracing, level: ctx.level };
+}
+
+/** The context @moleculer/channels turns into message headers and back into the consumer's context. */
+export type EventOrigin = RequestOrigin & Pick<Context, "service" | "meta" | "headers">;
 
 /** `publisher` is the service publishing: a channel handler's context names none. */
-export function eventOrigin(ctx: Context, publisher: Service): EventOrigin {
-	return { id: ctx.id, requestID: ctx.requestID, tracing: ctx.tracing, level: ctx.level, service: publisher, meta: {}, headers: {} };
+export function eventOrigin(origin: RequestOrigin, publisher: Service): EventOrigin {
+	return { ...origin, service: publisher, meta: {}, headers: {} };
 }
 
 type PrintArgs = (args: unknown[]) => unknown[];

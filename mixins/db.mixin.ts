@@ -21,8 +21,6 @@ export interface CollectionSpec {
 	/** Field definitions, as mongoose takes them; `_id` is always a string UUID. */
 	fields: mongoose.SchemaDefinition;
 	indexes?: IndexSpec[];
-	/** Keeps `<name>-changes`, the record of decided state changes that `changeOnce` needs. */
-	changes?: boolean;
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */
@@ -57,11 +55,6 @@ export interface DbMethods {
 	isDuplicateKey(err: unknown): boolean;
 	/** Drops cached reads of this service on every node. */
 	clearCache(): Promise<void>;
-	/**
-	 * Applies `update` to the documents `filter` matches if this caller is the first to claim
-	 * `decision` (a name for "this document leaves this state"); true if it was.
-	 */
-	changeOnce(decision: string, filter: object, update: object): Promise<boolean>;
 }
 
 export interface DbVars {
@@ -125,6 +118,27 @@ function plainDocument(doc: unknown): Record<string, unknown> {
 	return typeof maybeModel.toJSON === "function" ? maybeModel.toJSON() : (doc as Record<string, unknown>);
 }
 
+/** The name of a service's journal: its decided changes and the events waiting to be sent. */
+export const journalName = (service: string) => `${service}-journal`;
+
+/** The journal every stored service keeps; `mixins/domain-events.mixin.ts` writes and reads it. */
+function journalSpec(service: string): CollectionSpec {
+	const { Mixed } = mongoose.Schema.Types;
+	return {
+		name: journalName(service),
+		fields: {
+			filter: Mixed,
+			update: Mixed,
+			events: Mixed,
+			origin: Mixed,
+			pending: { type: Boolean, required: true },
+			claimedUntil: { type: Date, required: true },
+			createdAt: { type: Date, required: true },
+		},
+		indexes: [{ fields: { pending: 1, createdAt: 1 } }],
+	};
+}
+
 /** The moleculer-db adapter for one collection, and the model the mongoose adapter builds it from. */
 function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLifecycle; model?: MongooseModelSpec } {
 	const { mongoUri, dataDir } = settings();
@@ -172,8 +186,7 @@ async function prepare(adapter: DbAdapter, spec: CollectionSpec): Promise<void> 
  */
 export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Partial<ServiceSchema> {
 	const main = createStorage(spec);
-	const changes = `${spec.name}-changes`;
-	if (spec.changes) extra = [...extra, { name: changes, fields: { update: { type: mongoose.Schema.Types.Mixed, required: true } } }];
+	extra = [...extra, journalSpec(spec.name)];
 
 	return defineMixin<{ idField: string }, DbMethods, DbVars>({
 		mixins: [DbServiceMixin],
@@ -220,27 +233,6 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			clearCache(): Promise<void> {
 				this.broker.broadcast(`cache.clean.${spec.name}`);
 				return this.broker.cacher?.clean(`${spec.name}.**`) ?? Promise.resolve();
-			},
-			/*
-			 * FerretDB does not apply conditional updates atomically (two racing `updateMany` calls
-			 * on the same state can both match), but its unique indexes hold. So a state change is
-			 * decided by inserting its decision under a unique id; only that writer wins. The update
-			 * sets absolute values, so applying it twice is harmless, and a loser applies the
-			 * recorded one too: that finishes a change whose winner died between record and update.
-			 */
-			async changeOnce(decision: string, filter: object, update: object): Promise<boolean> {
-				const log = this.collections[changes];
-				if (!log) throw new Error(`${spec.name} keeps no change log: set \`changes\` in its dbMixin spec`);
-				let won = true;
-				try {
-					await log.insert({ _id: decision, update });
-				} catch (err) {
-					if (!this.isDuplicateKey(err)) throw err;
-					won = false;
-				}
-				const recorded = won ? update : (plainDocument(await log.findById(decision)).update as object);
-				await this.adapter.updateMany(filter, { $set: recorded });
-				return won;
 			},
 		},
 		created() {

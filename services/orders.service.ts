@@ -2,7 +2,7 @@ import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } f
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+import { type DomainEvent, type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 type PaymentStatus = "pending" | "paid" | "declined" | "voided" | "refunded";
 
@@ -67,7 +67,7 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 	byIdempotencyKey(key: string): Promise<Order | null>;
 	priceLines(ctx: Context, lines: OrderLine[]): Promise<{ items: Order["items"]; currency: string }>;
 	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
-	changeStatusOnce(order: Order, field: "status" | "paymentStatus", update: Partial<Order>): Promise<boolean>;
+	changeStatusOnce(order: Order, field: "status" | "paymentStatus", update: Partial<Order>, events?: OutgoingEvent[]): Promise<boolean>;
 	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
 	reapStalePending(): Promise<number>;
 }
@@ -91,7 +91,6 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 	mixins: [
 		dbMixin({
 			name: "orders",
-			changes: true,
 			fields: {
 				userId: { type: String, required: true },
 				items: [{ _id: false, productId: String, name: String, price: Number, quantity: Number }],
@@ -288,10 +287,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 						to,
 						allowed: ADMIN_TRANSITIONS[order.status],
 					});
-				const by = ctx.meta.user?.id ?? "operator";
-				const changed = await this.transition(order, to, by);
-				await this.publishEvent(to === "cancelled" ? "order.cancelled" : "order.updated", changed, changed.id);
-				return changed;
+				return this.transition(order, to, ctx.meta.user?.id ?? "operator");
 			},
 		},
 
@@ -316,9 +312,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 							},
 						);
 					try {
-						const cancelled = await this.transition(order, "cancelled", user.id);
-						await this.publishEvent("order.cancelled", cancelled, cancelled.id);
-						return cancelled;
+						return await this.transition(order, "cancelled", user.id);
 					} catch (err) {
 						if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
 					}
@@ -404,44 +398,50 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 
 		/**
-		 * Moves an order on from the status the caller saw. If another change won the race, this
-		 * one is refused (409) instead of silently overwriting it.
+		 * Moves an order on from the status the caller saw and announces it (`order.cancelled` or
+		 * `order.updated`, journalled with the change). If another change won the race, this one is
+		 * refused (409) instead of silently overwriting it.
 		 */
 		async transition(order: Order, to: OrderStatus, by: string, note?: string) {
 			const at = new Date();
 			const entry: HistoryEntry = note ? { status: to, at, by, note } : { status: to, at, by };
-			if (!(await this.changeStatusOnce(order, "status", { status: to, history: [...order.history, entry], updatedAt: at }))) {
+			const update = { status: to, history: [...order.history, entry], updatedAt: at };
+			const changed = { ...order, ...update };
+			const announcement = this.domainEvent(to === "cancelled" ? "order.cancelled" : "order.updated", changed, order.id);
+			if (!(await this.changeStatusOnce(order, "status", update, [announcement]))) {
 				const now = await this.findOrder(order.id);
 				throw new Errors.MoleculerClientError(`The order changed meanwhile: it is ${now.status} now`, 409, "ORDER_CHANGED", {
 					from: now.status,
 					to,
 				});
 			}
-			return this.findOrder(order.id);
+			return changed;
 		},
 
 		/** Moves `field` on from the value the caller saw, unless another change of it won first. */
-		changeStatusOnce(order, field, update) {
-			return this.changeOnce(`${order.id}:${field}:${order[field]}`, { _id: order.id, [field]: order[field] }, update);
+		changeStatusOnce(order, field, update, events) {
+			return this.changeOnce(`${order.id}:${field}:${order[field]}`, { _id: order.id, [field]: order[field] }, update, events);
 		},
 
 		/**
 		 * Records the payment's verdict once and, if the order still waits for it, moves the order on
-		 * and announces it (again, on a redelivery: consumers of order.updated are idempotent). A payment that arrives after the order was
-		 * cancelled only updates the payment status: the payments service refunds it.
+		 * and announces it (again, on a redelivery: consumers of order.updated are idempotent). A
+		 * payment that arrives after the order was cancelled only updates the payment status: the
+		 * payments service refunds it.
 		 */
 		async settlePayment(orderId, from, to, next) {
-			const order = await this.findOrder(orderId);
+			let order = await this.findOrder(orderId);
 			// Already recorded: this is a redelivery, maybe because the handler that recorded it died
-			// (or could not publish) before moving the order on. Finish that; each step is idempotent.
+			// before moving the order on. Finish that; each step is idempotent.
 			if (order.paymentStatus !== to) {
 				if (!from.includes(order.paymentStatus)) return;
-				if (!(await this.changeStatusOnce(order, "paymentStatus", { paymentStatus: to, updatedAt: new Date() }))) return;
+				const update = { paymentStatus: to, updatedAt: new Date() };
+				if (!(await this.changeStatusOnce(order, "paymentStatus", update))) return;
+				order = { ...order, ...update };
 			}
 			if (next && order.status === "pending") {
 				try {
-					const moved = await this.transition(order, next.status, "payments", next.note);
-					await this.publishEvent("order.updated", moved, orderId);
+					await this.transition(order, next.status, "payments", next.note);
 					return;
 				} catch (err) {
 					if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
@@ -456,13 +456,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			let failed = 0;
 			for (const doc of stale) {
 				try {
-					const order = await this.transition(
-						this.toOrder(doc),
-						"failed",
-						"reaper",
-						`no payment within ${PENDING_TTL_MS / 1000} s: stock released`,
-					);
-					await this.publishEvent("order.updated", order, order.id);
+					await this.transition(this.toOrder(doc), "failed", "reaper", `no payment within ${PENDING_TTL_MS / 1000} s: stock released`);
 					failed++;
 				} catch (err) {
 					// The payment (or another orders node) got there first.

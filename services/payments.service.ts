@@ -2,7 +2,7 @@ import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } f
 import { TEST_CARDS } from "../lib/orders";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+import { type DomainEvent, type DomainEventMethods, type DomainEventType, domainEventsMixin } from "../mixins/domain-events.mixin";
 
 /**
  * A payment: created when an order is placed ("pending"), then charged by the saga. One per
@@ -29,7 +29,7 @@ interface OrderSnapshot {
 
 interface PaymentMethods extends DbMethods, DomainEventMethods {
 	paymentFor(orderId: string): Promise<Payment | null>;
-	transition(orderId: string, from: Payment["status"], to: Payment["status"], extra?: Partial<Payment>): Promise<Payment | null>;
+	transition(payment: Payment, to: Payment["status"], extra?: Partial<Payment>, announce?: DomainEventType): Promise<Payment | null>;
 	charge(orderId: string): Promise<void>;
 	cancel(orderId: string): Promise<void>;
 }
@@ -46,7 +46,6 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 	mixins: [
 		dbMixin({
 			name: "payments",
-			changes: true,
 			fields: {
 				orderId: { type: String, required: true },
 				userId: { type: String, required: true },
@@ -184,10 +183,16 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			return doc ? this.toEntity<Payment>(doc) : null;
 		},
 
-		/** Moves a payment from one status to another; null if it was not in `from` (someone else moved it first). */
-		async transition(orderId, from, to, extra = {}) {
-			const won = await this.changeOnce(`${orderId}:${from}`, { orderId, status: from }, { ...extra, status: to, updatedAt: new Date() });
-			return won ? this.paymentFor(orderId) : null;
+		/**
+		 * Moves a payment on from the status the caller saw, and journals `announce` with the change;
+		 * null if someone else moved it first.
+		 */
+		async transition(payment, to, extra = {}, announce) {
+			const { orderId, status: from } = payment;
+			const update = { ...extra, status: to, updatedAt: new Date() };
+			const moved = { ...payment, ...update };
+			const events = announce ? [this.domainEvent(announce, publicPayment(moved), orderId)] : [];
+			return (await this.changeOnce(`${orderId}:${from}`, { orderId, status: from }, update, events)) ? moved : null;
 		},
 
 		/** Asks the (simulated) provider; a redelivered event finds the payment no longer pending. */
@@ -196,19 +201,21 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			if (payment?.status !== "pending") return;
 			const approved = payment.outcome === "approve";
 			const settled = approved
-				? await this.transition(orderId, "pending", "succeeded")
-				: await this.transition(orderId, "pending", "failed", { failureReason: "Card declined" });
-			if (!settled) return;
+				? await this.transition(payment, "succeeded", {}, "payment.succeeded")
+				: await this.transition(payment, "failed", { failureReason: "Card declined" }, "payment.failed");
 			// The money trail: one line per verdict, tagged with the request id of the order's placement.
-			this.logger.info(`Payment of order ${orderId} ${approved ? "succeeded" : "was declined"}`);
-			await this.publishEvent(approved ? "payment.succeeded" : "payment.failed", publicPayment(settled), orderId);
+			if (settled) this.logger.info(`Payment of order ${orderId} ${approved ? "succeeded" : "was declined"}`);
 		},
 
 		/** A cancelled or failed order: a pending payment is voided, a captured one refunded, once. */
 		async cancel(orderId: string) {
-			if (await this.transition(orderId, "pending", "voided")) return;
-			const refunded = await this.transition(orderId, "succeeded", "refunded");
-			if (refunded) await this.publishEvent("payment.refunded", publicPayment(refunded), orderId);
+			let payment = await this.paymentFor(orderId);
+			if (payment?.status === "pending") {
+				if (await this.transition(payment, "voided")) return;
+				// The charge won the race: refund what it captured.
+				payment = await this.paymentFor(orderId);
+			}
+			if (payment?.status === "succeeded") await this.transition(payment, "refunded", {}, "payment.refunded");
 		},
 	},
 };
