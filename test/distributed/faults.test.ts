@@ -1,7 +1,7 @@
 /**
  * Faults of the servers the cluster depends on, on a Kafka broker and a FerretDB of this test's own
- * (the shared ones stay up for everyone else): the database goes away and comes back, and the
- * payments pod hangs. The services must ride it out without a restart.
+ * (the shared ones stay up for everyone else): the broker or the database goes away and comes back,
+ * and the payments pod hangs. The services must ride it out without a restart.
  */
 import { type Agora, POD_ROLES, pod, startAgora } from "../support/agora";
 import { GOOD_CARD, orderBody } from "../support/commerce.suite";
@@ -25,6 +25,7 @@ let shop: Shop;
 
 const api = (): Client => client(agora.gatewayUrl(0));
 const liveGateways = () => [agora.gatewayUrl(0)];
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failures = (attempts: Attempt[], phase: number) => attempts.filter((attempt) => attempt.status !== 201 && attempt.phase === phase);
 const describeFailures = (attempts: Attempt[]) => attempts.map((attempt) => `${attempt.status} ${attempt.error}`);
 
@@ -52,12 +53,39 @@ afterAll(async () => {
 	await infra?.remove();
 });
 
-describe("faults of the database and payments", () => {
+describe("faults of Kafka, the database and payments", () => {
 	let stream: OrderStream | undefined;
 	afterEach(async () => {
 		await stream?.stop();
 		stream = undefined;
 	});
+
+	test("Kafka stopped for 10 s during a stream of orders: every node reconnects by itself; no accepted order lost or duplicated", async () => {
+		stream = startOrderStream(shop, liveGateways);
+		await stream.accepted(10);
+		const outagePhase = stream.nextPhase();
+		await infra.stopKafka();
+		await pause(10_000);
+		await infra.startKafka();
+		const backAt = Date.now();
+		await stream.accepted(1, 120_000);
+		const recoveredInMs = Date.now() - backAt;
+		await stream.accepted(10);
+		const afterPhase = stream.nextPhase();
+		await stream.accepted(10);
+		const attempts = await stream.stop();
+
+		const duringOutage = failures(attempts, outagePhase);
+		console.info(
+			`Kafka outage: first order accepted again ${recoveredInMs} ms after the broker was back; ${duringOutage.length} failed call(s) meanwhile: ${[
+				...new Set(describeFailures(duringOutage)),
+			].join("; ")}`,
+		);
+		for (const attempt of duringOutage) expect([503, 504]).toContain(attempt.status);
+		expect(describeFailures(failures(attempts, afterPhase))).toEqual([]);
+		const outcome = await checkOutcome(api(), shop, attempts);
+		console.info(`Kafka outage: ${JSON.stringify(outcome)}`);
+	}, 420_000);
 
 	test("database stopped: /api/ready turns 503 and requests get 503 within the request timeout; back up, the service resumes by itself", async () => {
 		const [customer] = shop.customers;
