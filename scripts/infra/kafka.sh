@@ -59,7 +59,8 @@ format_storage() {
   # Cluster ids are 16 random bytes in unpadded base64url; no JVM needed for that.
   local id; id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
   say "formatting KRaft storage (cluster id $id)"
-  tool kafka.tools.StorageTool format --standalone -t "$id" -c "$CONF" >/dev/null \
+  # "--cluster-id=": an id may start with "-", which would read as an option after a space.
+  tool kafka.tools.StorageTool format --standalone --cluster-id="$id" -c "$CONF" >/dev/null \
     || die "storage format failed"
 }
 
