@@ -31,6 +31,10 @@ export interface Settings {
 	jwtExpiresIn: string;
 	admin: { email: string; password: string } | null;
 	seedDemo: boolean;
+	/** An order still unpaid after this long is failed by the reaper, and its stock released. */
+	orderPendingTtlSeconds: number;
+	/** How long the simulated payment provider takes to answer a charge. */
+	paymentProviderDelayMs: number;
 	bodyLimit: string;
 	corsOrigins: string[];
 	/** Open Socket.IO connections one account may hold on one gateway. */
@@ -145,6 +149,8 @@ export function readSettings(env: Env = process.env): Settings {
 		jwtExpiresIn: env.JWT_EXPIRES_IN || "12h",
 		admin: adminEmail ? { email: adminEmail, password: adminPassword } : null,
 		seedDemo: flag(env, "SEED_DEMO", mode === "embedded"),
+		orderPendingTtlSeconds: integer(env, "ORDER_PENDING_TTL_SECONDS", 900, 1, 7 * 86_400),
+		paymentProviderDelayMs: integer(env, "PAYMENT_PROVIDER_DELAY_MS", 0, 0, 60_000),
 		bodyLimit: env.BODY_LIMIT || "100kb",
 		socketsPerUser: integer(env, "SOCKETS_PER_USER", 10, 1, 1000),
 		socketMessagesPer10s: integer(env, "SOCKET_RATE_LIMIT", 30, 1, 10_000),

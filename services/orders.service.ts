@@ -1,5 +1,6 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
+import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEvent, type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
@@ -80,7 +81,7 @@ const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
 const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
 
 /** How long an order may wait for its payment before the reaper fails it and releases its stock. */
-const PENDING_TTL_MS = Number(process.env.ORDER_PENDING_TTL_SECONDS ?? 900) * 1000;
+const PENDING_TTL_MS = settings().orderPendingTtlSeconds * 1000;
 const REAPER_INTERVAL_MS = Math.min(60_000, Math.max(1_000, PENDING_TTL_MS / 4));
 
 const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {

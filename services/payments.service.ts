@@ -1,5 +1,7 @@
+import { setTimeout } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { TEST_CARDS } from "../lib/orders";
+import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEvent, type DomainEventMethods, type DomainEventType, domainEventsMixin } from "../mixins/domain-events.mixin";
@@ -40,6 +42,9 @@ function publicPayment({ outcome: _simulation, ...payment }: Payment): Omit<Paym
 }
 
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
+
+/** A real provider takes a while to answer; the simulation can too (demos, crash tests). */
+const PROVIDER_DELAY_MS = settings().paymentProviderDelayMs;
 
 const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVars> = {
 	name: "payments",
@@ -199,6 +204,7 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 		async charge(orderId: string) {
 			const payment = await this.paymentFor(orderId);
 			if (payment?.status !== "pending") return;
+			if (PROVIDER_DELAY_MS > 0) await setTimeout(PROVIDER_DELAY_MS);
 			const approved = payment.outcome === "approve";
 			const settled = approved
 				? await this.transition(payment, "succeeded", {}, "payment.succeeded")
