@@ -59,8 +59,8 @@ export interface RunningNode {
 	output: string[];
 	/** It has passed its readiness check (a load balancer would send it traffic). */
 	ready: boolean;
-	/** Counts the lines this node prints from now on that match `pattern`. */
-	countLines(pattern: RegExp): () => number;
+	/** Collects the lines this node prints from now on that match `pattern`. */
+	linesMatching(pattern: RegExp): () => string[];
 }
 
 export interface Agora {
@@ -73,8 +73,6 @@ export interface Agora {
 	addNode(spec: NodeSpec): Promise<RunningNode>;
 	/** Sends `signal` and waits for the process to exit. */
 	kill(node: RunningNode, signal?: NodeJS.Signals): Promise<void>;
-	/** Kills the node (SIGKILL) and starts a new process of the same spec in its place. */
-	restart(node: RunningNode): Promise<RunningNode>;
 	/** The ready nodes still running with `services` (a pod role's, say). */
 	running(services?: readonly string[]): RunningNode[];
 	/** The last lines every node printed, for a failing test's message. */
@@ -217,7 +215,7 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 			},
 			stdio: ["ignore", "pipe", "pipe"],
 		});
-		const counters: { pattern: RegExp; count: number }[] = [];
+		const collectors: { pattern: RegExp; lines: string[] }[] = [];
 		const node: RunningNode = {
 			spec,
 			id,
@@ -226,16 +224,16 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 			probePort,
 			output: [],
 			ready: false,
-			countLines(pattern) {
-				const counter = { pattern, count: 0 };
-				counters.push(counter);
-				return () => counter.count;
+			linesMatching(pattern) {
+				const collector = { pattern, lines: [] as string[] };
+				collectors.push(collector);
+				return () => collector.lines;
 			},
 		};
 		const keep = (line: string) => {
 			node.output.push(line);
 			if (node.output.length > 400) node.output.splice(0, node.output.length - 400);
-			for (const counter of counters) if (counter.pattern.test(line)) counter.count++;
+			for (const collector of collectors) if (collector.pattern.test(line)) collector.lines.push(line);
 		};
 		eachLine(child.stdout, keep);
 		eachLine(child.stderr, keep);
@@ -285,10 +283,6 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		async kill(node, signal = "SIGKILL") {
 			node.process.kill(signal);
 			await waitForExit(node.process, 15_000);
-		},
-		async restart(node) {
-			await agora.kill(node);
-			return agora.addNode(node.spec);
 		},
 		running(services) {
 			return nodes.filter((node) => alive(node) && (!services || services.every((name) => node.spec.services?.includes(name) ?? true)));
