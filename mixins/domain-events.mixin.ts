@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceSchema } from "moleculer";
 import { currentContext, eventOrigin, type RequestOrigin, requestOrigin } from "../lib/request-context";
 import { defineMixin } from "../lib/schema";
@@ -60,6 +61,8 @@ export interface DomainEventMethods {
 	domainEvent<T>(type: DomainEventType, data: T, key?: string): OutgoingEvent;
 	/** Journals the event, then sends it; the relay sends it if the broker cannot take it now. */
 	publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>>;
+	/** `publishEvent` for several events in one journal record (one write), sent in this order. */
+	publishEvents(events: OutgoingEvent[]): Promise<void>;
 	/**
 	 * Applies `update` to the documents `filter` matches, and announces it with `events`, if this
 	 * caller is the first to claim `decision` (a name for "this document leaves this state");
@@ -73,12 +76,16 @@ interface OutboxMethods extends DomainEventMethods, DbMethods {
 	record(entry: Omit<JournalEntry, "pending" | "claimedUntil" | "createdAt">): Promise<JournalEntry>;
 	deliver(entry: JournalEntry): Promise<boolean>;
 	startDelivery(entry: JournalEntry): void;
+	markSent(entry: JournalEntry): void;
+	flushSentMarks(): Promise<void>;
 	relay(): Promise<void>;
 }
 
 interface OutboxVars extends DbVars {
 	/** Journal entries this process is sending now: the relay leaves them alone, and a stop waits for them. */
 	sending: Map<string, Promise<boolean>>;
+	/** Records whose events are out, to be marked so in one write per batch: decisions, and events sent alone. */
+	sentMarks: { decisions: string[]; alone: string[]; flush?: Promise<void> };
 	relayTimer: NodeJS.Timeout;
 }
 
@@ -88,6 +95,8 @@ const RELAY_INTERVAL_MS = 2_000;
 const RELAY_AFTER_MS = 5_000;
 /** How long a relay's claim on an entry lasts: long enough to send it, short enough to take over from a dead one. */
 const CLAIM_MS = 30_000;
+/** Sent records are marked in batches this often: far below RELAY_AFTER_MS, so the relay never sees them pending. */
+const MARK_SENT_EVERY_MS = 100;
 
 /**
  * Publishes domain events through a transactional outbox. An event is first written to the
@@ -108,8 +117,13 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 
 		async publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>> {
 			const outgoing = this.domainEvent(type, data, key);
-			this.startDelivery(await this.record({ id: outgoing.event.id, events: [outgoing] }));
+			await this.publishEvents([outgoing]);
 			return outgoing.event as DomainEvent<T>;
+		},
+
+		async publishEvents(events: OutgoingEvent[]): Promise<void> {
+			const [first] = events;
+			if (first) this.startDelivery(await this.record({ id: first.event.id, events }));
 		},
 
 		/*
@@ -179,13 +193,34 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 						...(entry.origin ? { ctx: eventOrigin(entry.origin, this) } : {}),
 					});
 				}
-				// A decision's record must stay (it is what makes the change happen once); events sent alone need no record.
-				if (entry.update) await this.journal().updateById(entry.id, { $set: { pending: false, events: [] } });
-				else await this.journal().removeById(entry.id);
+				this.markSent(entry);
 				return true;
 			} catch (err) {
 				this.logger.warn(`Events of ${entry.id} not sent yet (${(err as Error).message}); the relay will send them.`);
 				return false;
+			}
+		},
+
+		markSent(entry: JournalEntry): void {
+			(entry.update ? this.sentMarks.decisions : this.sentMarks.alone).push(entry.id);
+			this.sentMarks.flush ??= this.flushSentMarks();
+		},
+
+		/** A decision's record must stay (it is what makes the change happen once); events sent alone need no record. */
+		async flushSentMarks(): Promise<void> {
+			const { decisions, alone } = this.sentMarks;
+			try {
+				await sleep(MARK_SENT_EVERY_MS);
+				while (decisions.length > 0 || alone.length > 0) {
+					const marked = decisions.splice(0);
+					const removed = alone.splice(0);
+					if (marked.length > 0) await this.journal().updateMany({ _id: { $in: marked } }, { $set: { pending: false, events: [] } });
+					if (removed.length > 0) await this.journal().removeMany({ _id: { $in: removed } });
+				}
+			} catch (err) {
+				this.logger.warn(`Could not mark events as sent (the relay may send them again): ${(err as Error).message}`);
+			} finally {
+				this.sentMarks.flush = undefined;
 			}
 		},
 
@@ -218,6 +253,7 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 
 	created() {
 		this.sending = new Map();
+		this.sentMarks = { decisions: [], alone: [] };
 	},
 
 	started() {
@@ -230,5 +266,6 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 	async stopped() {
 		clearInterval(this.relayTimer);
 		await Promise.allSettled(this.sending.values());
+		await this.sentMarks.flush;
 	},
 });

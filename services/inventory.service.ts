@@ -2,7 +2,7 @@ import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } f
 import { mergeLines, type OrderLine } from "../lib/orders";
 import type { AuthUser } from "../lib/tokens";
 import { type DbAdapter, type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
+import { type DomainEvent, type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 /** Stock of one product, as the API shows it. */
 export interface StockLevel {
@@ -488,18 +488,22 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		 * threshold: only the one ledger line that crosses it reports, so one alert per crossing.
 		 */
 		async announce(applied: Applied[]) {
+			const events: OutgoingEvent[] = [];
 			for (const step of applied) {
 				if (!step) continue;
 				const { movement, before } = step;
 				const { productId, available, reserved } = movement;
 				const threshold = await this.thresholdOf(productId);
-				await this.publishEvent("inventory.updated", { productId, available, reserved, lowStockThreshold: threshold }, productId);
+				events.push(this.domainEvent("inventory.updated", { productId, available, reserved, lowStockThreshold: threshold }, productId));
 				if (!(before.available > threshold && available <= threshold)) continue;
 				const [product] = await this.broker
 					.call<{ id: string; name: string }[], { ids: string[] }>("products.getMany", { ids: [productId] })
 					.catch(() => []);
-				await this.publishEvent("inventory.low-stock", { productId, name: product?.name ?? productId, available, threshold }, productId);
+				events.push(
+					this.domainEvent("inventory.low-stock", { productId, name: product?.name ?? productId, available, threshold }, productId),
+				);
 			}
+			await this.publishEvents(events);
 		},
 	},
 };
