@@ -1,4 +1,4 @@
-import { Transporters } from "moleculer";
+import { Errors, Transporters } from "moleculer";
 
 type SubscriptionTopics = Parameters<Transporters.Kafka["makeSubscriptions"]>[0];
 
@@ -46,7 +46,10 @@ export class ResilientKafkaTransporter extends Transporters.Kafka {
 			await super.send(topic, data, meta);
 		} catch (err) {
 			this.brokerLost();
-			throw err;
+			// Kafka's own error (an AggregateError "Producing messages failed") would reach the caller
+			// as a 500; this is an outage, which callers may retry (and the gateway answers 503).
+			this.logger.debug(`Kafka did not take a packet for ${topic}:`, (err as Error).message);
+			throw new Errors.MoleculerRetryableError("The Kafka broker did not take the packet", 502, "BAD_GATEWAY");
 		}
 	}
 

@@ -200,9 +200,10 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				try {
 					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
 				} catch (err) {
-					// A reservation that timed out or was cut off may still have been made: keep that order
-					// pending, so the reaper fails it after the TTL and releases whatever it holds.
-					if ((err as Errors.MoleculerError).retryable) throw err;
+					// Only a refusal (out of stock, bad input: a client error) says for sure that nothing was
+					// reserved. Anything else (a timeout, a lost connection, a crash) may have reserved: keep
+					// that order pending, so the reaper fails it after the TTL and releases whatever it holds.
+					if (!(err instanceof Errors.MoleculerClientError)) throw err;
 					await this.adapter.removeById(order._id);
 					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
 						const { productId, available } = err.data as { productId: string; available: number };
