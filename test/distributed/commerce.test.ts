@@ -2,6 +2,7 @@ import { type Agora, startAgora } from "../support/agora";
 import { commerceSuite, createProduct, DECLINED_CARD, orderBody, orderReaches, stockOf } from "../support/commerce.suite";
 import { adminToken, type Client, client, newCustomer } from "../support/http";
 import { redeliver } from "../support/kafka";
+import { eventually } from "../support/wait";
 
 let agora: Agora;
 
@@ -53,9 +54,13 @@ describe("redelivery over Kafka", () => {
 		await orderReaches(api, admin, declined.id, "failed");
 		// Settled: the refund recorded on the order, the stock back to 10.
 		await orderReaches(api, admin, paid.id, "cancelled");
-		const before = await Promise.all([snapshot(api, admin, paid.id, product.id), snapshot(api, admin, declined.id, product.id)]);
-		expect(before[0].order.paymentStatus).toBe("refunded");
-		expect(before[0].stock).toMatchObject({ available: 10, reserved: 0 });
+		// Inventory hears of the failure and the cancel on its own consumer group, a moment later.
+		const before = await eventually(async () => {
+			const both = await Promise.all([snapshot(api, admin, paid.id, product.id), snapshot(api, admin, declined.id, product.id)]);
+			expect(both[0].order.paymentStatus).toBe("refunded");
+			expect(both[0].stock).toMatchObject({ available: 10, reserved: 0 });
+			return both;
+		});
 
 		await redeliver(topic("order.created"), about(paid.id));
 		await redeliver(topic("payment.succeeded"), about(paid.id));
