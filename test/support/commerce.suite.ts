@@ -196,7 +196,8 @@ export function commerceSuite(agora: () => Agora): void {
 			const confirmed = await orderReaches(api, ann.token, res.body.id, "confirmed");
 			expect(confirmed.history.map((h: { status: string }) => h.status)).toEqual(["pending", "confirmed"]);
 			expect(confirmed.paymentStatus).toBe("paid");
-			expect(await stockOf(api, product.id)).toMatchObject({ available: 3, reserved: 0 });
+			// Inventory commits the reserved units when it hears of the confirmation, a moment later.
+			await eventually(async () => expect(await stockOf(api, product.id)).toMatchObject({ available: 3, reserved: 0 }));
 			const payments = await api.get(`/payments?orderId=${res.body.id}`, { token: ann.token });
 			expect(payments.body).toEqual([
 				expect.objectContaining({ orderId: res.body.id, amount: 3998, status: "succeeded", cardLast4: "4242" }),
