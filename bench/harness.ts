@@ -307,5 +307,3 @@ export async function inParallel<T, R>(items: T[], limit: number, task: (item: T
 	);
 	return results;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

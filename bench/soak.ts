@@ -4,11 +4,12 @@
  * an admin moving orders along, sockets connected), with the RSS slope, the error rate, and the
  * stock invariants checked at the end through the public API.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Socket } from "socket.io-client";
 import { ORDER_STATUSES, type OrderStatus } from "../lib/orders";
 import type { Reply } from "../test/support/http";
 import { eventually } from "../test/support/wait";
-import { type PlannedRequest, percentile, type Row, RssSampler, rssMb, runLoad, sleep, slope, startSystem, systemPids } from "./harness";
+import { type PlannedRequest, percentile, type Row, RssSampler, rssMb, runLoad, slope, startSystem, systemPids } from "./harness";
 import { APPROVED_CARD, connectSockets, DECLINED_CARD, drainPending, openShop, orderBody, type Shop } from "./shop";
 
 export interface SoakReport {

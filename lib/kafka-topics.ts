@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import type { Middleware, ServiceSchema } from "moleculer";
 
@@ -17,7 +18,7 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 			if (Date.now() > deadline) throw err;
 		}
 		if (Date.now() > deadline) throw new Error(`Kafka topics have no leaders after ${LEADER_WAIT_MS} ms: ${topics.join(", ")}`);
-		await new Promise((resolve) => setTimeout(resolve, 200));
+		await sleep(200);
 	}
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Errors, Transporters } from "moleculer";
 
 type SubscriptionTopics = Parameters<Transporters.Kafka["makeSubscriptions"]>[0];
@@ -15,12 +16,10 @@ interface ConsumerClients {
 const PROBE_INTERVAL_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Closes a Kafka client that may hang or fail on a broker that went away; it is dropped either way. */
 async function closeQuietly(client: ClosableConsumer | null): Promise<void> {
 	if (!client) return;
-	await Promise.race([client.close().catch(() => undefined), pause(CLOSE_TIMEOUT_MS)]);
+	await Promise.race([client.close().catch(() => undefined), sleep(CLOSE_TIMEOUT_MS)]);
 }
 
 /**
@@ -71,7 +70,7 @@ export class ResilientKafkaTransporter extends Transporters.Kafka {
 
 	private async recover(): Promise<void> {
 		for (;;) {
-			await pause(PROBE_INTERVAL_MS);
+			await sleep(PROBE_INTERVAL_MS);
 			if (!this.admin) return; // the node is shutting down
 			try {
 				await this.admin.listTopics();

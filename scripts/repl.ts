@@ -8,6 +8,7 @@
 
 import { hostname } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBroker } from "moleculer";
 import { replCommands } from "../lib/repl-commands";
 import { settings } from "../lib/settings";
@@ -40,7 +41,7 @@ const DISCOVERY_WAIT_MS = 15_000;
 async function otherNodes(): Promise<number> {
 	const deadline = Date.now() + DISCOVERY_WAIT_MS;
 	const count = () => broker.registry.nodes.list({ onlyAvailable: true, withServices: false }).filter((node) => !node.local).length;
-	while (count() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+	while (count() === 0 && Date.now() < deadline) await sleep(250);
 	return count();
 }
 

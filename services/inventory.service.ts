@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { mergeLines, type OrderLine } from "../lib/orders";
 import type { AuthUser } from "../lib/tokens";
@@ -84,10 +85,6 @@ function outOfStock(productId: string, requested: number, available: number): Er
 
 /** The tail of each product's queue of writers on this node. */
 const productQueues = new Map<string, Promise<unknown>>();
-
-function pause(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, DbVars> = {
 	name: "inventory",
@@ -438,7 +435,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				} catch (err) {
 					if (!this.isDuplicateKey(err)) throw err;
 					if (await this.hasStep(step.key)) return null;
-					await pause(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+					await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
 					continue;
 				}
 				// The projection only moves forward; a late writer never rolls it back.

@@ -5,6 +5,7 @@
  * or an admin was told happened is lost: a cancel still refunds and releases its stock, an order
  * placed meanwhile still gets charged.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Agora, pod, startAgora } from "../support/agora";
 import { createProduct, orderBody, orderReaches, stockOf } from "../support/commerce.suite";
 import { adminToken, type Client, client, type Json, newCustomer } from "../support/http";
@@ -17,7 +18,6 @@ let admin: string;
 let customer: string;
 
 const api = (): Client => client(agora.gatewayUrl(0));
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const paymentOf = async (orderId: string): Promise<Json> => (await api().get(`/payments?orderId=${orderId}`, { token: admin })).body[0];
 
 beforeAll(async () => {
@@ -53,7 +53,7 @@ test("event broker down: a cancel and a new order are accepted, and their sagas 
 	expect((await paymentOf(order.id)).status).toBe("succeeded");
 	expect((await api().get(`/orders/${placed.body.id}`, { token: customer })).body.status).toBe("pending");
 	// Longer than the Kafka producer retries a send (about 10 s): the events must come from the journal.
-	await pause(20_000);
+	await sleep(20_000);
 
 	await eventBroker.startKafka();
 	await orderReaches(api(), customer, placed.body.id, "confirmed");

@@ -3,6 +3,7 @@
  * (the shared ones stay up for everyone else): the broker or the database goes away and comes back,
  * and the payments pod hangs. The services must ride it out without a restart.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Agora, POD_ROLES, pod, startAgora } from "../support/agora";
 import { GOOD_CARD, orderBody } from "../support/commerce.suite";
 import { adminToken, type Client, client, type Json } from "../support/http";
@@ -27,7 +28,6 @@ const api = (): Client => client(agora.gatewayUrl(0));
 const liveGateways = () => [agora.gatewayUrl(0)];
 /** A JSON log line's message up to its stack trace. */
 const firstLine = (line: string) => ((JSON.parse(line) as { msg: string }).msg ?? line).split("\n")[0];
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failures = (attempts: Attempt[], phase: number) => attempts.filter((attempt) => attempt.status !== 201 && attempt.phase === phase);
 const describeFailures = (attempts: Attempt[]) => attempts.map((attempt) => `${attempt.status} ${attempt.error}`);
 
@@ -73,7 +73,7 @@ describe("faults of Kafka, the database and payments", () => {
 		await stream.accepted(10);
 		const outagePhase = stream.nextPhase();
 		await infra.stopKafka();
-		await pause(10_000);
+		await sleep(10_000);
 		await infra.startKafka();
 		const backAt = Date.now();
 		await stream.accepted(1, 120_000);

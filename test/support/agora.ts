@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
@@ -125,7 +126,7 @@ export async function waitUntilReady(url: string, expected: string[], node: Runn
 		} catch (err) {
 			last = (err as Error).message;
 		}
-		await new Promise((resolve) => setTimeout(resolve, 250));
+		await sleep(250);
 	}
 	throw new Error(`Agora at ${url} was not ready in ${ms} ms (last: ${last})`);
 }
@@ -143,7 +144,7 @@ async function waitUntilNodeReady(node: RunningNode, ms = 90_000): Promise<void>
 		} catch (err) {
 			last = (err as Error).message;
 		}
-		await new Promise((resolve) => setTimeout(resolve, 250));
+		await sleep(250);
 	}
 	throw new Error(`node ${node.id} was not ready in ${ms} ms (last: ${last})`);
 }

@@ -3,7 +3,9 @@
  * the live gateways, and the checks that must hold after any fault: no accepted order lost or
  * duplicated, every one settled, and each product's units all accounted for.
  */
+
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createProduct, DECLINED_CARD, GOOD_CARD, orderBody } from "./commerce.suite";
 import { type Client, client, type Json, newCustomer } from "./http";
 import { eventually } from "./wait";
@@ -88,7 +90,7 @@ export function startOrderStream(shop: Shop, gateways: () => string[]): OrderStr
 		attempts.push(attempt);
 		shop.attempts.push(attempt);
 		// Like a real client, back off a little after a failure instead of hammering a struggling shop.
-		if (attempt.status !== 201) await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+		if (attempt.status !== 201) await sleep(RETRY_PAUSE_MS);
 	}
 
 	const workers = shop.customers.map(async (token) => {

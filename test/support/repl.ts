@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { inheritedEnv } from "./agora";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,7 +34,7 @@ async function until<T>(what: string, timeoutMs: number, read: () => T | undefin
 		const value = read();
 		if (value !== undefined) return value;
 		if (Date.now() > deadline) throw new Error(`REPL: ${what} not seen within ${timeoutMs} ms. Screen:\n${screen()}`);
-		await new Promise((resolve) => setTimeout(resolve, 200));
+		await sleep(200);
 	}
 }
 

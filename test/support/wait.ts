@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /**
  * Retries `check` until it passes: the saga runs on events, so a test waits for its outcome.
  * The limit only bounds a hung test; it asserts nothing about speed.
@@ -9,7 +11,7 @@ export async function eventually<T>(check: () => Promise<T>, { timeoutMs = 30_00
 			return await check();
 		} catch (err) {
 			if (Date.now() > deadline) throw err;
-			await new Promise((resolve) => setTimeout(resolve, intervalMs));
+			await sleep(intervalMs);
 		}
 	}
 }
