@@ -250,3 +250,20 @@ test("on a phone the cart's buttons are thumb-sized, and toasts leave the produc
 	expect(errors).toEqual([]);
 	await context.close();
 });
+
+test("the favicon and every product picture are served as SVG under the app's policy", async () => {
+	const { page, context, errors } = await open("visitor");
+	await page.goto("/login");
+	const icon = await page.locator('link[rel="icon"]').getAttribute("href");
+	const pictures = Object.values(products).map((product) => product.imageUrl);
+	expect(pictures).toHaveLength(12);
+	for (const url of [icon ?? "", ...pictures, "/images/products/placeholder.svg"]) {
+		const res = await page.request.get(url);
+		expect([url, res.status(), res.headers()["content-type"]]).toEqual([url, 200, "image/svg+xml"]);
+		expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");
+		// Pictures draw with attributes only: nothing the policy would refuse if one is opened on its own.
+		expect(await res.text()).not.toMatch(/<script|<style|style=|on\w+=/i);
+	}
+	expect(errors).toEqual([]);
+	await context.close();
+});
