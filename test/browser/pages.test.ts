@@ -235,6 +235,14 @@ test("on a phone the cart's buttons are thumb-sized, and toasts leave the produc
 	await page.goto("/");
 	const buttons = page.getByRole("button", { name: /^Add to cart/ });
 	await buttons.first().waitFor();
+	// Each card holds its whole button (a broken picture once pushed it past the card's edge).
+	for (const card of await page.locator("agora-product-card").all()) {
+		const [outer, inner] = [await card.boundingBox(), await card.getByRole("button").boundingBox()];
+		if (!outer || !inner) throw new Error("a product card or its button is not rendered");
+		expect(inner.x).toBeGreaterThanOrEqual(outer.x);
+		expect(inner.x + inner.width).toBeLessThanOrEqual(outer.x + outer.width);
+		expect(inner.y + inner.height).toBeLessThanOrEqual(outer.y + outer.height);
+	}
 	await buttons.first().evaluate(inPage("button", "button.scrollIntoView({ block: 'end' })"));
 	await buttons.first().click();
 	await buttons.first().click();
