@@ -1,6 +1,9 @@
 import { newCustomer } from "../support/http";
-import { type AppWindow, openApp, seededAgoraWithBrowser } from "./support/browser";
-import { fillCheckout } from "./support/shop";
+import { type AppWindow, BIG_PHONE, openApp, seededAgoraWithBrowser, visibleText } from "./support/browser";
+import { ADDRESS, fillCheckout } from "./support/shop";
+
+/** What the server's validator writes: internal field paths and its stock phrases. */
+const VALIDATOR_SPEAK = /shippingAddress\.|payment\.|cardNumber|postalCode|The '|characters long|field is required|must be/;
 
 const shop = seededAgoraWithBrowser();
 
@@ -28,6 +31,7 @@ describe("signing in", () => {
 		await page.goto("/login");
 		await page.getByLabel("Email").fill(email);
 		await page.getByLabel("Password").fill("not-the-password");
+		window.expectFailure({ method: "POST", path: "/api/auth/login", status: 401 });
 		await page.getByRole("button", { name: "Sign in", exact: true }).click();
 		await page.getByRole("alert").getByText("Wrong email or password").waitFor();
 
@@ -35,12 +39,14 @@ describe("signing in", () => {
 		await page.getByLabel("Your name").fill("Second Account");
 		await page.getByLabel("Email").fill(email);
 		await page.getByLabel("Password").fill("short");
+		window.expectFailure({ method: "POST", path: "/api/auth/register", status: 422 });
 		await page.getByRole("button", { name: "Create account" }).click();
 		await page.locator('input[name="password"][aria-invalid="true"]').waitFor();
 		// Focus moves to the first field in error, so keyboard users land on the problem.
 		await page.locator('input[name="password"]:focus').waitFor();
 
 		await page.getByLabel("Password").fill("long-enough-password");
+		window.expectFailure({ method: "POST", path: "/api/auth/register", status: 409 });
 		await page.getByRole("button", { name: "Create account" }).click();
 		await page.getByText("An account with this email already exists").waitFor();
 		expect(await page.locator('input[name="email"]').getAttribute("aria-invalid")).toBe("true");
@@ -75,25 +81,69 @@ describe("admin pages", () => {
 });
 
 describe("checkout", () => {
-	it("shows the server's validation errors next to each field", async () => {
+	it("speaks to people on a phone: what to fill in, and what is wrong, never a validator's words", async () => {
 		const { token } = await newCustomer(shop.api);
 		const tea = await product("Sencha");
-		window = await openApp(shop.browser, shop.agora.url, { token, cart: cartOf(tea, 1) });
+		window = await openApp(shop.browser, shop.agora.url, { token, cart: cartOf(tea, 1), viewport: BIG_PHONE });
 		const { page } = window;
 		await page.goto("/checkout");
+
+		// The browser and password managers are told what each field is.
+		const field = (name: string) => page.locator(`[name="${name}"]`);
+		const hints = {
+			"shippingAddress.name": "name",
+			"shippingAddress.line1": "address-line1",
+			"shippingAddress.city": "address-level2",
+			"shippingAddress.postalCode": "postal-code",
+			"shippingAddress.country": "country-name",
+			"payment.cardNumber": "cc-number",
+		};
+		for (const [name, autocomplete] of Object.entries(hints)) {
+			expect(await field(name).getAttribute("autocomplete")).toBe(autocomplete);
+			expect(await field(name).getAttribute("required")).not.toBeNull();
+		}
+		expect(await field("payment.cardNumber").getAttribute("inputmode")).toBe("numeric");
+		expect(await page.locator('select[name="shippingAddress.country"]').count()).toBe(1);
+
+		// Everything empty: each field says what it needs.
 		await page.getByLabel("Full name").fill("");
 		await page.getByRole("button", { name: "Place order" }).click();
 		await page.getByText("Please correct the highlighted fields.").waitFor();
-		for (const field of ["name", "line1", "city", "postalCode", "country"])
-			await page.locator(`input[name="shippingAddress.${field}"][aria-invalid="true"]`).waitFor();
-		await page.locator('input[name="payment.cardNumber"][aria-invalid="true"]').waitFor();
+		const asked = {
+			"shippingAddress.name": "Enter the name to deliver to",
+			"shippingAddress.line1": "Enter your street address",
+			"shippingAddress.city": "Enter your town or city",
+			"shippingAddress.postalCode": "Enter your postal code",
+			"shippingAddress.country": "Choose your country",
+			"payment.cardNumber": "Enter your card number",
+		};
+		for (const [name, message] of Object.entries(asked)) {
+			await page.locator(`[name="${name}"][aria-invalid="true"]`).waitFor();
+			expect(await page.getByText(message, { exact: true }).isVisible()).toBe(true);
+		}
+		const shown = await visibleText(page);
+		expect(shown).toContain("Enter your street address");
+		expect(shown).not.toMatch(VALIDATOR_SPEAK);
 
+		// Filled, but wrong in ways only the server checks: its answer is reworded per field.
 		await page.getByLabel("Full name").fill("Mina Shopper");
+		await fillCheckout(page, { card: "1234", address: { ...ADDRESS, postalCode: "LS1 1AA LS1 1AA LS1 1AA" } });
+		window.expectFailure({ method: "POST", path: "/api/orders", status: 422 });
+		await page.getByRole("button", { name: "Place order" }).click();
+		await page.getByText("Keep the postal code to 20 characters or fewer").waitFor();
+		await page.getByText("Enter the card number as 12 to 19 digits").waitFor();
+		expect(await page.locator('[name="shippingAddress.city"]').getAttribute("aria-invalid")).toBe("false");
+		const answered = await visibleText(page);
+		expect(answered).toContain("Keep the postal code to 20 characters or fewer");
+		expect(answered).not.toMatch(VALIDATOR_SPEAK);
+
+		// A card the shop does not take: the service's own sentence, on the card field.
 		await fillCheckout(page, { card: "4111 1111 1111 1111" });
 		await page.getByRole("button", { name: "Place order" }).click();
 		await page.getByText("Use a test card").waitFor();
-		expect(await page.locator('input[name="shippingAddress.city"]').getAttribute("aria-invalid")).toBe("false");
-		expect(await page.locator('input[name="payment.cardNumber"]').getAttribute("aria-invalid")).toBe("true");
+		expect(await page.locator('[name="shippingAddress.postalCode"]').getAttribute("aria-invalid")).toBe("false");
+		expect(await page.locator('[name="payment.cardNumber"]').getAttribute("aria-invalid")).toBe("true");
+		expect(await visibleText(page)).not.toMatch(VALIDATOR_SPEAK);
 	});
 
 	it("points at the item that is out of stock", async () => {
@@ -103,6 +153,7 @@ describe("checkout", () => {
 		const { page } = window;
 		await page.goto("/checkout");
 		await fillCheckout(page);
+		window.expectFailure({ method: "POST", path: "/api/orders", status: 409 });
 		await page.getByRole("button", { name: "Place order" }).click();
 		await page.getByText(`Some items are no longer in stock: ${scoop.name}.`).waitFor();
 		await page.locator(`tr[data-product-id="${scoop.id}"]`, { hasText: `Only ${scoop.stock} left` }).waitFor();

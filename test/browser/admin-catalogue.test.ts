@@ -19,6 +19,7 @@ test("an admin creates, edits, restocks and deletes a product while a shopper wa
 	await dialog.getByText("Enter a price such as 12.90").waitFor();
 	await dialog.getByLabel("Price (USD)").fill("22.50");
 	await dialog.getByLabel("SKU").fill("ACC-001");
+	admin.expectFailure({ method: "POST", path: "/api/products", status: 409 });
 	await dialog.getByRole("button", { name: "Create product" }).click();
 	await dialog.getByText("A product with this SKU already exists").waitFor();
 	await dialog.getByLabel("SKU").fill("ACC-004");
@@ -51,6 +52,8 @@ test("an admin creates, edits, restocks and deletes a product while a shopper wa
 	await shopper.page.getByText("Only 2 left").waitFor();
 
 	// Below zero is refused, and the optimistic number goes back.
+	const whisk = (await shop.api.get("/products?q=Matcha")).body.rows[0];
+	admin.expectFailure({ method: "POST", path: `/api/inventory/${whisk.id}/adjust`, status: 409 });
 	await adjust.getByLabel("Change").selectOption("delta");
 	await adjust.getByLabel("Units").fill("-3");
 	await adjust.getByRole("button", { name: "Apply to Matcha Whisk" }).click();

@@ -9,7 +9,18 @@ import type { Browser, Page } from "playwright-core";
 import { type Agora, startAgora } from "../support/agora";
 import { adminToken, type Client, client, newCustomer } from "../support/http";
 import { eventually } from "../support/wait";
-import { type AppWindow, launchBrowser, openApp, overflowsHorizontally, PHONE, seriousA11yViolations } from "./support/browser";
+import {
+	type AppWindow,
+	BIG_PHONE,
+	brokenImages,
+	inPage,
+	launchBrowser,
+	openApp,
+	overflowsHorizontally,
+	PHONE,
+	seriousA11yViolations,
+	tappable,
+} from "./support/browser";
 import { ADDRESS } from "./support/shop";
 
 const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
@@ -145,6 +156,7 @@ describe.each(PAGES)("the $name page", (pageCase) => {
 		const desktop = await open(pageCase.who);
 		await desktop.page.goto(pageCase.path());
 		await pageCase.ready(desktop.page);
+		expect(await brokenImages(desktop.page)).toEqual([]);
 		expect(await seriousA11yViolations(desktop.page)).toEqual([]);
 		if (updateScreenshots && pageCase.screenshot) {
 			mkdirSync(SCREENSHOTS, { recursive: true });
@@ -157,6 +169,7 @@ describe.each(PAGES)("the $name page", (pageCase) => {
 		const phone = await open(pageCase.who, PHONE);
 		await phone.page.goto(pageCase.path());
 		await pageCase.ready(phone.page);
+		expect(await brokenImages(phone.page)).toEqual([]);
 		expect(await overflowsHorizontally(phone.page)).toBe(false);
 		if (updateScreenshots && pageCase.screenshot === "catalogue") {
 			await phone.page.waitForLoadState("networkidle");
@@ -176,6 +189,89 @@ test("the product editor dialog is accessible", async () => {
 	expect(await seriousA11yViolations(page)).toEqual([]);
 	await page.keyboard.press("Escape");
 	await page.getByRole("dialog").waitFor({ state: "hidden" });
+	expect(errors).toEqual([]);
+	await context.close();
+});
+
+test("an admin is not offered a cart, and reaches every admin tab on a 360 px phone", async () => {
+	const { page, context, errors } = await open("admin", PHONE);
+	await page.goto("/");
+	await page.getByRole("link", { name: "Airtight Storage Tin" }).waitFor();
+	expect(await page.getByRole("link", { name: /^Cart/ }).count()).toBe(0);
+	expect(await page.getByRole("button", { name: /^Add to cart/ }).count()).toBe(0);
+	await page.goto(`/products/${products.jasmine?.id}`);
+	await page.getByRole("heading", { name: "Jasmine Pearls" }).waitFor();
+	expect(await page.getByRole("button", { name: "Add to cart" }).count()).toBe(0);
+	await page.goto("/cart");
+	await page.getByText("Admin accounts cannot place orders").waitFor();
+
+	await page.goto("/admin/inventory");
+	await page.getByRole("heading", { name: "Low stock" }).waitFor();
+	const tabs = page.getByRole("navigation", { name: "Admin" }).getByRole("link");
+	const names = ["Overview", "Orders", "Products", "Inventory"];
+	expect(await tabs.allInnerTexts()).toEqual(names);
+	for (const name of names) expect(await tappable(tabs.getByText(name, { exact: true }))).toBe(true);
+	// The keyboard walks the tabs in order.
+	await tabs.first().focus();
+	for (const name of names.slice(1)) {
+		await page.keyboard.press("Tab");
+		expect(await page.evaluate("document.activeElement.shadowRoot.activeElement.shadowRoot.activeElement.textContent")).toBe(name);
+	}
+	expect(errors).toEqual([]);
+	await context.close();
+});
+
+test("on a phone the cart's buttons are thumb-sized, and toasts leave the products' buttons free", async () => {
+	const { page, context, errors } = await open("customer", BIG_PHONE);
+	await page.goto("/cart");
+	for (const name of ["One less Jasmine Pearls", "One more Jasmine Pearls"]) {
+		const box = await page.getByRole("button", { name }).boundingBox();
+		expect(box?.width).toBeGreaterThanOrEqual(44);
+		expect(box?.height).toBeGreaterThanOrEqual(44);
+	}
+
+	// A shopper scrolls a product's button down to their thumb and taps it twice: the toasts that
+	// follow cover none of the buttons on screen.
+	await page.goto("/");
+	const buttons = page.getByRole("button", { name: /^Add to cart/ });
+	await buttons.first().waitFor();
+	// Each card holds its whole button (a broken picture once pushed it past the card's edge).
+	for (const card of await page.locator("agora-product-card").all()) {
+		const [outer, inner] = [await card.boundingBox(), await card.getByRole("button").boundingBox()];
+		if (!outer || !inner) throw new Error("a product card or its button is not rendered");
+		expect(inner.x).toBeGreaterThanOrEqual(outer.x);
+		expect(inner.x + inner.width).toBeLessThanOrEqual(outer.x + outer.width);
+		expect(inner.y + inner.height).toBeLessThanOrEqual(outer.y + outer.height);
+	}
+	await buttons.first().evaluate(inPage("button", "button.scrollIntoView({ block: 'end' })"));
+	await buttons.first().click();
+	await buttons.first().click();
+	await page.locator("agora-toast-region .toast").nth(1).waitFor();
+	let onScreen = 0;
+	for (const button of await buttons.all()) {
+		const box = await button.boundingBox();
+		if (!box || box.y < 0 || box.y + box.height > BIG_PHONE.height) continue;
+		onScreen++;
+		expect(await tappable(button)).toBe(true);
+	}
+	expect(onScreen).toBeGreaterThan(0);
+	expect(errors).toEqual([]);
+	await context.close();
+});
+
+test("the favicon and every product picture are served as SVG under the app's policy", async () => {
+	const { page, context, errors } = await open("visitor");
+	await page.goto("/login");
+	const icon = await page.locator('link[rel="icon"]').getAttribute("href");
+	const pictures = Object.values(products).map((product) => product.imageUrl);
+	expect(pictures).toHaveLength(12);
+	for (const url of [icon ?? "", ...pictures, "/images/products/placeholder.svg"]) {
+		const res = await page.request.get(url);
+		expect([url, res.status(), res.headers()["content-type"]]).toEqual([url, 200, "image/svg+xml"]);
+		expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");
+		// Pictures draw with attributes only: nothing the policy would refuse if one is opened on its own.
+		expect(await res.text()).not.toMatch(/<script|<style|style=|on\w+=/i);
+	}
 	expect(errors).toEqual([]);
 	await context.close();
 });

@@ -64,6 +64,7 @@ test("the order page catches up after going offline, and reconnects after the se
 
 	// The server goes away and comes back on the same port and data: the page reconnects by itself,
 	// rejoins its rooms, and live pushes flow again.
+	for (const method of ["GET", "POST"]) window.expectFailure({ method, path: "/socket.io/", status: "failed" });
 	const port = await stopServer(agora);
 	await waitForLive(page, "reconnecting");
 	await startServer(agora, port);

@@ -1,21 +1,60 @@
-import { fieldErrors, outOfStockItems } from "../../frontend/src/lib/problems";
+import { fieldErrors, humanMessage, missingMessage, outOfStockItems } from "../../frontend/src/lib/problems";
 
 describe("web error answers", () => {
-	it("maps a 422's field problems to form fields, first message first", () => {
+	it("maps a 422's field problems to form fields in words for people, first problem first", () => {
 		const body = {
 			name: "ValidationError",
 			message: "Parameters validation error!",
 			code: 422,
 			data: [
-				{ field: "shippingAddress.city", message: "The 'shippingAddress.city' field is required.", type: "required" },
-				{ field: "shippingAddress.city", message: "Too short", type: "stringMin" },
+				{
+					field: "shippingAddress.line1",
+					message: "The 'shippingAddress.line1' field length must be greater than or equal to 1 characters long.",
+					type: "stringMin",
+					expected: 1,
+				},
+				{ field: "shippingAddress.line1", message: "The 'shippingAddress.line1' field is required.", type: "required" },
+				{
+					field: "shippingAddress.postalCode",
+					message: "The 'shippingAddress.postalCode' field length must be less than or equal to 20 characters long.",
+					type: "stringMax",
+					expected: 20,
+				},
+				{ field: "shippingAddress.country", message: "The 'shippingAddress.country' field is required.", type: "required" },
 				{ field: "payment.cardNumber", message: "A card number is 12 to 19 digits", type: "stringPattern" },
+				{
+					field: "password",
+					message: "The 'password' field length must be greater than or equal to 8 characters long.",
+					type: "stringMin",
+					expected: 8,
+				},
+				{
+					field: "items[0].quantity",
+					message: "The 'items[0].quantity' field must be less than or equal to 1000.",
+					type: "numberMax",
+					expected: 1000,
+				},
+				{ field: "price", message: "The 'price' field must be an integer.", type: "numberInteger" },
 			],
 		};
 		expect(fieldErrors(body)).toEqual({
-			"shippingAddress.city": "The 'shippingAddress.city' field is required.",
-			"payment.cardNumber": "A card number is 12 to 19 digits",
+			"shippingAddress.line1": "Enter your street address",
+			"shippingAddress.postalCode": "Keep the postal code to 20 characters or fewer",
+			"shippingAddress.country": "Choose your country",
+			"payment.cardNumber": "Enter the card number as 12 to 19 digits",
+			password: "Use at least 8 characters for the password",
+			"items[0].quantity": "Enter a quantity of 1000 or less",
+			price: "Enter a price such as 12.90",
 		});
+	});
+
+	it("keeps what a service wrote for people, and never a validator's path", () => {
+		const card = { field: "payment.cardNumber", message: "Use a test card: 4242424242424242 (succeeds)", type: "card" };
+		expect(humanMessage(card)).toBe(card.message);
+		expect(humanMessage({ field: "shippingAddress.city", message: "The 'shippingAddress.city' field is odd.", type: "somethingNew" })).toBe(
+			"Check the city",
+		);
+		expect(missingMessage("shippingAddress.postalCode")).toBe("Enter your postal code");
 	});
 
 	it("puts a conflict about one field on that field", () => {

@@ -120,7 +120,10 @@ export interface PlaceOrder {
 export interface FieldProblem {
 	field: string;
 	message: string;
+	/** The validator's rule that failed (`required`, `stringMax`...), or a service's own word. */
 	type?: string;
+	/** The rule's limit, such as the longest length allowed. */
+	expected?: unknown;
 }
 
 /** Every error answer: `data` is a list of field problems for a 422, details otherwise. */

@@ -31,6 +31,11 @@ export class SessionStore extends Store<SessionState> {
 		return this.value.token;
 	}
 
+	/** Whether this visitor may buy: everyone but admins, whom the API refuses an order. */
+	get canBuy(): boolean {
+		return this.value.user?.role !== "admin";
+	}
+
 	/** Checks the saved token; an expired or revoked one signs out quietly. */
 	async restore(): Promise<void> {
 		if (!this.value.token) return;

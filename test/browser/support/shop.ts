@@ -19,7 +19,7 @@ export async function fillCheckout(
 	await page.getByLabel("Street address").fill(address.line1);
 	await page.getByLabel("City").fill(address.city);
 	await page.getByLabel("Postal code").fill(address.postalCode);
-	await page.getByLabel("Country").fill(address.country);
+	await page.getByLabel("Country").selectOption(address.country);
 	await page.getByLabel("Card number").fill(card);
 }
 

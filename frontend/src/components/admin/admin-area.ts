@@ -21,12 +21,13 @@ export class AdminArea extends LitElement {
 	static override styles = [
 		base,
 		css`
+			/* Every tab stays in sight: on a narrow phone the bar wraps onto a second row. */
 			nav ul {
 				display: flex;
+				flex-wrap: wrap;
 				gap: var(--agora-space-1);
 				margin: 0 0 var(--agora-space-5);
 				padding: 0;
-				overflow-x: auto;
 				list-style: none;
 				border-bottom: 1px solid var(--agora-border);
 			}

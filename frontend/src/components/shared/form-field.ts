@@ -24,6 +24,7 @@ export interface InputField extends FieldBase {
 
 export interface SelectField extends FieldBase {
 	options: readonly { value: string; label: string }[];
+	autocomplete?: string;
 }
 
 const idOf = (name: string) => `field-${name.replace(/[^\w-]/g, "-")}`;
@@ -78,6 +79,7 @@ export function selectField(field: SelectField): TemplateResult {
 		(id, describedBy) => html`<select
 			id=${id}
 			name=${field.name}
+			autocomplete=${ifDefined(field.autocomplete)}
 			?required=${field.required}
 			aria-invalid=${field.error ? "true" : "false"}
 			aria-describedby=${ifDefined(describedBy)}

@@ -125,9 +125,13 @@ export class SiteHeader extends LitElement {
 			</nav>
 			<div class="tools">
 				<agora-connection-indicator></agora-connection-indicator>
-				<a class="button small" href="/cart" aria-current=${this.route === "cart" ? "page" : "false"}>
-					Cart <span class="count" aria-hidden="true">${count}</span><span class="sr-only">, ${count} items</span>
-				</a>
+				${
+					this.#session.value.canBuy
+						? html`<a class="button small" href="/cart" aria-current=${this.route === "cart" ? "page" : "false"}>
+								Cart <span class="count" aria-hidden="true">${count}</span><span class="sr-only">, ${count} items</span>
+							</a>`
+						: nothing
+				}
 				${
 					user
 						? html`<span class="who muted" title=${user.email}>${user.name}</span>

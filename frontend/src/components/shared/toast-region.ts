@@ -65,6 +65,24 @@ export class ToastRegion extends LitElement {
 				border-radius: var(--agora-radius-small);
 				cursor: pointer;
 			}
+			/*
+			 * On a phone a toast at the bottom would sit on the buttons under the shopper's thumb (the
+			 * next card's "Add to cart"): there it docks at the top, and taps go through it to the page;
+			 * only its dismiss button is a target of its own.
+			 */
+			@media (max-width: 40rem) {
+				:host {
+					inset: var(--agora-space-2) var(--agora-space-2) auto;
+					width: auto;
+				}
+				.toast {
+					pointer-events: none;
+					padding: var(--agora-space-2) var(--agora-space-3);
+				}
+				button {
+					pointer-events: auto;
+				}
+			}
 			@keyframes enter {
 				from {
 					opacity: 0;

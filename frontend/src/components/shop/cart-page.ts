@@ -3,10 +3,11 @@ import { customElement } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { type CartLine, cartTotals, lineTotal, MAX_QUANTITY } from "../../lib/cart";
 import { formatMoney } from "../../lib/format";
-import { cartContext } from "../../state/contexts";
+import { cartContext, sessionContext } from "../../state/contexts";
 import { watch } from "../../state/controllers";
 import "../shared/state-panel";
 import { base, buttons, forms } from "../shared/styles";
+import { notForAdmins } from "./line-items";
 import { PLACEHOLDER_IMAGE } from "./product-card";
 
 @customElement("agora-cart-page")
@@ -63,9 +64,16 @@ export class CartPage extends LitElement {
 				width: 4rem;
 				text-align: center;
 			}
+			/* 44 px: a target a thumb hits on a phone. */
 			.quantity .button {
-				width: 2.5rem;
+				flex: none;
+				width: 2.75rem;
+				min-height: 2.75rem;
 				padding: 0;
+			}
+			.quantity input {
+				flex: none;
+				min-height: 2.75rem;
 			}
 			.remove {
 				grid-area: remove;
@@ -93,12 +101,20 @@ export class CartPage extends LitElement {
 					grid-template-columns: 1fr;
 				}
 			}
+			/* On a phone the quantity controls get a row of their own, so they keep their size. */
+			@media (max-width: 30rem) {
+				li {
+					grid-template-areas: "image name total" "quantity quantity remove";
+				}
+			}
 		`,
 	];
 
 	readonly #cart = watch(this, cartContext);
+	readonly #session = watch(this, sessionContext);
 
 	override render() {
+		if (!this.#session.value.canBuy) return notForAdmins("Your cart");
 		const lines = this.#cart.value.lines;
 		if (lines.length === 0)
 			return html`<h1>Your cart</h1>

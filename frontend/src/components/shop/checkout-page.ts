@@ -3,30 +3,36 @@ import { customElement, state } from "lit/decorators.js";
 import { ApiError } from "../../api/client";
 import type { PlaceOrder } from "../../api/types";
 import { cartTotals, orderItems } from "../../lib/cart";
+import { COUNTRIES } from "../../lib/countries";
 import { plural, shortId } from "../../lib/format";
-import { type FieldErrors, outOfStockItems } from "../../lib/problems";
+import { type FieldErrors, missingMessage, outOfStockItems } from "../../lib/problems";
 import { apiContext, cartContext, sessionContext, toastContext } from "../../state/contexts";
 import { use, watch } from "../../state/controllers";
-import { focusFirstInvalid, inputField } from "../shared/form-field";
+import { focusFirstInvalid, inputField, selectField } from "../shared/form-field";
 import { navigate } from "../shared/navigation";
 import "../shared/state-panel";
 import { base, buttons, forms } from "../shared/styles";
-import { lineItemStyles, lineItems } from "./line-items";
+import { lineItemStyles, lineItems, notForAdmins } from "./line-items";
 
 /** A fresh random key per order attempt; `crypto.randomUUID` exists only on HTTPS and localhost. */
 function newIdempotencyKey(): string {
 	return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+// Typed fields of the address; the country is picked from a list (see #country).
 const ADDRESS_FIELDS = [
-	{ name: "name", label: "Full name", autocomplete: "name" },
-	{ name: "line1", label: "Street address", autocomplete: "address-line1" },
-	{ name: "city", label: "City", autocomplete: "address-level2" },
-	{ name: "postalCode", label: "Postal code", autocomplete: "postal-code" },
-	{ name: "country", label: "Country", autocomplete: "country-name" },
+	{ name: "shippingAddress.name", label: "Full name", autocomplete: "name" },
+	{ name: "shippingAddress.line1", label: "Street address", autocomplete: "address-line1" },
+	{ name: "shippingAddress.city", label: "City", autocomplete: "address-level2" },
+	{ name: "shippingAddress.postalCode", label: "Postal code", autocomplete: "postal-code" },
 ] as const;
+const COUNTRY = "shippingAddress.country";
+const CARD = "payment.cardNumber";
 
-const FORM_FIELDS = new Set([...ADDRESS_FIELDS.map((field) => `shippingAddress.${field.name}`), "payment.cardNumber"]);
+/** Every field of the form; all of them are required. */
+const FORM_FIELDS = new Set<string>([...ADDRESS_FIELDS.map((field) => field.name), COUNTRY, CARD]);
+
+const COUNTRY_OPTIONS = [{ value: "", label: "Choose a country" }, ...COUNTRIES.map((name) => ({ value: name, label: name }))];
 
 @customElement("agora-checkout-page")
 export class CheckoutPage extends LitElement {
@@ -75,11 +81,7 @@ export class CheckoutPage extends LitElement {
 	override render() {
 		const user = this.#session.value.user;
 		const lines = this.#cart.value.lines;
-		if (user?.role === "admin")
-			return html`<h1>Checkout</h1>
-				<agora-state-panel kind="empty" heading="Admin accounts cannot place orders">
-					<p>Sign in with a customer account to buy.</p>
-				</agora-state-panel>`;
+		if (!this.#session.value.canBuy) return notForAdmins("Checkout");
 		if (lines.length === 0)
 			return html`<h1>Checkout</h1>
 				<agora-state-panel kind="empty" heading="Your cart is empty">
@@ -92,18 +94,28 @@ export class CheckoutPage extends LitElement {
 					${this.formError ? html`<p class="form-error" role="alert">${this.formError}</p>` : nothing}
 					<fieldset>
 						<legend>Shipping address</legend>
-						${ADDRESS_FIELDS.map((field) => this.#field(`shippingAddress.${field.name}`, field.label, field.autocomplete, field.name === "name" ? user?.name : ""))}
+						${ADDRESS_FIELDS.map((field) => this.#field(field.name, field.label, field.autocomplete, field.name === "shippingAddress.name" ? user?.name : ""))}
+						${selectField({
+							name: COUNTRY,
+							label: "Country",
+							// The list holds names, and orders store the name: the token for a country by name.
+							autocomplete: "country-name",
+							required: true,
+							options: COUNTRY_OPTIONS,
+							value: this.values[COUNTRY] ?? "",
+							error: this.errors[COUNTRY],
+						})}
 					</fieldset>
 					<fieldset>
 						<legend>Payment</legend>
 						${inputField({
-							name: "payment.cardNumber",
+							name: CARD,
 							label: "Card number",
 							autocomplete: "cc-number",
 							inputmode: "numeric",
 							required: true,
-							value: this.values["payment.cardNumber"],
-							error: this.errors["payment.cardNumber"],
+							value: this.values[CARD],
+							error: this.errors[CARD],
 							hint: "Test cards: 4242 4242 4242 4242 is accepted, 4000 0000 0000 0002 is declined.",
 						})}
 					</fieldset>
@@ -129,6 +141,13 @@ export class CheckoutPage extends LitElement {
 		const data = new FormData(event.target as HTMLFormElement);
 		const value = (name: string) => String(data.get(name) ?? "").trim();
 		this.values = Object.fromEntries([...data.keys()].map((name) => [name, value(name)]));
+		// An empty field is named before anything is sent, in the words the server's answer would get.
+		const missing = [...FORM_FIELDS].filter((name) => value(name) === "");
+		if (missing.length > 0) {
+			this.stockProblems = {};
+			this.#flagFields(Object.fromEntries(missing.map((name) => [name, missingMessage(name)])));
+			return;
+		}
 		const order: PlaceOrder = {
 			items: orderItems(this.#cart.value.lines),
 			shippingAddress: {
@@ -136,9 +155,9 @@ export class CheckoutPage extends LitElement {
 				line1: value("shippingAddress.line1"),
 				city: value("shippingAddress.city"),
 				postalCode: value("shippingAddress.postalCode"),
-				country: value("shippingAddress.country"),
+				country: value(COUNTRY),
 			},
-			payment: { cardNumber: value("payment.cardNumber").replace(/[\s-]/g, "") },
+			payment: { cardNumber: value(CARD).replace(/[\s-]/g, "") },
 		};
 		this.submitting = true;
 		this.formError = "";
@@ -157,7 +176,7 @@ export class CheckoutPage extends LitElement {
 	#showProblem(error: unknown): void {
 		const definite = error instanceof ApiError && error.status >= 400 && error.status < 500;
 		if (definite) this.#idempotencyKey = newIdempotencyKey();
-		this.errors = error instanceof ApiError ? error.fieldErrors : {};
+		const errors = error instanceof ApiError ? error.fieldErrors : {};
 		const outOfStock = error instanceof ApiError ? outOfStockItems(error.body) : [];
 		this.stockProblems = Object.fromEntries(
 			outOfStock.map((item) => [
@@ -169,12 +188,25 @@ export class CheckoutPage extends LitElement {
 						: "Sold out: remove it to continue.",
 			]),
 		);
-		if (outOfStock.length > 0) this.formError = `Some items are no longer in stock: ${outOfStock.map((item) => item.name).join(", ")}.`;
-		else if (Object.keys(this.errors).length > 0) {
-			// Problems with no field of their own here (an item's quantity) are spelled out.
-			const elsewhere = Object.entries(this.errors).filter(([field]) => !FORM_FIELDS.has(field));
-			this.formError = ["Please correct the highlighted fields.", ...elsewhere.map(([, message]) => message)].join(" ");
-		} else this.formError = error instanceof Error ? error.message : "The order could not be placed.";
+		if (Object.keys(errors).length > 0 && outOfStock.length === 0) {
+			this.#flagFields(errors);
+			return;
+		}
+		this.errors = errors;
+		this.formError =
+			outOfStock.length > 0
+				? `Some items are no longer in stock: ${outOfStock.map((item) => item.name).join(", ")}.`
+				: error instanceof Error
+					? error.message
+					: "The order could not be placed.";
+		void this.updateComplete.then(() => focusFirstInvalid(this.shadowRoot));
+	}
+
+	/** Marks the fields in error and moves focus to the first; problems with no field here (an item's quantity) are spelled out. */
+	#flagFields(errors: FieldErrors): void {
+		this.errors = errors;
+		const elsewhere = Object.entries(errors).filter(([field]) => !FORM_FIELDS.has(field));
+		this.formError = ["Please correct the highlighted fields.", ...elsewhere.map(([, message]) => message)].join(" ");
 		void this.updateComplete.then(() => focusFirstInvalid(this.shadowRoot));
 	}
 }

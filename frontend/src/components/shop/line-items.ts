@@ -1,5 +1,6 @@
 import { css, html, nothing, type TemplateResult } from "lit";
 import { formatMoney } from "../../lib/format";
+import "../shared/state-panel";
 
 export interface LineItem {
 	productId: string;
@@ -69,4 +70,12 @@ export function lineItems(
 			<tr><th scope="row">Total</th><td class="amount">${formatMoney(total, currency)}</td></tr>
 		</tfoot>
 	</table>`;
+}
+
+/** What the cart and the checkout show an admin instead: the API refuses admins an order. */
+export function notForAdmins(heading: string): TemplateResult {
+	return html`<h1>${heading}</h1>
+		<agora-state-panel kind="empty" heading="Admin accounts cannot place orders">
+			<p>Sign in with a customer account to buy.</p>
+		</agora-state-panel>`;
 }

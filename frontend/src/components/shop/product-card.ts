@@ -2,8 +2,8 @@ import { css, html, LitElement, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import type { Product } from "../../api/types";
 import { formatMoney } from "../../lib/format";
-import { cartContext, toastContext } from "../../state/contexts";
-import { use } from "../../state/controllers";
+import { cartContext, sessionContext, toastContext } from "../../state/contexts";
+import { use, watch } from "../../state/controllers";
 import { base, buttons } from "../shared/styles";
 import "./stock-note";
 
@@ -84,6 +84,7 @@ export class ProductCard extends LitElement {
 
 	readonly #cart = use(this, cartContext);
 	readonly #toasts = use(this, toastContext);
+	readonly #session = watch(this, sessionContext);
 
 	override render() {
 		const product = this.product;
@@ -98,9 +99,13 @@ export class ProductCard extends LitElement {
 			</div>
 			<div class="buy">
 				<span class="price">${formatMoney(product.price, product.currency)}</span>
-				<button class="button small primary" type="button" ?disabled=${soldOut} aria-label="Add to cart: ${product.name}" @click=${this.#add}>
-					Add to cart
-				</button>
+				${
+					this.#session.value.canBuy
+						? html`<button class="button small primary" type="button" ?disabled=${soldOut} aria-label="Add to cart: ${product.name}" @click=${this.#add}>
+								Add to cart
+							</button>`
+						: nothing
+				}
 			</div>
 		</article>`;
 	}

@@ -3,8 +3,8 @@ import { customElement, property, state } from "lit/decorators.js";
 import type { Product } from "../../api/types";
 import { clampQuantity, MAX_QUANTITY } from "../../lib/cart";
 import { formatMoney } from "../../lib/format";
-import { apiContext, cartContext, toastContext } from "../../state/contexts";
-import { LiveSubscription, use } from "../../state/controllers";
+import { apiContext, cartContext, sessionContext, toastContext } from "../../state/contexts";
+import { LiveSubscription, use, watch } from "../../state/controllers";
 import { Loader } from "../shared/loader";
 import { base, buttons, forms } from "../shared/styles";
 import { PLACEHOLDER_IMAGE } from "./product-card";
@@ -68,6 +68,7 @@ export class ProductPage extends LitElement {
 
 	readonly #api = use(this, apiContext);
 	readonly #cart = use(this, cartContext);
+	readonly #session = watch(this, sessionContext);
 	readonly #toasts = use(this, toastContext);
 	readonly #product = new Loader<Product>(this, () => this.#api.value.products.get(this.productId));
 
@@ -114,7 +115,9 @@ export class ProductPage extends LitElement {
 				${
 					this.deleted
 						? html`<p class="gone" role="status">This product is no longer sold.</p>`
-						: html`<form class="buy" @submit=${this.#add}>
+						: !this.#session.value.canBuy
+							? nothing
+							: html`<form class="buy" @submit=${this.#add}>
 								<div class="field">
 									<label for="quantity">Quantity</label>
 									<input id="quantity" name="quantity" type="number" inputmode="numeric" min="1" max=${Math.max(1, Math.min(available, MAX_QUANTITY))} value="1" />
