@@ -21,6 +21,8 @@ export interface SocketDoc {
 
 /** A dead store must not stall a login for the driver's default 30 s. */
 const STORE_TIMEOUT_MS = 2_000;
+/** While the store is failing, it is asked again only this often; meanwhile calls fall back at once. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
 const SWEEP_EVERY_MS = 60_000;
 
 /**
@@ -34,7 +36,8 @@ export class LimitStore {
 	readonly sockets: mongoose.mongo.Collection<SocketDoc>;
 	private readonly client: mongoose.mongo.MongoClient;
 	private sweeper?: NodeJS.Timeout;
-	private failing = false;
+	/** While the store is failing: when to ask it again. */
+	private failingUntil: number | null = null;
 
 	constructor(
 		uri: string,
@@ -52,7 +55,9 @@ export class LimitStore {
 		this.sockets = db.collection<SocketDoc>("limit_sockets");
 	}
 
+	/** Not awaited by the gateway's start: the indexes only speed counts up, and a dead store must not hold the start. */
 	async start(): Promise<void> {
+		this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS).unref();
 		await this.use(() =>
 			Promise.all([
 				this.attempts.createIndex({ key: 1, at: 1 }),
@@ -61,7 +66,6 @@ export class LimitStore {
 				this.sockets.createIndex({ gateway: 1 }),
 			]),
 		);
-		this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS).unref();
 	}
 
 	async stop(): Promise<void> {
@@ -71,22 +75,23 @@ export class LimitStore {
 
 	/**
 	 * Runs `op` against the store. When the store fails, resolves with `undefined`, so the caller
-	 * falls back to this gateway's own counts; an outage is logged when it starts and when it ends,
-	 * not once per request.
+	 * falls back to this gateway's own counts, and for a few seconds the store is not asked at all
+	 * (a dead store would otherwise add its timeout to every login). An outage is logged when it
+	 * starts and when it ends, not once per request.
 	 */
 	async use<T>(op: () => Promise<T>): Promise<T | undefined> {
+		if (this.failingUntil !== null && Date.now() < this.failingUntil) return undefined;
 		try {
 			const result = await op();
-			if (this.failing) {
-				this.failing = false;
+			if (this.failingUntil !== null) {
+				this.failingUntil = null;
 				this.logger.info("Limit store reachable again: limits count across all gateways");
 			}
 			return result;
 		} catch (err) {
-			if (!this.failing) {
-				this.failing = true;
+			if (this.failingUntil === null)
 				this.logger.warn(`Limit store unavailable, limits count per gateway until it is back: ${(err as Error).message}`);
-			}
+			this.failingUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
 			return undefined;
 		}
 	}

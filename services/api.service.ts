@@ -490,9 +490,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */
-	async started() {
+	started() {
 		this.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => securityHeaders(req, res, () => {}));
-		await this.limitStore?.start();
+		void this.limitStore?.start();
 		this.socketCap.start();
 	},
 };

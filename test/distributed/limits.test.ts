@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { io } from "socket.io-client";
-import { type Agora, type RunningNode, startAgora } from "../support/agora";
+import { type Agora, freePort, type RunningNode, startAgora } from "../support/agora";
 import { type Json, rawRequest } from "../support/http";
 import { listen } from "../support/sockets";
 import { eventually } from "../support/wait";
@@ -151,6 +151,18 @@ describe("one count per client address, behind the proxy", () => {
 		expect((await login(framer, newEmail("nobody"), "guess-password")).status).toBe(401);
 		await eventually(async () => expect(requests()).toEqual([expect.stringContaining("from 127.0.0.12")]), { timeoutMs: 5_000 });
 	});
+});
+
+test("a gateway whose limit store is unreachable keeps logins working, counted on its own", async () => {
+	// Nothing listens on that port: the store is down for this gateway (the accounts are not).
+	const lonely = await agora.addNode({ services: ["api"], env: { MONGO_URI: `mongodb://127.0.0.1:${await freePort()}/limits` } });
+	const via = { url: `http://127.0.0.1:${lonely.port}`, from: "127.0.0.30" };
+	const shopper = await register(via, "Offline Counts");
+	expect((await login(via, shopper.email, "correct-horse")).status).toBe(200);
+	for (let i = 0; i < PER_ACCOUNT; i++) expect((await login(via, shopper.email, "wrong-password")).status).toBe(401);
+	expectTooMany(await login(via, shopper.email, "correct-horse"));
+	// The outage is said once, not once per request.
+	expect(lonely.output.filter((line) => line.includes("Limit store unavailable"))).toHaveLength(1);
 });
 
 describe("sockets per account, across gateways", () => {
