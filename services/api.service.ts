@@ -131,8 +131,18 @@ const SOCKET_ACTIONS = ["orders.changedSince"];
 
 const RATE_WINDOW_MS = 10_000;
 
-const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s, authRateLimit, trustProxy, mongoUri, socketLeaseSeconds } =
-	settings();
+const {
+	port,
+	bodyLimit,
+	corsOrigins,
+	socketsPerUser,
+	socketMessagesPer10s,
+	authRateLimit,
+	trustProxy,
+	mode,
+	mongoUri,
+	socketLeaseSeconds,
+} = settings();
 
 /** The client behind a request: the TCP peer, or what the proxies of TRUST_PROXY say. Limits and logs use it. */
 const clientAddress = clientAddressResolver(trustProxy);
@@ -482,7 +492,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	created() {
-		const store = mongoUri ? new LimitStore(mongoUri, this.logger) : null;
+		// One process counts in its memory; gateways of a cluster share their counts in its database.
+		const store = mode === "distributed" && mongoUri ? new LimitStore(mongoUri, this.logger) : null;
 		this.limitStore = store;
 		this.authLimiter = new AuthLimiter(authRateLimit, store);
 		const gateway = `${this.broker.nodeID}/${this.broker.instanceID}`;
