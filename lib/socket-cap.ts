@@ -43,7 +43,7 @@ export class SocketCap {
 	async admit(socketId: string, account: string): Promise<boolean> {
 		const mine = this.local.get(account) ?? new Set<string>();
 		if (mine.size >= this.perAccount) return false;
-		// Reserved here before waiting on the store, so two sockets of one account on this gateway cannot both pass.
+		// Reserved before the store is asked: this gateway's own count stays exact, whatever the store answers (or not).
 		mine.add(socketId);
 		this.local.set(account, mine);
 		const { shared } = this;
