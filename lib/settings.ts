@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { compileTrust, type TrustProxy } from "./client-address";
 
 /** A setting that is missing or malformed: start-up stops with this one line. */
 export class ConfigError extends Error {}
@@ -37,11 +38,15 @@ export interface Settings {
 	paymentProviderDelayMs: number;
 	bodyLimit: string;
 	corsOrigins: string[];
-	/** Open Socket.IO connections one account may hold on one gateway. */
+	/** Proxies whose `X-Forwarded-For` entries name the client; 0 = none, the TCP peer is the client. */
+	trustProxy: TrustProxy;
+	/** Open Socket.IO connections one account may hold, across all gateways. */
 	socketsPerUser: number;
+	/** How long a gateway's record of a live socket counts without being renewed (its gateway died). */
+	socketLeaseSeconds: number;
 	/** Messages one socket may send per 10 seconds. */
 	socketMessagesPer10s: number;
-	/** Brute-force limits of login and register, per gateway process. */
+	/** Brute-force limits of login and register, across all gateways. */
 	authRateLimit: AuthRateLimit;
 }
 
@@ -93,6 +98,26 @@ function url(env: Env, name: string, schemes: string[]): string | null {
 	if (!raw.includes("://") || !schemes.includes(scheme))
 		throw new ConfigError(`${name} must start with ${schemes.map((s) => `${s}://`).join(" or ")}, got "${raw}"`);
 	return raw;
+}
+
+/** At most this many proxies in a row: more is a typo (Express's `trust proxy` would take any number). */
+const MAX_PROXY_HOPS = 10;
+
+function trustProxy(env: Env): TrustProxy {
+	const raw = env.TRUST_PROXY?.trim() ?? "";
+	if (/^\d+$/.test(raw)) return integer(env, "TRUST_PROXY", 0, 0, MAX_PROXY_HOPS);
+	const entries = raw
+		.split(",")
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+	try {
+		compileTrust(entries);
+	} catch (err) {
+		throw new ConfigError(
+			`TRUST_PROXY must be a hop count (0 to ${MAX_PROXY_HOPS}) or comma-separated proxy addresses / CIDRs (or loopback, linklocal, uniquelocal), got "${raw}" (${(err as Error).message})`,
+		);
+	}
+	return entries.length > 0 ? entries : 0;
 }
 
 /**
@@ -152,7 +177,9 @@ export function readSettings(env: Env = process.env): Settings {
 		orderPendingTtlSeconds: integer(env, "ORDER_PENDING_TTL_SECONDS", 900, 1, 7 * 86_400),
 		paymentProviderDelayMs: integer(env, "PAYMENT_PROVIDER_DELAY_MS", 0, 0, 60_000),
 		bodyLimit: env.BODY_LIMIT || "100kb",
+		trustProxy: trustProxy(env),
 		socketsPerUser: integer(env, "SOCKETS_PER_USER", 10, 1, 1000),
+		socketLeaseSeconds: integer(env, "SOCKET_LEASE_SECONDS", 45, 3, 3600),
 		socketMessagesPer10s: integer(env, "SOCKET_RATE_LIMIT", 30, 1, 10_000),
 		authRateLimit: {
 			windowSeconds: integer(env, "AUTH_RATE_WINDOW_SECONDS", 900, 1, 86_400),

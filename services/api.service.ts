@@ -6,16 +6,24 @@ import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
+import { clientAddressResolver } from "../lib/client-address";
+import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
+import { SocketCap } from "../lib/socket-cap";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess, ChannelBroker } from "../types/moleculer";
 
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
-type GatewayRequest = IncomingMessage & { $action?: { name?: string; auth?: ActionAccess }; $params?: unknown };
+type GatewayRequest = IncomingMessage & {
+	$action?: { name?: string; auth?: ActionAccess };
+	$params?: unknown;
+	$route?: { logging?: boolean };
+	originalUrl?: string;
+};
 
 interface ErrorBody {
 	name: string;
@@ -123,7 +131,21 @@ const SOCKET_ACTIONS = ["orders.changedSince"];
 
 const RATE_WINDOW_MS = 10_000;
 
-const { port, bodyLimit, corsOrigins, socketsPerUser, socketMessagesPer10s, authRateLimit } = settings();
+const {
+	port,
+	bodyLimit,
+	corsOrigins,
+	socketsPerUser,
+	socketMessagesPer10s,
+	authRateLimit,
+	trustProxy,
+	mode,
+	mongoUri,
+	socketLeaseSeconds,
+} = settings();
+
+/** The client behind a request: the TCP peer, or what the proxies of TRUST_PROXY say. Limits and logs use it. */
+const clientAddress = clientAddressResolver(trustProxy);
 
 /** The REST routes under /api; the OpenAPI document is derived from these and the actions' params. */
 const ALIASES: Record<string, string> = {
@@ -158,8 +180,6 @@ const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
 /** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
 const AUTH_ACTIONS = ["users.login", "users.register"];
 
-const authLimiter = new AuthLimiter(authRateLimit);
-
 /**
  * Headers for every answer of the gateway: the app, its files, the API and its errors. The app
  * is one same-origin bundle (no inline script or style; Lit styles are constructed sheets), so
@@ -191,6 +211,10 @@ interface GatewayVars {
 	server: HttpServer;
 	/** moleculer-web's static file handler for `assets` */
 	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+	/** Where the limits count across gateways (the distributed mode's MongoDB); null: in this process. */
+	limitStore: LimitStore | null;
+	authLimiter: AuthLimiter;
+	socketCap: SocketCap;
 }
 
 interface GatewayMethods {
@@ -265,23 +289,29 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				mappingPolicy: "restrict",
 				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
 				aliases: ALIASES,
-				async onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+				async onBeforeCall(
+					this: GatewayVars,
+					ctx: Context<unknown, { idempotencyKey?: string }>,
+					_route: unknown,
+					req: GatewayRequest,
+					res: ServerResponse,
+				) {
 					// `ctx` is the gateway's own request context; the action's params are on the request.
 					checkNesting(req.$params);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
 					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
 						try {
-							await authLimiter.attempt(req.socket.remoteAddress ?? "unknown", accountKey(req.$params));
+							await this.authLimiter.attempt(clientAddress(req), accountKey(req.$params));
 						} catch (err) {
 							if (err instanceof TooManyAttemptsError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
 							throw err;
 						}
 					}
 				},
-				async onAfterCall(_ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
+				async onAfterCall(this: GatewayVars, _ctx: Context, _route: unknown, req: GatewayRequest, _res: unknown, data: unknown) {
 					const account = accountKey(req.$params);
-					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name) && account) await authLimiter.succeeded(account);
+					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name) && account) await this.authLimiter.succeeded(account);
 					return data;
 				},
 			},
@@ -366,8 +396,12 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	 * the transport (not `disconnectSockets`, which tells clients to stay away) lets browsers
 	 * reconnect by themselves, to another pod or to this one once it is back.
 	 */
-	stopped() {
+	async stopped() {
+		// The cap's books close first (synchronously), so the sockets closing next leave nothing to remove one by one.
+		const booksClosed = this.socketCap.stop();
 		this.io?.engine.close();
+		await booksClosed;
+		await this.limitStore?.stop();
 	},
 
 	methods: {
@@ -409,8 +443,16 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			if (token === undefined || token === null || token === "") return null;
 			const user = typeof token === "string" ? await this.tokenUser(null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
+			if (!(await this.socketCap.admit(socket.id, user.id))) {
+				this.logger.info(`Refused a socket of account ${user.id} from ${clientAddress(socket.request)}: ${socketsPerUser} already open`);
+				throw new Error("TOO_MANY_CONNECTIONS");
+			}
+			// A socket that closes before its namespace connected emits no "disconnect"; its transport closes all the same.
+			const leave = () => void this.socketCap.leave(socket.id, user.id);
+			socket.once("disconnect", leave);
+			socket.conn.once("close", leave);
+			if (socket.conn.readyState !== "open") leave();
 			const room = userRoom(user.id);
-			if ((this.io.of("/").adapter.rooms.get(room)?.size ?? 0) >= socketsPerUser) throw new Error("TOO_MANY_CONNECTIONS");
 			await socket.join(user.role === "admin" ? [room, ADMINS_ROOM] : [room]);
 			return user;
 		},
@@ -421,6 +463,12 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			if (answer !== err) this.logger.warn(`${req.method} ${req.url}: ${err.message}`);
 			if (answer.code === 503) res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
 			ApiGateway.methods?.sendError?.call(this, req, res, answer);
+		},
+
+		/** moleculer-web's request log line, with the client it is from. */
+		logRequest(req: GatewayRequest): void {
+			if (req.$route && !req.$route.logging) return;
+			this.logger.debug(`=> ${req.method} ${req.originalUrl} from ${clientAddress(req)}`);
 		},
 
 		reformatError(err: Errors.MoleculerError): ErrorBody {
@@ -443,9 +491,20 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		},
 	},
 
+	created() {
+		// One process counts in its memory; gateways of a cluster share their counts in its database.
+		const store = mode === "distributed" && mongoUri ? new LimitStore(mongoUri, this.logger) : null;
+		this.limitStore = store;
+		this.authLimiter = new AuthLimiter(authRateLimit, store);
+		const gateway = `${this.broker.nodeID}/${this.broker.instanceID}`;
+		this.socketCap = new SocketCap(socketsPerUser, store && { store, gateway, leaseMs: socketLeaseSeconds * 1000 });
+	},
+
 	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */
 	started() {
 		this.server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => securityHeaders(req, res, () => {}));
+		void this.limitStore?.start();
+		this.socketCap.start();
 	},
 };
 

@@ -11,7 +11,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments } from "yaml";
+import { clientAddressResolver } from "../../lib/client-address";
 import { PROBE_PATHS } from "../../lib/probes";
+import { readSettings } from "../../lib/settings";
 import { DOMAIN_EVENTS } from "../../mixins/domain-events.mixin";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -682,6 +684,22 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 		for (const obj of objects) if (obj.kind !== "Namespace") expect([idOf(obj), obj.metadata.namespace]).toEqual([idOf(obj), "agora"]);
 		const ids = objects.map((obj) => `${obj.kind}/${obj.metadata.name}`);
 		expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+	});
+
+	it("lets the gateway take the client's address from the ingress controller's X-Forwarded-For, and only from there", () => {
+		const gateway = deployments.find((deployment) => roleOf(deployment) === "gateway") as Workload;
+		const { trustProxy } = readSettings({
+			JWT_SECRET: "manifest-test-secret-0123456789abcdefghij",
+			TRUST_PROXY: envString(mainContainer(gateway), objects, "TRUST_PROXY"),
+		});
+		// Proxies by address, not a hop count that any pod reaching the gateway could use.
+		expect(Array.isArray(trustProxy)).toBe(true);
+		const clientOf = clientAddressResolver(trustProxy);
+		const request = (peer: string, forwardedFor: string) =>
+			({ headers: { "x-forwarded-for": forwardedFor }, socket: { remoteAddress: peer }, connection: { remoteAddress: peer } }) as never;
+		// ingress-nginx on a pod address writes the shopper's address; a shopper cannot speak for itself.
+		expect(clientOf(request("10.244.3.17", "203.0.113.7"))).toBe("203.0.113.7");
+		expect(clientOf(request("203.0.113.7", "198.51.100.1"))).toBe("203.0.113.7");
 	});
 
 	it("runs one Deployment per pod role, and every service file in exactly one of them", () => {
