@@ -7,7 +7,7 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess, ChannelBroker } from "../types/moleculer";
@@ -148,6 +148,7 @@ const ALIASES: Record<string, string> = {
 	"PATCH /orders/:id/status": "orders.setStatus",
 	"POST /orders/:id/cancel": "orders.cancel",
 	"GET /payments": "payments.list",
+	"GET /stats/sales": "insights.sales",
 };
 
 const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
@@ -189,6 +190,8 @@ interface GatewayVars {
 	io: Server;
 	/** moleculer-web's HTTP server */
 	server: HttpServer;
+	/** Holds back pushes that browsers get at most once a second (the sales figures). */
+	pushes: PushThrottle;
 	/** moleculer-web's static file handler for `assets` */
 	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 }
@@ -295,8 +298,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	events: {
 		/** A change for browsers: emit it to this gateway's sockets in the target rooms. */
 		[PUSH_EVENT](ctx: Context<Push>) {
-			const { event, rooms, payload } = ctx.params;
-			(rooms ? this.io.to(rooms) : this.io).emit(event, payload);
+			this.pushes.push(ctx.params);
 		},
 	},
 
@@ -367,6 +369,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	 * reconnect by themselves, to another pod or to this one once it is back.
 	 */
 	stopped() {
+		this.pushes.stop();
 		this.io?.engine.close();
 	},
 
@@ -441,6 +444,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			}
 			notFound();
 		},
+	},
+
+	created() {
+		this.pushes = new PushThrottle(({ event, rooms, payload }) => (rooms ? this.io.to(rooms) : this.io).emit(event, payload));
 	},
 
 	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */
