@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
 
 export interface ReplayOptions {
 	/** `host:port` of a Kafka broker. */
@@ -12,10 +12,13 @@ export interface ReplayOptions {
 
 /**
  * Reads every message the topics hold now, from the oldest Kafka still keeps to the end as it was
- * when the read began, and hands each value to `each` in partition order. Messages published
+ * when the read began, and hands each message to `each` in partition order. Messages published
  * meanwhile are left to the live consumers. Resolves with the number of messages read.
  */
-export async function readTopicsToNow(options: ReplayOptions, each: (value: Buffer | null) => Promise<void>): Promise<number> {
+export async function readTopicsToNow(
+	options: ReplayOptions,
+	each: (message: KafkaMessage, topic: string, partition: number) => Promise<void>,
+): Promise<number> {
 	const kafka = new Kafka({ clientId: "agora-replay", brokers: options.brokers, logLevel: logLevel.NOTHING });
 	const admin = kafka.admin();
 	await admin.connect();
@@ -49,7 +52,7 @@ export async function readTopicsToNow(options: ReplayOptions, each: (value: Buff
 						const slot = `${topic}:${partition}`;
 						const end = ends.get(slot);
 						if (end === undefined || BigInt(message.offset) >= end) return;
-						await each(message.value);
+						await each(message, topic, partition);
 						read++;
 						if (BigInt(message.offset) + 1n >= end) ends.delete(slot);
 						if (ends.size === 0) finish();

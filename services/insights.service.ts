@@ -331,7 +331,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					topics: [...ORDER_CHANNELS, ...ACCOUNT_CHANNELS].map((type) => topicName(topicPrefix, type)),
 					groupId: topicName(topicPrefix, `insights-rebuild-${Date.now()}`),
 				},
-				async (value) => {
+				async ({ value }) => {
 					const event = JSON.parse(value?.toString() ?? "null") as DomainEvent | null;
 					if (!event?.id || !event.type) return;
 					for (const hour of await this.record(factsOf(event), event.id)) hours.add(hour);
