@@ -137,7 +137,7 @@ function channel(): ChannelHandlerSchema<InsightsThis> {
  * stored under their own key: the unique key is what makes a redelivered or replayed event change
  * nothing (FerretDB's unique indexes hold where its conditional updates do not). An hour's bucket is
  * then recomputed from its facts and written as absolute values, so writing it again, or after a
- * crash between the two steps, is harmless. A handler returns once its hours are recomputed, so an
+ * crash between the two steps, is harmless, and several nodes may share the consumer group. A handler returns once its hours are recomputed, so an
  * event is acknowledged only when the figures hold it. Recomputes are batched: the events that
  * arrive while one pass runs share the next.
  */
@@ -283,23 +283,30 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 
 		/**
 		 * Writes the hour as the sum of its facts. Facts are only ever added, so a sum of more facts is
-		 * newer: a slower writer holding fewer (another node's, or a pass that read before) never
-		 * overwrites it.
+		 * newer, and a writer holding fewer never overwrites it. FerretDB may still let two such
+		 * conditional writes through at once (the older sum last): so every writer looks again after
+		 * its write and starts over while the bucket holds fewer facts than the hour has. The last
+		 * writer always looks last, so the bucket ends up holding every fact.
 		 */
 		async recompute(hour: number): Promise<void> {
 			const at = new Date(hour);
-			const facts = (await this.facts().find({ query: { hour: at } })).map((doc) => this.toEntity<Fact & { id: string }>(doc));
-			if (facts.length === 0) return;
-			const sum = emptySum();
-			for (const fact of facts) addFigures(sum, fact);
-			const { products, ...figures } = sum;
-			const bucket = { at, facts: facts.length, ...figures, products: [...products.values()] };
 			const id = at.toISOString();
-			if ((await this.adapter.updateMany({ _id: id, facts: { $lt: facts.length } }, { $set: bucket })) > 0) return;
-			try {
-				await this.adapter.insert({ _id: id, ...bucket });
-			} catch (err) {
-				if (!this.isDuplicateKey(err)) throw err;
+			for (;;) {
+				const facts = (await this.facts().find({ query: { hour: at } })).map((doc) => this.toEntity<Fact & { id: string }>(doc));
+				if (facts.length === 0) return;
+				const sum = emptySum();
+				for (const fact of facts) addFigures(sum, fact);
+				const { products, ...figures } = sum;
+				const bucket = { at, facts: facts.length, ...figures, products: [...products.values()] };
+				if ((await this.adapter.updateMany({ _id: id, facts: { $lt: facts.length } }, { $set: bucket })) === 0) {
+					try {
+						await this.adapter.insert({ _id: id, ...bucket });
+					} catch (err) {
+						if (!this.isDuplicateKey(err)) throw err;
+					}
+				}
+				const [stored, present] = await Promise.all([this.adapter.findById(id), this.facts().count({ query: { hour: at } })]);
+				if (stored && this.toEntity<HourBucket>(stored).facts >= present) return;
 			}
 		},
 

@@ -180,7 +180,7 @@ export class SalesInsight extends LitElement {
 						<div class="toggle" role="group" aria-label="Period">
 							${SPANS.map(
 								({ span, label }) =>
-									html`<button class="button secondary" type="button" aria-pressed=${span === this.span ? "true" : "false"} @click=${() => this.#show(span)}>
+									html`<button class="button small" type="button" aria-pressed=${span === this.span ? "true" : "false"} @click=${() => this.#show(span)}>
 										${label}
 									</button>`,
 							)}
