@@ -101,7 +101,6 @@ export class SalesChart extends LitElement {
 						borderColor: info,
 						backgroundColor: info,
 						pointRadius: 2,
-						tension: 0.25,
 						yAxisID: "revenue",
 						order: 1,
 					},

@@ -123,13 +123,14 @@ export class SalesInsight extends LitElement {
 			}
 			.insight {
 				display: grid;
-				grid-template-columns: repeat(auto-fit, minmax(min(100%, 20rem), 1fr));
 				gap: var(--agora-space-4);
 				align-items: start;
 				margin-bottom: var(--agora-space-5);
 			}
-			.insight > .chart-card {
-				grid-column: 1 / -1;
+			@media (min-width: 60rem) {
+				.insight {
+					grid-template-columns: minmax(0, 2fr) minmax(0, 1fr);
+				}
 			}
 		`,
 	];
