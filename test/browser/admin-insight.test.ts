@@ -74,6 +74,24 @@ test("an admin's overview shows a new order placed through the API, without a re
 	expect(await admin.page.evaluate("performance.getEntriesByType('navigation').length")).toBe(1);
 });
 
+test("an order placed while the admin was offline shows once the connection is back", async () => {
+	const admin = await open({ token: await adminToken(shop.api) });
+	await admin.page.goto("/admin");
+	await admin.page.locator("agora-sales-chart canvas").waitFor();
+	await waitForLive(admin.page, "connected");
+	const ordersBefore = Number(await kpi(admin, "Orders").textContent());
+
+	await admin.context.setOffline(true);
+	await waitForLive(admin.page, "offline");
+	const shopper = await newCustomer(shop.api, "Offline Olga");
+	const tea = (await shop.api.get("/products?q=Jasmine")).body.rows[0];
+	expect((await shop.api.post("/orders", orderBody([{ productId: tea.id, quantity: 1 }]), { token: shopper.token })).status).toBe(201);
+	await admin.context.setOffline(false);
+	await waitForLive(admin.page, "connected");
+	await admin.page.locator(`[data-kpi="Orders"]`, { hasText: new RegExp(`^${ordersBefore + 1}$`) }).waitFor({ timeout: 10_000 });
+	expect(await admin.page.evaluate("performance.getEntriesByType('navigation').length")).toBe(1);
+});
+
 test("the overview is readable at 360 px, without serious accessibility problems", async () => {
 	const admin = await open({ token: await adminToken(shop.api), viewport: PHONE });
 	await admin.page.goto("/admin");

@@ -12,7 +12,7 @@ import {
 	relativeChange,
 	todayQuery,
 } from "../../lib/sales-periods";
-import { apiContext } from "../../state/contexts";
+import { apiContext, liveContext } from "../../state/contexts";
 import { LiveSubscription, use } from "../../state/controllers";
 import { Loader } from "../shared/loader";
 import { base, buttons, tables } from "../shared/styles";
@@ -136,6 +136,8 @@ export class SalesInsight extends LitElement {
 	];
 
 	readonly #api = use(this, apiContext);
+	readonly #live = use(this, liveContext);
+	#unwatchLive: (() => void) | undefined;
 	@state() private span: ChartSpan = "24h";
 	@state() private chartReady = false;
 
@@ -151,10 +153,22 @@ export class SalesInsight extends LitElement {
 	override connectedCallback(): void {
 		super.connectedCallback();
 		this.#load();
+		// Pushes sent while the connection was down are gone: fetch the figures again once it is back.
+		let before = this.#live.value.state;
+		this.#unwatchLive = this.#live.value.subscribe((state) => {
+			if (state === "connected" && before !== "connected") this.#load();
+			before = state;
+		});
 		// Chart.js stays out of the shop's bundle: only this page asks for it.
 		void import("./sales-chart").then(() => {
 			this.chartReady = true;
 		});
+	}
+
+	override disconnectedCallback(): void {
+		super.disconnectedCallback();
+		this.#unwatchLive?.();
+		this.#unwatchLive = undefined;
 	}
 
 	#load(): void {
