@@ -100,13 +100,17 @@ const FIGURE_FIELDS = {
 	products: Mixed,
 };
 
-function invalid(field: string, message: string): Errors.ValidationError {
-	return new Errors.ValidationError(message, "VALIDATION_ERROR", [{ field, message, type: "range" }]);
+function invalid(field: string, message: string, type = "range"): Errors.ValidationError {
+	return new Errors.ValidationError(message, "VALIDATION_ERROR", [{ field, message, type }]);
 }
 
+/** The date of an ISO_DATE string; JavaScript alone would roll 2026-02-30 over into March. */
 function parseDate(field: string, value: string): Date {
+	const [year = 0, month = 0, day = 0] = value.slice(0, 10).split("-").map(Number);
+	const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
 	const at = new Date(value);
-	if (Number.isNaN(at.getTime())) throw invalid(field, `${value} is not a date`);
+	if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number.isNaN(at.getTime()))
+		throw invalid(field, `${value} is not a date`, "date");
 	return at;
 }
 

@@ -160,6 +160,7 @@ export function insightsSuite(harness: () => InsightsHarness, { replays }: { rep
 	test.each([
 		["from=yesterday&to=2026-01-02T00:00:00Z", "from"],
 		["from=2026-01-01T00:00:00Z&to=2026-13-45T00:00:00Z", "to"],
+		["from=2026-02-30&to=2026-03-05", "from"],
 		["from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to"],
 		["from=2026-01-01T00:00:00Z&to=2026-04-04T00:00:00Z", "to"],
 		["from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&bucket=week", "bucket"],
