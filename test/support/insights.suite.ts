@@ -194,8 +194,12 @@ export function insightsSuite(harness: () => InsightsHarness, { replays }: { rep
 			expect(last.totals).toMatchObject({ orders: expect.any(Number), revenue: expect.any(Number) });
 			// Let the payments settle and a last push through, then look at the spacing.
 			await sleep(3_000);
+			// The gateway sends them a second apart; arrival times carry the network's and this busy
+			// process's jitter, so look for "well apart", which unthrottled pushes of a burst are not.
+			// (The interval itself is checked exactly, with fake timers, in test/unit/sales-figures.test.ts.)
 			const times = adminSocket.arrivals(STATS);
-			for (let n = 1; n < times.length; n++) expect((times[n] as number) - (times[n - 1] as number)).toBeGreaterThanOrEqual(950);
+			expect(times.length).toBeGreaterThan(1);
+			for (let n = 1; n < times.length; n++) expect((times[n] as number) - (times[n - 1] as number)).toBeGreaterThanOrEqual(500);
 			expect(customerSocket.received(STATS)).toEqual([]);
 		} finally {
 			adminSocket.close();
