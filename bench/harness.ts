@@ -153,7 +153,7 @@ export function slope(points: { x: number; y: number }[]): number {
 const DISTRIBUTED_NODES = [
 	{ services: ["api"] },
 	{ services: ["users", "products", "inventory"] },
-	{ services: ["orders", "payments", "realtime"] },
+	{ services: ["orders", "payments", "realtime", "insights"] },
 ];
 
 /** Extra environment of every system process the bench starts (e.g. NODE_OPTIONS for --cpu-prof). */

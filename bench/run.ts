@@ -26,6 +26,7 @@ import {
 	startSystem,
 	uptime,
 } from "./harness";
+import { projectionLag } from "./insights";
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
@@ -111,6 +112,10 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 				...(await orderPlacement(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.orderConnections[mode] })),
 			);
 		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
+		if (only.has(3))
+			results.rows.push(
+				...(await projectionLag(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.orderConnections[mode] })),
+			);
 	} catch (err) {
 		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
 	} finally {

@@ -279,6 +279,27 @@ const SCHEMAS: Record<string, Schema> = {
 		createdAt: dateTime,
 		updatedAt: dateTime,
 	}),
+	SalesTotals: record({
+		orders: { ...integer(0), description: "Orders placed" },
+		revenue: { ...integer(), description: "Paid revenue in cents, less cancels and refunds in the period" },
+		cancelled: integer(0),
+		failed: { ...integer(0), description: "Orders whose payment was declined or never came" },
+		averageOrderValue: { ...integer(), description: "Revenue per paid order, in cents" },
+		newCustomers: integer(0),
+	}),
+	Sales: record({
+		totals: ref("SalesTotals"),
+		previous: { ...ref("SalesTotals"), description: "The same figures for the period of equal length just before" },
+		buckets: {
+			type: "array",
+			items: record({ at: dateTime, orders: integer(0), revenue: integer(), cancelled: integer(0) }),
+		},
+		topProducts: {
+			type: "array",
+			maxItems: 5,
+			items: record({ productId: text, name: text, units: integer(1), revenue: integer() }),
+		},
+	}),
 	ProductPage: pageOf(ref("Product")),
 	OrderPage: pageOf(ref("Order")),
 	Health: record({ status: { const: "ok" }, nodeID: text, uptime: integer(0) }),
@@ -334,6 +355,11 @@ const ANSWERS: Record<string, Answer> = {
 		description: "Payments, newest first (customers: of one own order)",
 		schema: { type: "array", items: ref("Payment") },
 		errors: [403],
+	},
+	"insights.sales": {
+		status: 200,
+		description: "Sales figures of [from, to) by the hour or day, against the period of equal length before; at most 92 days",
+		schema: ref("Sales"),
 	},
 };
 

@@ -72,6 +72,9 @@ function grid(header: string[], rows: (string | number)[][]): string {
 	}).trimEnd();
 }
 
+/** A rebuild reads every event or order there is: far longer than a request may take. */
+const REBUILD_TIMEOUT_MS = 30 * 60_000;
+
 const money = (minor: number, currency: string) => new Intl.NumberFormat("en-US", { style: "currency", currency }).format(minor / 100);
 const when = (at: string | Date) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
@@ -264,6 +267,20 @@ const COMMANDS: Command[] = [
 					low.map((level) => [level.productId, names.get(level.productId) ?? "", level.available, level.reserved, level.lowStockThreshold]),
 				),
 			);
+		},
+	},
+	{
+		command: "insights-rebuild",
+		description:
+			"Drop the sales figures and build them again: from the order and account events on Kafka (distributed), or from the orders and accounts stores (embedded)",
+		async action(broker) {
+			print("Rebuilding the sales figures...");
+			const result = await broker.call<{ source: string; read: number; facts: number; hours: number }, Record<string, never>>(
+				"insights.rebuild",
+				{},
+				{ timeout: REBUILD_TIMEOUT_MS },
+			);
+			print(`Rebuilt from ${result.read} ${result.source}: ${result.facts} fact(s) in ${result.hours} hour(s).`);
 		},
 	},
 ];

@@ -9,7 +9,7 @@ import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limit
 import { clientAddressResolver } from "../lib/client-address";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { SocketCap } from "../lib/socket-cap";
 import { type AuthUser, verifyToken } from "../lib/tokens";
@@ -170,6 +170,7 @@ const ALIASES: Record<string, string> = {
 	"PATCH /orders/:id/status": "orders.setStatus",
 	"POST /orders/:id/cancel": "orders.cancel",
 	"GET /payments": "payments.list",
+	"GET /stats/sales": "insights.sales",
 };
 
 const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
@@ -209,6 +210,8 @@ interface GatewayVars {
 	io: Server;
 	/** moleculer-web's HTTP server */
 	server: HttpServer;
+	/** Holds back pushes that browsers get at most once a second (the sales figures). */
+	pushes: PushThrottle;
 	/** moleculer-web's static file handler for `assets` */
 	serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 	/** Where the limits count across gateways (the distributed mode's MongoDB); null: in this process. */
@@ -325,8 +328,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	events: {
 		/** A change for browsers: emit it to this gateway's sockets in the target rooms. */
 		[PUSH_EVENT](ctx: Context<Push>) {
-			const { event, rooms, payload } = ctx.params;
-			(rooms ? this.io.to(rooms) : this.io).emit(event, payload);
+			this.pushes.push(ctx.params);
 		},
 	},
 
@@ -397,6 +399,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	 * reconnect by themselves, to another pod or to this one once it is back.
 	 */
 	async stopped() {
+		this.pushes.stop();
 		// The cap's books close first (synchronously), so the sockets closing next leave nothing to remove one by one.
 		const booksClosed = this.socketCap.stop();
 		this.io?.engine.close();
@@ -498,6 +501,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		this.authLimiter = new AuthLimiter(authRateLimit, store);
 		const gateway = `${this.broker.nodeID}/${this.broker.instanceID}`;
 		this.socketCap = new SocketCap(socketsPerUser, store && { store, gateway, leaseMs: socketLeaseSeconds * 1000 });
+		this.pushes = new PushThrottle(({ event, rooms, payload }) => (rooms ? this.io.to(rooms) : this.io).emit(event, payload));
 	},
 
 	/** Runs after moleculer-web made the server and moleculer-io attached: our headers come first, for every request. */

@@ -1,5 +1,6 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
+import { SCAN_PARAMS } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
@@ -319,6 +320,16 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 						if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
 					}
 				}
+			},
+		},
+
+		/** Internal: every order, oldest first, a page at a time (the sales figures rebuild from these). */
+		scan: {
+			visibility: "public",
+			params: SCAN_PARAMS,
+			async handler(ctx: Context<{ offset: number; limit: number }>) {
+				const docs = await this.adapter.find({ sort: ["createdAt"], offset: ctx.params.offset, limit: ctx.params.limit });
+				return docs.map((doc) => this.toOrder(doc));
 			},
 		},
 

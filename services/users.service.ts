@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { SCAN_PARAMS } from "../lib/sales-figures";
 import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/settings";
 import { type AuthUser, type Role, signToken } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
@@ -88,6 +89,16 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 				const doc = await this.adapter.findById(ctx.meta.user.id);
 				if (!doc) throw new Errors.MoleculerClientError("Your account no longer exists", 401, "ACCOUNT_GONE");
 				return publicUser(this.toEntity<StoredUser>(doc));
+			},
+		},
+
+		/** Internal: every account (without its password hash), oldest first, a page at a time (the sales figures rebuild from these). */
+		scan: {
+			visibility: "public",
+			params: SCAN_PARAMS,
+			async handler(ctx: Context<{ offset: number; limit: number }>) {
+				const docs = await this.adapter.find({ sort: ["createdAt"], offset: ctx.params.offset, limit: ctx.params.limit });
+				return docs.map((doc) => publicUser(this.toEntity<StoredUser>(doc)));
 			},
 		},
 

@@ -24,7 +24,8 @@ export const POD_ROLES = {
 	orders: ["orders"],
 	payments: ["payments"],
 	users: ["users"],
-	realtime: ["realtime"],
+	// Both turn the domain events into what admins watch: the pushes, and the sales figures behind them.
+	realtime: ["realtime", "insights"],
 } as const satisfies Record<string, string[]>;
 
 export type PodRole = keyof typeof POD_ROLES;
@@ -150,7 +151,7 @@ async function waitUntilNodeReady(node: RunningNode, ms = 90_000): Promise<void>
 }
 
 /** Services that own a database, and so answer `<name>.ready`. */
-const STORAGE_SERVICES = ["users", "products", "inventory", "orders", "payments"].filter((name) =>
+const STORAGE_SERVICES = ["users", "products", "inventory", "orders", "payments", "insights"].filter((name) =>
 	existsSync(path.join(ROOT, "services", `${name}.service.ts`)),
 );
 

@@ -1,4 +1,5 @@
-import { type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { readTopicsToNow } from "../../lib/topic-replay";
 import { eventually } from "./wait";
 
 export function kafka(): Kafka {
@@ -56,35 +57,65 @@ export async function findOnTopic<T>(topic: string, match: (value: T) => boolean
 	return (await findMessageOnTopic<T>(topic, ({ value }) => match(value), timeoutMs)).value;
 }
 
+/** Resolves once every consumer group of `topic` has committed past `offset` on `partition`, i.e. handled it. */
+async function handledByEveryGroup(admin: Admin, topic: string, partition: number, offset: number): Promise<void> {
+	// @moleculer/channels names each consumer group `<group>:<topic>`.
+	const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => id.endsWith(`:${topic}`));
+	if (groups.length === 0) throw new Error(`no consumer group reads ${topic}`);
+	await eventually(async () => {
+		for (const groupId of groups) {
+			const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+			const committed = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+			if (committed <= offset) throw new Error(`${groupId} has not handled the copy at offset ${offset} yet`);
+		}
+	});
+}
+
 /**
- * Publishes a message that was already consumed once more, byte for byte (same key, headers and
+ * Publishes messages that were already consumed once more, byte for byte (same key, headers and
  * partition), as Kafka does after a consumer crashes before committing. Resolves once every
- * consumer group of the topic has committed past the copy, i.e. each has handled it again.
+ * consumer group of the topic has committed past the copies, i.e. each has handled them again.
  */
-export async function redeliver<T>(topic: string, match: (value: T) => boolean): Promise<T> {
-	const { value, partition, raw } = await findMessageOnTopic<T>(topic, (message) => match(message.value));
+async function publishAgain(topic: string, messages: { partition: number; raw: KafkaMessage }[]): Promise<void> {
 	const client = kafka();
 	const producer = client.producer();
 	const admin = client.admin();
 	await Promise.all([producer.connect(), admin.connect()]);
 	try {
-		const [sent] = await producer.send({
-			topic,
-			messages: [{ key: raw.key, value: raw.value, headers: raw.headers as IHeaders, partition }],
-		});
-		const copyOffset = Number(sent?.baseOffset);
-		// @moleculer/channels names each consumer group `<group>:<topic>`.
-		const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => id.endsWith(`:${topic}`));
-		if (groups.length === 0) throw new Error(`no consumer group reads ${topic}`);
-		await eventually(async () => {
-			for (const groupId of groups) {
-				const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-				const committed = Number(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-				if (committed <= copyOffset) throw new Error(`${groupId} has not handled the copy at offset ${copyOffset} yet`);
-			}
-		});
-		return value;
+		const last = new Map<number, number>();
+		for (const { partition, raw } of messages) {
+			const [sent] = await producer.send({
+				topic,
+				messages: [{ key: raw.key, value: raw.value, headers: raw.headers as IHeaders, partition }],
+			});
+			last.set(partition, Number(sent?.baseOffset));
+		}
+		for (const [partition, offset] of last) await handledByEveryGroup(admin, topic, partition, offset);
 	} finally {
 		await Promise.all([producer.disconnect(), admin.disconnect()]);
 	}
+}
+
+/** Publishes the first message of `topic` that `match` accepts once more (see `publishAgain`). */
+export async function redeliver<T>(topic: string, match: (value: T) => boolean): Promise<T> {
+	const { value, partition, raw } = await findMessageOnTopic<T>(topic, (message) => match(message.value));
+	await publishAgain(topic, [{ partition, raw }]);
+	return value;
+}
+
+/** Publishes every message `topic` holds now that `match` accepts once more, in order; answers how many. */
+export async function redeliverAll<T>(topic: string, match: (value: T) => boolean): Promise<number> {
+	const found: { partition: number; raw: KafkaMessage }[] = [];
+	await readTopicsToNow(
+		{
+			brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+			topics: [topic],
+			groupId: `agora-tests-${Date.now()}-${Math.random()}`,
+		},
+		async (raw, _topic, partition) => {
+			if (match(JSON.parse(raw.value?.toString() ?? "null") as T)) found.push({ partition, raw });
+		},
+	);
+	if (found.length > 0) await publishAgain(topic, found);
+	return found.length;
 }

@@ -7,6 +7,8 @@ export interface Listener {
 	received<T = Record<string, unknown>>(event: string, match?: (payload: T) => boolean): T[];
 	/** The first payload of `event` that `match` accepts, already received or still to come. */
 	waitFor<T = Record<string, unknown>>(event: string, match?: (payload: T) => boolean, timeoutMs?: number): Promise<T>;
+	/** When each `event` arrived (ms since the epoch), oldest first. */
+	arrivals(event: string): number[];
 	/** Calls an action over the socket, as the app's catch-up does; resolves with `[error, result]`. */
 	call(action: string, params?: unknown): Promise<[unknown, unknown]>;
 	close(): void;
@@ -15,10 +17,10 @@ export interface Listener {
 /** Connects to a gateway; rejects with the server's reason (e.g. `INVALID_TOKEN`) when refused. */
 export async function listen(url: string, token?: string): Promise<Listener> {
 	const socket = io(url, { path: "/socket.io", transports: ["websocket"], auth: token ? { token } : {}, reconnectionDelay: 100 });
-	const log: { event: string; payload: unknown }[] = [];
+	const log: { event: string; payload: unknown; at: number }[] = [];
 	const waiters = new Set<() => void>();
 	socket.onAny((event: string, payload: unknown) => {
-		log.push({ event, payload });
+		log.push({ event, payload, at: Date.now() });
 		for (const wake of waiters) wake();
 	});
 
@@ -52,6 +54,9 @@ export async function listen(url: string, token?: string): Promise<Listener> {
 				waiters.add(check);
 				check();
 			});
+		},
+		arrivals(event: string) {
+			return log.filter((entry) => entry.event === event).map((entry) => entry.at);
 		},
 		call(action: string, params: unknown = {}) {
 			return new Promise((resolve) => socket.emit("call", action, params, (error: unknown, result: unknown) => resolve([error, result])));

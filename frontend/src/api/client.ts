@@ -12,6 +12,8 @@ import type {
 	Product,
 	ProductInput,
 	ProductQuery,
+	SalesFigures,
+	SalesQuery,
 	User,
 } from "./types";
 
@@ -121,6 +123,10 @@ export class ApiClient {
 		setStatus: (orderId: string, status: OrderStatus) =>
 			this.request<Order>("PATCH", `/orders/${id(orderId)}/status`, { body: { status } }),
 		cancel: (orderId: string) => this.request<Order>("POST", `/orders/${id(orderId)}/cancel`),
+	};
+
+	readonly stats = {
+		sales: (query: SalesQuery) => this.request<SalesFigures>("GET", "/stats/sales", { query: { ...query } }),
 	};
 }
 

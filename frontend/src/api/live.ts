@@ -1,7 +1,7 @@
 /** The Socket.IO side of the contract: typed pushes, a connection state, reconnect and catch-up. */
 import { io, type Socket } from "socket.io-client";
 import { Store } from "../state/store";
-import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product } from "./types";
+import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
 
 /** What the server pushes (DESIGN.md, Socket.IO contract); each payload is the full current object. */
 export interface LiveEvents {
@@ -13,6 +13,7 @@ export interface LiveEvents {
 	"product.created": Product;
 	"product.updated": Product;
 	"product.deleted": { id: string };
+	"stats.updated": StatsUpdate;
 }
 
 export type LiveEvent = keyof LiveEvents;
@@ -26,6 +27,7 @@ const LIVE_EVENTS: ReadonlySet<string> = new Set<LiveEvent>([
 	"product.created",
 	"product.updated",
 	"product.deleted",
+	"stats.updated",
 ]);
 
 const isLiveEvent = (name: string): name is LiveEvent => LIVE_EVENTS.has(name);

@@ -146,3 +146,47 @@ export interface LowStockAlert {
 	available: number;
 	threshold: number;
 }
+
+/** GET /stats/sales: money in cents; `previous` is the period of equal length just before. */
+export interface SalesTotals {
+	orders: number;
+	revenue: number;
+	cancelled: number;
+	failed: number;
+	averageOrderValue: number;
+	newCustomers: number;
+}
+
+export interface SalesBucket {
+	at: string;
+	orders: number;
+	revenue: number;
+	cancelled: number;
+}
+
+export interface TopProduct {
+	productId: string;
+	name: string;
+	units: number;
+	revenue: number;
+}
+
+export interface SalesFigures {
+	totals: SalesTotals;
+	previous: SalesTotals;
+	buckets: SalesBucket[];
+	topProducts: TopProduct[];
+}
+
+export interface SalesQuery {
+	from: string;
+	to: string;
+	bucket: "hour" | "day";
+}
+
+/** `stats.updated`: today's totals (the UTC day); a dashboard fetches its own ranges again. */
+export interface StatsUpdate {
+	from: string;
+	to: string;
+	totals: SalesTotals;
+}

@@ -9,6 +9,7 @@ import { LiveSubscription, use } from "../../state/controllers";
 import { Loader } from "../shared/loader";
 import { OrdersFeed } from "../shared/orders-feed";
 import "../shared/status-badge";
+import "./sales-insight";
 import { base, buttons, tables } from "../shared/styles";
 
 /** The statuses that ask something of the shop, in the order it works through them. */
@@ -96,7 +97,8 @@ export class AdminOverview extends LitElement {
 	}
 
 	override render() {
-		return html`<section aria-labelledby="work-heading">
+		return html`<agora-sales-insight></agora-sales-insight>
+			<section aria-labelledby="work-heading">
 				<h2 id="work-heading">Orders in progress</h2>
 				${this.#counts.render((counts) => this.#tiles(counts))}
 			</section>

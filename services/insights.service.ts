@@ -1,0 +1,386 @@
+import { type Context, Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import mongoose from "mongoose";
+import { topicName } from "../lib/dead-letters";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT } from "../lib/realtime";
+import {
+	type AccountSnapshot,
+	accountFacts,
+	addFigures,
+	DAY_MS,
+	emptySum,
+	type Fact,
+	type Figures,
+	HOUR_MS,
+	hourOf,
+	type OrderSnapshot,
+	orderFacts,
+	type ProductFigures,
+	type Totals,
+	topProducts,
+	totals,
+} from "../lib/sales-figures";
+import { settings } from "../lib/settings";
+import { readTopicsToNow } from "../lib/topic-replay";
+import { type DbAdapter, type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
+import type { DomainEvent, DomainEventType } from "../mixins/domain-events.mixin";
+import type { ChannelHandlerSchema } from "../types/moleculer";
+
+/** A stored hour: the sum of its facts, and how many facts that sum holds. */
+interface HourBucket extends Figures {
+	id: string;
+	at: Date;
+	products: ProductFigures[];
+	facts: number;
+}
+
+interface SalesParams {
+	from: string;
+	to: string;
+	bucket: "hour" | "day";
+}
+
+export interface SalesAnswer {
+	totals: Totals;
+	previous: Totals;
+	buckets: { at: string; orders: number; revenue: number; cancelled: number }[];
+	topProducts: ProductFigures[];
+}
+
+/** What `stats.updated` carries: today's totals (the UTC day), for admins' dashboards. */
+export interface StatsPush {
+	from: string;
+	to: string;
+	totals: Totals;
+}
+
+/** One pass of the refresher: the hours to recompute, and the handlers waiting for it. */
+interface Pass {
+	hours: Set<number>;
+	done: Promise<void>;
+	settle(err?: unknown): void;
+}
+
+interface InsightsVars extends DbVars {
+	/** The pass that collects hours now; it starts when the running one ends. */
+	next: Pass | null;
+	running: Promise<void> | null;
+}
+
+interface InsightsMethods extends DbMethods {
+	facts(): DbAdapter;
+	record(facts: Fact[], eventId: string): Promise<number[]>;
+	project(facts: Fact[], eventId: string): Promise<void>;
+	refresh(hours: Iterable<number>): Promise<void>;
+	runPasses(): void;
+	recompute(hour: number): Promise<void>;
+	figuresBetween(from: Date, to: Date): Promise<HourBucket[]>;
+	announce(): Promise<void>;
+	replayTopics(): Promise<{ source: string; read: number; hours: Set<number> }>;
+	replayStores(ctx: Context): Promise<{ source: string; read: number; hours: Set<number> }>;
+}
+
+const FACTS = "insights-facts";
+const MAX_RANGE_DAYS = 92;
+/** Orders and accounts asked for at a time when a rebuild reads the stores. */
+const SCAN_PAGE = 500;
+/** Full ISO 8601 dates: a day, or a day and time with an optional zone. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+/** The channels whose events carry the facts; payment verdicts arrive as the order's `order.updated`. */
+const ORDER_CHANNELS = ["order.created", "order.updated", "order.cancelled"] as const satisfies readonly DomainEventType[];
+const ACCOUNT_CHANNELS = ["user.registered"] as const satisfies readonly DomainEventType[];
+
+const { Mixed } = mongoose.Schema.Types;
+const FIGURE_FIELDS = {
+	orders: { type: Number, required: true },
+	revenue: { type: Number, required: true },
+	paid: { type: Number, required: true },
+	cancelled: { type: Number, required: true },
+	failed: { type: Number, required: true },
+	newCustomers: { type: Number, required: true },
+	products: Mixed,
+};
+
+function invalid(field: string, message: string, type = "range"): Errors.ValidationError {
+	return new Errors.ValidationError(message, "VALIDATION_ERROR", [{ field, message, type }]);
+}
+
+/** The date of an ISO_DATE string; JavaScript alone would roll 2026-02-30 over into March. */
+function parseDate(field: string, value: string): Date {
+	const [year = 0, month = 0, day = 0] = value.slice(0, 10).split("-").map(Number);
+	const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+	const at = new Date(value);
+	if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number.isNaN(at.getTime()))
+		throw invalid(field, `${value} is not a date`, "date");
+	return at;
+}
+
+/** The facts of a domain event, or none for an event this model does not read. */
+function factsOf(event: DomainEvent): Fact[] {
+	if ((ORDER_CHANNELS as readonly string[]).includes(event.type)) return orderFacts(event.data as OrderSnapshot);
+	if ((ACCOUNT_CHANNELS as readonly string[]).includes(event.type)) return accountFacts(event.data as AccountSnapshot);
+	return [];
+}
+
+type InsightsThis = Service & InsightsMethods & InsightsVars;
+
+function channel(): ChannelHandlerSchema<InsightsThis> {
+	return {
+		group: "insights",
+		async handler(ctx) {
+			const event = ctx.params as DomainEvent;
+			await this.project(factsOf(event), event.id);
+		},
+	};
+}
+
+/**
+ * The sales read model: per-hour figures (orders, revenue, cancellations, failures, new customers,
+ * units and revenue per product), fed by the durable order and account events.
+ *
+ * Each event is turned into facts ("order X was paid at T", see lib/sales-figures.ts) that are
+ * stored under their own key: the unique key is what makes a redelivered or replayed event change
+ * nothing (FerretDB's unique indexes hold where its conditional updates do not). An hour's bucket is
+ * then recomputed from its facts and written as absolute values, so writing it again, or after a
+ * crash between the two steps, is harmless, and several nodes may share the consumer group. A handler returns once its hours are recomputed, so an
+ * event is acknowledged only when the figures hold it. Recomputes are batched: the events that
+ * arrive while one pass runs share the next.
+ */
+const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, InsightsVars> = {
+	name: "insights",
+	mixins: [
+		dbMixin(
+			{
+				name: "insights",
+				fields: { at: { type: Date, required: true }, facts: { type: Number, required: true }, ...FIGURE_FIELDS },
+				indexes: [{ fields: { at: 1 } }],
+			},
+			[
+				{
+					name: FACTS,
+					fields: {
+						eventId: { type: String, required: true },
+						at: { type: Date, required: true },
+						hour: { type: Date, required: true },
+						...FIGURE_FIELDS,
+					},
+					indexes: [{ fields: { hour: 1 } }],
+				},
+			],
+		),
+	],
+
+	channels: Object.fromEntries([...ORDER_CHANNELS, ...ACCOUNT_CHANNELS].map((type) => [type, channel()])),
+
+	actions: {
+		sales: {
+			auth: "admin",
+			params: {
+				from: {
+					type: "string",
+					pattern: ISO_DATE,
+					max: 40,
+					messages: { stringPattern: "Use an ISO 8601 date, e.g. 2026-01-31T00:00:00Z" },
+				},
+				to: { type: "string", pattern: ISO_DATE, max: 40, messages: { stringPattern: "Use an ISO 8601 date, e.g. 2026-01-31T00:00:00Z" } },
+				bucket: { type: "enum", values: ["hour", "day"], default: "hour" },
+			},
+			async handler(ctx: Context<SalesParams>): Promise<SalesAnswer> {
+				const from = parseDate("from", ctx.params.from);
+				const to = parseDate("to", ctx.params.to);
+				const length = to.getTime() - from.getTime();
+				if (length <= 0) throw invalid("to", "to must be after from");
+				if (length > MAX_RANGE_DAYS * DAY_MS) throw invalid("to", `A range spans at most ${MAX_RANGE_DAYS} days`);
+				const before = new Date(from.getTime() - length);
+				const hours = await this.figuresBetween(before, to);
+
+				const step = ctx.params.bucket === "day" ? DAY_MS : HOUR_MS;
+				const buckets = Array.from({ length: Math.ceil(length / step) }, (_, index) => ({
+					at: new Date(from.getTime() + index * step).toISOString(),
+					orders: 0,
+					revenue: 0,
+					cancelled: 0,
+				}));
+				const current = emptySum();
+				const previous = emptySum();
+				for (const hour of hours) {
+					const offset = hour.at.getTime() - from.getTime();
+					addFigures(offset >= 0 ? current : previous, hour);
+					const bucket = offset >= 0 ? buckets[Math.floor(offset / step)] : undefined;
+					if (!bucket) continue;
+					bucket.orders += hour.orders;
+					bucket.revenue += hour.revenue;
+					bucket.cancelled += hour.cancelled;
+				}
+				return { totals: totals(current), previous: totals(previous), buckets, topProducts: topProducts(current.products.values()) };
+			},
+		},
+
+		/** Operators (`insights-rebuild`): drops the figures and builds them again from the source of truth. */
+		rebuild: {
+			visibility: "public",
+			async handler(ctx: Context) {
+				await Promise.all([this.adapter.removeMany({}), this.facts().removeMany({})]);
+				const { source, read, hours } = settings().channelsUrl ? await this.replayTopics() : await this.replayStores(ctx);
+				await this.refresh(hours);
+				const facts = await this.facts().count({});
+				this.logger.info(`Rebuilt the sales figures from ${read} ${source}: ${facts} fact(s) in ${hours.size} hour(s).`);
+				return { source, read, facts, hours: hours.size };
+			},
+		},
+	},
+
+	methods: {
+		facts(): DbAdapter {
+			return this.collections[FACTS] as DbAdapter;
+		},
+
+		/** Stores the facts not stored yet; answers the hours they fall in (all of them: a duplicate may be a crashed write's). */
+		async record(facts: Fact[], eventId: string): Promise<number[]> {
+			for (const { key, ...fact } of facts) {
+				try {
+					await this.facts().insert({ _id: key, eventId, hour: hourOf(fact.at), ...fact });
+				} catch (err) {
+					if (!this.isDuplicateKey(err)) throw err;
+				}
+			}
+			return facts.map((fact) => hourOf(fact.at).getTime());
+		},
+
+		async project(facts: Fact[], eventId: string): Promise<void> {
+			if (facts.length === 0) return;
+			await this.refresh(await this.record(facts, eventId));
+		},
+
+		/** Resolves once a pass that started after this call has recomputed the hours. */
+		refresh(hours: Iterable<number>): Promise<void> {
+			if (!this.next) {
+				let settle: Pass["settle"] = () => {};
+				const done = new Promise<void>((resolve, reject) => {
+					settle = (err) => (err ? reject(err) : resolve());
+				});
+				this.next = { hours: new Set(), done, settle };
+			}
+			for (const hour of hours) this.next.hours.add(hour);
+			const { done } = this.next;
+			this.runPasses();
+			return done;
+		},
+
+		runPasses(): void {
+			if (this.running) return;
+			this.running = (async () => {
+				while (this.next) {
+					const pass = this.next;
+					this.next = null;
+					try {
+						for (const hour of pass.hours) await this.recompute(hour);
+						pass.settle();
+					} catch (err) {
+						pass.settle(err);
+						continue;
+					}
+					this.announce().catch((err: Error) => this.logger.warn("Could not announce the new sales figures:", err.message));
+				}
+				this.running = null;
+			})();
+		},
+
+		/**
+		 * Writes the hour as the sum of its facts. Facts are only ever added, so a sum of more facts is
+		 * newer, and a writer holding fewer never overwrites it. FerretDB may still let two such
+		 * conditional writes through at once (the older sum last): so every writer looks again after
+		 * its write and starts over while the bucket holds fewer facts than the hour has. The last
+		 * writer always looks last, so the bucket ends up holding every fact.
+		 */
+		async recompute(hour: number): Promise<void> {
+			const at = new Date(hour);
+			const id = at.toISOString();
+			for (;;) {
+				const facts = (await this.facts().find({ query: { hour: at } })).map((doc) => this.toEntity<Fact & { id: string }>(doc));
+				if (facts.length === 0) return;
+				const sum = emptySum();
+				for (const fact of facts) addFigures(sum, fact);
+				const { products, ...figures } = sum;
+				const bucket = { at, facts: facts.length, ...figures, products: [...products.values()] };
+				if ((await this.adapter.updateMany({ _id: id, facts: { $lt: facts.length } }, { $set: bucket })) === 0) {
+					try {
+						await this.adapter.insert({ _id: id, ...bucket });
+					} catch (err) {
+						if (!this.isDuplicateKey(err)) throw err;
+					}
+				}
+				const [stored, present] = await Promise.all([this.adapter.findById(id), this.facts().count({ query: { hour: at } })]);
+				if (stored && this.toEntity<HourBucket>(stored).facts >= present) return;
+			}
+		},
+
+		async figuresBetween(from: Date, to: Date): Promise<HourBucket[]> {
+			const docs = await this.adapter.find({ query: { at: { $gte: from, $lt: to } } });
+			return docs.map((doc) => {
+				const bucket = this.toEntity<HourBucket>(doc);
+				return { ...bucket, at: new Date(bucket.at), products: bucket.products ?? [] };
+			});
+		},
+
+		/** Tells every gateway today's totals; each passes them to its admins at most once a second. */
+		async announce(): Promise<void> {
+			const from = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
+			const to = new Date(from.getTime() + DAY_MS);
+			const sum = emptySum();
+			for (const hour of await this.figuresBetween(from, to)) addFigures(sum, hour);
+			const payload: StatsPush = { from: from.toISOString(), to: to.toISOString(), totals: totals(sum) };
+			await this.broker.broadcast(PUSH_EVENT, { event: STATS_EVENT, rooms: [ADMINS_ROOM], payload } satisfies Push);
+		},
+
+		/** Reads every order and account event Kafka keeps, as a consumer group of its own that starts at the beginning. */
+		async replayTopics() {
+			const { channelsUrl, topicPrefix } = settings();
+			const hours = new Set<number>();
+			const read = await readTopicsToNow(
+				{
+					brokers: [(channelsUrl as string).replace("kafka://", "")],
+					topics: [...ORDER_CHANNELS, ...ACCOUNT_CHANNELS].map((type) => topicName(topicPrefix, type)),
+					groupId: topicName(topicPrefix, `insights-rebuild-${Date.now()}`),
+				},
+				async ({ value }) => {
+					const event = JSON.parse(value?.toString() ?? "null") as DomainEvent | null;
+					if (!event?.id || !event.type) return;
+					for (const hour of await this.record(factsOf(event), event.id)) hours.add(hour);
+				},
+			);
+			return { source: "events on Kafka", read, hours };
+		},
+
+		/** The embedded mode keeps no event log: the orders and accounts stores are the source. */
+		async replayStores(ctx: Context) {
+			const hours = new Set<number>();
+			let read = 0;
+			for (const [action, factsFor] of [
+				["orders.scan", (order: unknown) => orderFacts(order as OrderSnapshot)],
+				["users.scan", (account: unknown) => accountFacts(account as AccountSnapshot)],
+			] as const) {
+				for (let offset = 0; ; offset += SCAN_PAGE) {
+					const page = await ctx.call<unknown[], { offset: number; limit: number }>(action, { offset, limit: SCAN_PAGE });
+					for (const entity of page) {
+						const id = (entity as { id: string }).id;
+						for (const hour of await this.record(factsFor(entity), `rebuild:${id}`)) hours.add(hour);
+					}
+					read += page.length;
+					if (page.length < SCAN_PAGE) break;
+				}
+			}
+			return { source: "orders and accounts in the stores", read, hours };
+		},
+	},
+
+	created() {
+		this.next = null;
+		this.running = null;
+	},
+
+	async stopped() {
+		await this.running;
+	},
+};
+
+export default InsightsService;
