@@ -183,6 +183,16 @@ const ALIASES: Record<string, string> = {
 	"GET /payments": "payments.list",
 };
 
+/** HEAD is GET without the body (Node drops it): every GET route answers it too. */
+const ROUTER_ALIASES: Record<string, string> = {
+	...ALIASES,
+	...Object.fromEntries(
+		Object.entries(ALIASES)
+			.filter(([route]) => route.startsWith("GET "))
+			.map(([route, action]) => [`HEAD ${route.slice("GET ".length)}`, action]),
+	),
+};
+
 const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
 	const [method = "", routePath = ""] = route.split(" ");
 	return { method, path: routePath, action };
@@ -301,7 +311,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				mappingPolicy: "restrict",
 				// Not strict: a body of the wrong JSON type is a 422 naming it (checkBodyIsObject), not a parse error.
 				bodyParsers: { json: { limit: bodyLimit, strict: false }, urlencoded: false },
-				aliases: ALIASES,
+				aliases: ROUTER_ALIASES,
 				async onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
 					// `ctx` is the gateway's own request context; the action's params are on the request.
 					checkBodyIsObject(req.body);

@@ -113,13 +113,14 @@ describe("methods and bodies a route does not take", () => {
 	/** Each path of the OpenAPI document with its methods, and a real id where it has one. */
 	async function documentedPaths(): Promise<{ path: string; methods: string[] }[]> {
 		const document = (await api.get("/openapi.json")).body;
-		return Object.entries(document.paths as Record<string, object>).map(([template, operations]) => ({
-			path: template.replace(/\{\w+\}/g, teapot.id),
-			methods: Object.keys(operations).map((method) => method.toUpperCase()),
-		}));
+		return Object.entries(document.paths as Record<string, object>).map(([template, operations]) => {
+			const methods = Object.keys(operations).map((method) => method.toUpperCase());
+			// HEAD is answered wherever GET is, without being an operation of its own.
+			return { path: template.replace(/\{\w+\}/g, teapot.id), methods: methods.includes("GET") ? [...methods, "HEAD"] : methods };
+		});
 	}
 
-	test("every path answers a method it lacks with 405, the error shape and Allow naming exactly the documented methods", async () => {
+	test("every path answers a method it lacks with 405, the error shape and Allow naming exactly the documented methods (and HEAD with GET)", async () => {
 		const paths = await documentedPaths();
 		expect(paths.length).toBeGreaterThan(15);
 		const before = await snapshot();
@@ -144,7 +145,15 @@ describe("methods and bodies a route does not take", () => {
 		expect((await stockOf(api, teapot.id)).available).toBe(10);
 	});
 
-	test("OPTIONS on a path without GET lists its methods; an unknown path stays 404 for every method", async () => {
+	test("HEAD is GET without a body; OPTIONS on a path without GET lists its methods; an unknown path stays 404 for every method", async () => {
+		const head = await rawRequest(agora.url, { method: "HEAD", path: `/api/products/${teapot.id}` });
+		expect({ status: head.status, type: head.headers["content-type"], text: head.text }).toEqual({
+			status: 200,
+			type: "application/json; charset=utf-8",
+			text: "",
+		});
+		const headNoGet = await rawRequest(agora.url, { method: "HEAD", path: "/api/auth/login" });
+		expect({ status: headNoGet.status, allow: headNoGet.headers.allow }).toEqual({ status: 405, allow: "POST" });
 		const options = await rawRequest(agora.url, { method: "OPTIONS", path: "/api/auth/login" });
 		expect({ status: options.status, allow: options.headers.allow }).toEqual({ status: 204, allow: "POST" });
 		for (const method of ["GET", "PUT", "TRACE"]) {

@@ -36,7 +36,8 @@ function table(file: string, section: string): string[][] {
 
 describe("docs/api.md", () => {
 	test("the route table lists exactly the gateway's routes, from which the OpenAPI document is made", () => {
-		const aliases = Object.keys(gateway.settings?.routes?.[0]?.aliases ?? {});
+		// HEAD is the GET routes' own, said once in the text.
+		const aliases = Object.keys(gateway.settings?.routes?.[0]?.aliases ?? {}).filter((route) => !route.startsWith("HEAD "));
 		expect(aliases.length).toBeGreaterThan(15);
 		expect(
 			table("api.md", "Routes")
