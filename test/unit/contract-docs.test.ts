@@ -1,5 +1,6 @@
 import "../support/gateway-settings";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ADMIN_TRANSITIONS, CUSTOMER_CANCELLABLE, ORDER_STATUSES, type OrderStatus } from "../../lib/orders";
 import { ADMINS_ROOM, userRoom } from "../../lib/realtime";
@@ -12,7 +13,8 @@ import { ROUTES as SOCKET_ROUTES } from "../../services/realtime.service";
  * their tables equal to what the code does, so a new route, event or status move cannot ship
  * undocumented (or documented and gone).
  */
-const DOCS = path.join(__dirname, "..", "..", "docs");
+const ROOT = path.join(__dirname, "..", "..");
+const DOCS = path.join(ROOT, "docs");
 
 /** The cells of each row of the first table under `## <section>`, backticks removed. */
 function table(file: string, section: string): string[][] {
@@ -89,5 +91,33 @@ describe("docs/events.md", () => {
 		const systemMoves = ORDER_STATUSES.filter((status) => !byPeople.has(status)).map((to) => `pending -> ${to}`);
 		expect(moves((who) => who.startsWith("system"))).toEqual(systemMoves.sort());
 		expect(rows.every(({ who }) => who.startsWith("system") || who.includes("admin"))).toBe(true);
+	});
+});
+
+describe("the repository stands alone", () => {
+	const tracked = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+
+	test("no file refers to a design document outside the repository", () => {
+		const outside = /\.\.\/shared\/DESIGN|DESIGN\.md/;
+		const offenders = tracked.filter(
+			(file) =>
+				file !== path.relative(ROOT, __filename) &&
+				existsSync(path.join(ROOT, file)) &&
+				outside.test(readFileSync(path.join(ROOT, file), "utf8")),
+		);
+		expect(offenders).toEqual([]);
+	});
+
+	test("every relative link of the README and docs/ leads to a file of the repository", () => {
+		const broken = tracked
+			.filter((file) => file === "README.md" || (file.startsWith("docs/") && file.endsWith(".md")))
+			.flatMap((file) =>
+				[...readFileSync(path.join(ROOT, file), "utf8").matchAll(/\]\(([^)#:\s]+)(#[^)]*)?\)/g)].map((link) => ({
+					file,
+					target: path.join(path.dirname(file), link[1] as string),
+				})),
+			)
+			.filter(({ target }) => !tracked.includes(target));
+		expect(broken).toEqual([]);
 	});
 });
