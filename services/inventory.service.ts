@@ -315,8 +315,15 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			},
 			async handler(ctx: Context<{ productId: string; delta?: number; set?: number; reason: string }, { user?: AuthUser }>) {
 				const { productId, delta, set, reason } = ctx.params;
-				// The validator lets null through for an optional field: null is "not given".
-				if ((delta == null) === (set == null))
+				// The validator lets null through for an optional field; the document says a number.
+				const nulled = Object.entries({ delta, set }).filter(([, value]) => value === null);
+				if (nulled.length > 0)
+					throw new Errors.ValidationError(
+						"Amounts cannot be null",
+						"VALIDATION_ERROR",
+						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
+					);
+				if ((delta === undefined) === (set === undefined))
 					throw new Errors.ValidationError("Give either delta or set", "VALIDATION_ERROR", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },
 					]);
