@@ -3,7 +3,7 @@ const transform = {
 	"^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
 };
 
-/** One project per test tier of DESIGN.md; `npm test` selects unit + embedded. */
+/** One project per test tier (unit, embedded, distributed, browser, hardening); `npm test` selects unit + embedded. */
 function project(name, extra = {}) {
 	return {
 		displayName: name,

@@ -5,7 +5,7 @@
  * each answer, is written here.
  */
 import type { ActionAccess } from "../types/moleculer";
-import { ORDER_STATUSES } from "./orders";
+import { ORDER_STATUSES, TEST_CARDS } from "./orders";
 import { ROLES } from "./tokens";
 
 /** A JSON Schema (the 2020-12 dialect of OpenAPI 3.1), as far as this document uses it. */
@@ -30,6 +30,7 @@ export interface Schema {
 	required?: string[];
 	additionalProperties?: boolean | Schema;
 	not?: Schema;
+	oneOf?: Schema[];
 }
 
 interface Parameter {
@@ -44,10 +45,19 @@ interface Content {
 	"application/json": { schema: Schema };
 }
 
+/** How a value of one answer feeds another operation (OpenAPI runtime expressions such as `$response.body#/id`). */
+interface Link {
+	operationId: string;
+	description: string;
+	parameters?: Record<string, string>;
+	requestBody?: unknown;
+}
+
 interface Response {
 	description: string;
 	headers?: Record<string, { description: string; required: boolean; schema: Schema }>;
 	content?: Content;
+	links?: Record<string, Link>;
 }
 
 interface Operation {
@@ -78,6 +88,10 @@ interface RuleObject {
 	min?: number;
 	max?: number;
 	length?: number;
+	/** Strings are trimmed before their length is checked. */
+	trim?: boolean;
+	/** A string rule's allowed values. */
+	enum?: readonly string[];
 	/** A RegExp in-process; a remote node's action arrives as JSON, where a RegExp is lost. */
 	pattern?: RegExp | string | object;
 	integer?: boolean;
@@ -87,8 +101,11 @@ interface RuleObject {
 	props?: Record<string, Rule>;
 }
 
-/** An action's `params`: rules by name, plus `$$strict`-style options. */
-export type Params = Record<string, Rule | boolean>;
+/**
+ * An action's `params`: rules by name, plus `$$strict`-style options. `$$exactlyOne` names fields
+ * of which a request gives exactly one (the validator ignores `$$` keys; the action enforces it).
+ */
+export type Params = Record<string, Rule | boolean | readonly string[]>;
 
 export interface ActionInfo {
 	params?: Params;
@@ -124,6 +141,13 @@ function asObject(rule: Rule): RuleObject {
 
 const isOptional = (rule: RuleObject) => rule.optional === true || rule.default !== undefined || rule.type === "forbidden";
 
+/**
+ * A trimmed string with a minimum length must hold a character that String#trim keeps: one
+ * outside ECMAScript's white space and line terminators, spelt out so that every regex dialect
+ * (the fuzzer's too) reads the same set.
+ */
+const NOT_BLANK = "[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
+
 /** The JSON Schema of one validator rule. */
 export function ruleSchema(input: Rule): Schema {
 	const rule = asObject(input);
@@ -134,7 +158,8 @@ export function ruleSchema(input: Rule): Schema {
 				type: "string",
 				minLength: rule.length ?? rule.min,
 				maxLength: rule.length ?? rule.max,
-				pattern: patternSource(rule.pattern),
+				pattern: patternSource(rule.pattern) ?? (rule.trim && (rule.length ?? rule.min ?? 0) > 0 ? NOT_BLANK : undefined),
+				enum: rule.enum ? [...rule.enum] : undefined,
 			};
 			break;
 		case "email":
@@ -181,11 +206,17 @@ export function objectSchema(params: Params): Schema {
 	const properties: Record<string, Schema> = {};
 	const required: string[] = [];
 	for (const [name, rule] of Object.entries(params)) {
-		if (name.startsWith("$$") || typeof rule === "boolean") continue;
-		properties[name] = ruleSchema(rule);
-		if (!isOptional(asObject(rule))) required.push(name);
+		if (name.startsWith("$$") || typeof rule === "boolean" || Array.isArray(rule)) continue;
+		properties[name] = ruleSchema(rule as Rule);
+		if (!isOptional(asObject(rule as Rule))) required.push(name);
 	}
-	return compact({ type: "object", properties, required: required.length > 0 ? required : undefined });
+	const exactlyOne = params.$$exactlyOne;
+	return compact({
+		type: "object",
+		properties,
+		required: required.length > 0 ? required : undefined,
+		oneOf: Array.isArray(exactlyOne) ? exactlyOne.map((name: string) => ({ required: [name] })) : undefined,
+	});
 }
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -312,7 +343,26 @@ interface Answer {
 	schema?: Schema;
 	/** Error statuses this action adds to those every route of its kind can answer. */
 	errors?: number[];
+	/** What a client can do next with the answer, by the next operation's id (an action name). */
+	links?: Record<string, Link>;
 }
+
+/** A customer orders one unit of the product the expression names, paying with the test card that succeeds. */
+const orderOne = (productId: string): Link => ({
+	operationId: "orders.place",
+	description: "A customer orders one unit of this product",
+	requestBody: {
+		items: [{ productId, quantity: 1 }],
+		shippingAddress: { name: "Ada Lovelace", line1: "12 St James's Square", city: "London", postalCode: "SW1Y 4JH", country: "GB" },
+		payment: { cardNumber: Object.keys(TEST_CARDS).find((card) => TEST_CARDS[card] === "approve") },
+	},
+});
+
+const withOrderId = (operationId: string, description: string, parameter = "id"): Link => ({
+	operationId,
+	description,
+	parameters: { [parameter]: "$response.body#/id" },
+});
 
 /** The successful answer of each action the gateway publishes, and the errors particular to it. */
 const ANSWERS: Record<string, Answer> = {
@@ -324,7 +374,13 @@ const ANSWERS: Record<string, Answer> = {
 	"users.me": { status: 200, description: "The signed-in account", schema: ref("User") },
 	"products.list": { status: 200, description: "A page of the catalogue", schema: ref("ProductPage") },
 	"products.get": { status: 200, description: "The product with its stock", schema: ref("Product"), errors: [404] },
-	"products.create": { status: 201, description: "The new product", schema: ref("Product"), errors: [409] },
+	"products.create": {
+		status: 201,
+		description: "The new product",
+		schema: ref("Product"),
+		errors: [409],
+		links: { order: orderOne("$response.body#/id") },
+	},
 	"products.update": { status: 200, description: "The changed product", schema: ref("Product"), errors: [404, 409] },
 	"products.remove": { status: 204, description: "Deleted", errors: [404] },
 	"inventory.lowStock": {
@@ -339,12 +395,24 @@ const ANSWERS: Record<string, Answer> = {
 		schema: { type: "array", items: ref("Movement") },
 		errors: [404],
 	},
-	"inventory.adjust": { status: 200, description: "The stock after the change", schema: ref("Stock"), errors: [404, 409] },
+	"inventory.adjust": {
+		status: 200,
+		description: "The stock after the change",
+		schema: ref("Stock"),
+		errors: [404, 409],
+		links: { order: orderOne("$response.body#/productId") },
+	},
 	"orders.place": {
 		status: 201,
 		description: "The order, pending its payment (the first order again for a repeated Idempotency-Key)",
 		schema: ref("Order"),
-		errors: [409],
+		errors: [404, 409],
+		links: {
+			get: withOrderId("orders.get", "The order, as it goes on"),
+			cancel: withOrderId("orders.cancel", "Cancels the order"),
+			setStatus: withOrderId("orders.setStatus", "An admin moves the order on"),
+			payments: withOrderId("payments.list", "The order's payments", "orderId"),
+		},
 	},
 	"orders.list": { status: 200, description: "Own orders (admins: all), newest first", schema: ref("OrderPage") },
 	"orders.get": { status: 200, description: "The order", schema: ref("Order"), errors: [404] },
@@ -396,7 +464,12 @@ function operation(route: Route, action: ActionInfo, extras: RouteExtras): Opera
 	const fields = objectSchema(rules);
 	const parameters: Parameter[] = pathNames.map((name) => {
 		const rule = action.params?.[name];
-		return { name, in: "path", required: true, schema: rule && typeof rule !== "boolean" ? ruleSchema(rule) : text };
+		return {
+			name,
+			in: "path",
+			required: true,
+			schema: rule && typeof rule !== "boolean" && !Array.isArray(rule) ? ruleSchema(rule as Rule) : text,
+		};
 	});
 	if (!hasBody)
 		for (const [name, schema] of Object.entries(fields.properties ?? {}))
@@ -409,6 +482,7 @@ function operation(route: Route, action: ActionInfo, extras: RouteExtras): Opera
 		[answer.status]: compact({
 			description: answer.description,
 			content: answer.schema ? { "application/json": { schema: answer.schema } } : undefined,
+			links: answer.links,
 		}),
 	};
 	for (const status of errorStatuses(route, action, withBody, extras)) {
@@ -449,6 +523,14 @@ export function openApiDocument(
 		const method = route.method.toLowerCase();
 		paths[path] = { ...paths[path], [method]: operation(route, action, extras) };
 	}
+	// A link to an operation no node offers right now would point nowhere.
+	const operations = Object.values(paths).flatMap((methods) => Object.values(methods));
+	const present = new Set(operations.map((op) => op.operationId));
+	for (const response of operations.flatMap((op) => Object.values(op.responses)))
+		if (response.links) {
+			const links = Object.entries(response.links).filter(([, link]) => present.has(link.operationId));
+			response.links = links.length > 0 ? Object.fromEntries(links) : undefined;
+		}
 	return {
 		openapi: "3.1.0",
 		info: { title: "Agora", version: "1", description: "Agora's REST API. Money is in minor units (cents) with a currency." },

@@ -1,4 +1,4 @@
-/** The order state machine of DESIGN.md, shared by the orders service, its tests and the web app. */
+/** The order state machine (docs/events.md), shared by the orders service, its tests and the web app. */
 export const ORDER_STATUSES = ["pending", "confirmed", "processing", "shipped", "delivered", "failed", "cancelled"] as const;
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

@@ -6,7 +6,7 @@ import { defineMixin } from "../lib/schema";
 import type { ChannelBroker } from "../types/moleculer";
 import { type DbAdapter, type DbMethods, type DbVars, journalName } from "./db.mixin";
 
-/** The durable domain events of DESIGN.md; each is a channel (a Kafka topic when distributed). */
+/** The durable domain events (docs/events.md); each is a channel (a Kafka topic when distributed). */
 export const DOMAIN_EVENTS = [
 	"order.created",
 	"order.updated",

@@ -23,6 +23,10 @@ type GatewayRequest = IncomingMessage & {
 	$params?: unknown;
 	$route?: { logging?: boolean };
 	originalUrl?: string;
+	/** The parsed JSON body, whatever JSON value it is. */
+	body?: unknown;
+	/** The path without query string and trailing slash, as the router matched it. */
+	parsedUrl?: string;
 };
 
 interface ErrorBody {
@@ -116,6 +120,32 @@ function checkNesting(params: unknown): void {
 	}
 }
 
+/** A JSON value as a person would name it, for an error message. */
+function jsonKind(value: unknown): string {
+	if (value === null) return "null";
+	if (Array.isArray(value)) return "an array";
+	return `a ${typeof value}`;
+}
+
+/**
+ * Every JSON body of this API is an object of named fields. Any other JSON value would be spread
+ * into the params (an array's items as fields "0", "1"...) or dropped, and the request would
+ * pass as if it had sent nothing, so it is refused as the invalid body it is.
+ */
+function checkBodyIsObject(body: unknown): void {
+	if (body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body))) return;
+	throw new Errors.ValidationError("The request body must be a JSON object", "VALIDATION_ERROR", [
+		{ field: "body", message: `Send a JSON object, not ${jsonKind(body)}`, type: "object" },
+	]);
+}
+
+class MethodNotAllowedError extends Errors.MoleculerClientError {
+	constructor(method: string | undefined, allowed: readonly string[]) {
+		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, 405, "METHOD_NOT_ALLOWED", { method, allowed });
+		this.name = "MethodNotAllowedError";
+	}
+}
+
 /**
  * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
  * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
@@ -173,6 +203,16 @@ const ALIASES: Record<string, string> = {
 	"GET /stats/sales": "insights.sales",
 };
 
+/** HEAD is GET without the body (Node drops it): every GET route answers it too. */
+const ROUTER_ALIASES: Record<string, string> = {
+	...ALIASES,
+	...Object.fromEntries(
+		Object.entries(ALIASES)
+			.filter(([route]) => route.startsWith("GET "))
+			.map(([route, action]) => [`HEAD ${route.slice("GET ".length)}`, action]),
+	),
+};
+
 const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
 	const [method = "", routePath = ""] = route.split(" ");
 	return { method, path: routePath, action };
@@ -218,6 +258,8 @@ interface GatewayVars {
 	limitStore: LimitStore | null;
 	authLimiter: AuthLimiter;
 	socketCap: SocketCap;
+	/** moleculer-web's compiled ALIASES: the router matches requests against these. */
+	aliases: { method: string; match(url: string): object | false }[];
 }
 
 interface GatewayMethods {
@@ -225,6 +267,7 @@ interface GatewayMethods {
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+	allowedMethods(path: string): string[];
 }
 
 /**
@@ -290,8 +333,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				authentication: true,
 				authorization: true,
 				mappingPolicy: "restrict",
-				bodyParsers: { json: { limit: bodyLimit, strict: true }, urlencoded: false },
-				aliases: ALIASES,
+				// Not strict: a body of the wrong JSON type is a 422 naming it (checkBodyIsObject), not a parse error.
+				bodyParsers: { json: { limit: bodyLimit, strict: false }, urlencoded: false },
+				aliases: ROUTER_ALIASES,
 				async onBeforeCall(
 					this: GatewayVars,
 					ctx: Context<unknown, { idempotencyKey?: string }>,
@@ -300,6 +344,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					res: ServerResponse,
 				) {
 					// `ctx` is the gateway's own request context; the action's params are on the request.
+					checkBodyIsObject(req.body);
 					checkNesting(req.$params);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
@@ -479,10 +524,26 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		},
 
 		/**
-		 * The web app routes on the client, so a deep link such as /orders/42 gets the app's
-		 * index.html; unknown API paths and non-page requests keep their JSON 404.
+		 * The methods the routes have at this path. Read from the router's own aliases (built from
+		 * ALIASES, the table the OpenAPI document is made from), so `Allow` names exactly what routes.
 		 */
-		send404(req: IncomingMessage, res: ServerResponse): void {
+		allowedMethods(path: string): string[] {
+			return [...new Set(this.aliases.filter((alias) => alias.match(path)).map((alias) => alias.method))];
+		},
+
+		/**
+		 * A path some route has, asked with a method it lacks, is 405 with the methods it has
+		 * (OPTIONS asks for them: 204). The web app routes on the client, so a deep link such as
+		 * /orders/42 gets the app's index.html; unknown API paths and non-page requests keep their JSON 404.
+		 */
+		send404(req: GatewayRequest, res: ServerResponse): void {
+			const allowed = this.allowedMethods(req.parsedUrl ?? "");
+			if (allowed.length > 0) {
+				res.setHeader("Allow", allowed.join(", "));
+				if (req.method === "OPTIONS") res.writeHead(204).end();
+				else this.sendError(req, res, new MethodNotAllowedError(req.method, allowed));
+				return;
+			}
 			const notFound = () => this.sendError(req, res, new NotFoundError("NOT_FOUND", { path: req.url }));
 			const wantsPage = req.method === "GET" && !req.url?.startsWith("/api/") && req.headers.accept?.includes("text/html");
 			if (wantsPage && this.serve) {

@@ -310,13 +310,22 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				delta: { type: "number", integer: true, min: -1_000_000, max: 1_000_000, optional: true },
 				set: { type: "number", integer: true, min: 0, max: 1_000_000, optional: true },
 				reason: { type: "string", trim: true, min: 1, max: 200 },
+				// Said so in the OpenAPI document (oneOf); the validator ignores `$$` keys, the handler checks it.
+				$$exactlyOne: ["delta", "set"],
 			},
 			async handler(ctx: Context<{ productId: string; delta?: number; set?: number; reason: string }, { user?: AuthUser }>) {
 				const { productId, delta, set, reason } = ctx.params;
-				// The validator lets null through for an optional field: null is "not given".
-				if ((delta == null) === (set == null))
+				// The validator lets null through for an optional field; the document says a number.
+				const nulled = Object.entries({ delta, set }).filter(([, value]) => value === null);
+				if (nulled.length > 0)
+					throw new Errors.ValidationError(
+						"Amounts cannot be null",
+						"VALIDATION_ERROR",
+						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
+					);
+				if ((delta === undefined) === (set === undefined))
 					throw new Errors.ValidationError("Give either delta or set", "VALIDATION_ERROR", [
-						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "required" },
+						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },
 					]);
 				const key = `adjust:${this.newId()}`;
 				const applied = await this.apply(productId, (current) => {

@@ -142,7 +142,12 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					type: "object",
 					strict: "remove",
 					props: {
-						cardNumber: { type: "string", pattern: /^\d{12,19}$/, messages: { stringPattern: "A card number is 12 to 19 digits" } },
+						// The simulated provider knows only its test cards: any other number is refused before anything is reserved.
+						cardNumber: {
+							type: "string",
+							enum: Object.keys(TEST_CARDS),
+							messages: { stringEnum: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (is declined)" },
+						},
 					},
 				},
 				// Prices, totals, owner and status come from the server; anything else sent is dropped.
@@ -162,15 +167,6 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					const first = await this.byIdempotencyKey(key);
 					if (first) return created(first);
 				}
-				if (!TEST_CARDS[payment.cardNumber])
-					throw new Errors.ValidationError("Unknown card", "VALIDATION_ERROR", [
-						{
-							field: "payment.cardNumber",
-							message: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (is declined)",
-							type: "card",
-						},
-					]);
-
 				const lines = mergeLines(ctx.params.items);
 				const { items, currency } = await this.priceLines(ctx, lines);
 				const now = new Date();
@@ -393,16 +389,17 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				ids: lines.map((line) => line.productId),
 			});
 			const byId = new Map(products.map((product) => [product.id, product]));
-			const missing = lines.findIndex((line) => !byId.has(line.productId));
-			if (missing >= 0)
-				throw new Errors.ValidationError("Unknown product", "VALIDATION_ERROR", [
-					{ field: `items[${missing}].productId`, message: "There is no product with this id", type: "notFound" },
-				]);
+			// Both depend on the catalogue as it is now, not on the request's shape: not 422.
+			const missing = lines.find((line) => !byId.has(line.productId));
+			if (missing)
+				throw new Errors.MoleculerClientError("A product of this order is no longer sold", 404, "PRODUCT_NOT_FOUND", {
+					productId: missing.productId,
+				});
 			const currencies = [...new Set(products.map((product) => product.currency))];
 			if (currencies.length > 1)
-				throw new Errors.ValidationError("Mixed currencies", "VALIDATION_ERROR", [
-					{ field: "items", message: "All items of one order must be priced in the same currency", type: "currency" },
-				]);
+				throw new Errors.MoleculerClientError("All items of one order must be priced in the same currency", 409, "MIXED_CURRENCIES", {
+					currencies,
+				});
 			const items = lines.map(({ productId, quantity }) => {
 				const { name, price } = byId.get(productId) as CatalogueEntry;
 				return { productId, name, price, quantity };

@@ -18,7 +18,7 @@ const toOwnerAndAdmins: Route = (order) => ({ rooms: [userRoom((order as OrderPa
 const toEveryone: Route = (payload) => ({ rooms: null, payload });
 
 /** Which domain events reach browsers, and whose. Orders never reach another customer. */
-const ROUTES: Partial<Record<DomainEventType, Route>> = {
+export const ROUTES: Partial<Record<DomainEventType, Route>> = {
 	"order.created": toOwnerAndAdmins,
 	"order.updated": toOwnerAndAdmins,
 	"order.cancelled": toOwnerAndAdmins,

@@ -109,6 +109,119 @@ describe("wrong types and bad quantities", () => {
 	});
 });
 
+describe("methods and bodies a route does not take", () => {
+	/** Each path of the OpenAPI document with its methods, and a real id where it has one. */
+	async function documentedPaths(): Promise<{ path: string; methods: string[] }[]> {
+		const document = (await api.get("/openapi.json")).body;
+		return Object.entries(document.paths as Record<string, object>).map(([template, operations]) => {
+			const methods = Object.keys(operations).map((method) => method.toUpperCase());
+			// HEAD is answered wherever GET is, without being an operation of its own.
+			return { path: template.replace(/\{\w+\}/g, teapot.id), methods: methods.includes("GET") ? [...methods, "HEAD"] : methods };
+		});
+	}
+
+	test("every path answers a method it lacks with 405, the error shape and Allow naming exactly the documented methods (and HEAD with GET)", async () => {
+		const paths = await documentedPaths();
+		expect(paths.length).toBeGreaterThan(15);
+		const before = await snapshot();
+		for (const { path: route, methods } of paths)
+			for (const method of ["TRACE", "PUT", "DELETE", "PATCH", "POST", "GET"].filter((method) => !methods.includes(method))) {
+				const res = await rawRequest(agora.url, { method, path: `/api${route}`, headers: { authorization: `Bearer ${admin}` } });
+				expect({ method, route, status: res.status, allow: res.headers.allow }).toEqual({
+					method,
+					route,
+					status: 405,
+					allow: methods.join(", "),
+				});
+				expect(JSON.parse(res.text)).toEqual({
+					name: "MethodNotAllowedError",
+					message: `${method} is not allowed here; use ${methods.join(" or ")}`,
+					code: 405,
+					type: "METHOD_NOT_ALLOWED",
+					data: { method, allowed: methods },
+				});
+			}
+		expect(await snapshot()).toEqual(before);
+		expect((await stockOf(api, teapot.id)).available).toBe(10);
+	});
+
+	test("HEAD is GET without a body; OPTIONS on a path without GET lists its methods; an unknown path stays 404 for every method", async () => {
+		const head = await rawRequest(agora.url, { method: "HEAD", path: `/api/products/${teapot.id}` });
+		expect({ status: head.status, type: head.headers["content-type"], text: head.text }).toEqual({
+			status: 200,
+			type: "application/json; charset=utf-8",
+			text: "",
+		});
+		const headNoGet = await rawRequest(agora.url, { method: "HEAD", path: "/api/auth/login" });
+		expect({ status: headNoGet.status, allow: headNoGet.headers.allow }).toEqual({ status: 405, allow: "POST" });
+		const options = await rawRequest(agora.url, { method: "OPTIONS", path: "/api/auth/login" });
+		expect({ status: options.status, allow: options.headers.allow }).toEqual({ status: 204, allow: "POST" });
+		for (const method of ["GET", "PUT", "TRACE"]) {
+			const res = await rawRequest(agora.url, { method, path: "/api/products/x/nowhere" });
+			expect({ status: res.status, allow: res.headers.allow }).toEqual({ status: 404, allow: undefined });
+		}
+	});
+
+	test.each([
+		["an array", [null, null]],
+		["a string", "teapot"],
+		["a number", 42],
+		["null", null],
+		["a boolean", true],
+	])("%s where a JSON object belongs is 422 on the field body, on every route with a body, and changes nothing", async (kind, body) => {
+		const document = (await api.get("/openapi.json")).body;
+		const withBody = Object.entries(document.paths as Record<string, Record<string, { requestBody?: object }>>).flatMap(
+			([template, operations]) =>
+				Object.entries(operations)
+					.filter(([, operation]) => operation.requestBody)
+					.map(([method]) => ({ method: method.toUpperCase(), path: template.replace(/\{\w+\}/g, teapot.id) })),
+		);
+		expect(withBody.map(({ method, path: route }) => `${method} ${route}`)).toEqual(
+			expect.arrayContaining([
+				`PATCH /products/${teapot.id}`,
+				"POST /orders",
+				"POST /auth/register",
+				`POST /inventory/${teapot.id}/adjust`,
+			]),
+		);
+		const before = await snapshot();
+		for (const { method, path: route } of withBody) {
+			const token = method === "POST" && route === "/orders" ? ann.token : admin;
+			const res = await api.request(method, route, { body, token });
+			expect({ route, status: res.status, fields: fields(res) }).toEqual({ route, status: 422, fields: ["body"] });
+			expect(res.body.data[0].message).toBe(`Send a JSON object, not ${kind}`);
+		}
+		expect(await snapshot()).toEqual(before);
+		expect((await api.get(`/products/${teapot.id}`)).body).toMatchObject({ name: "Attack Teapot", price: 1000 });
+	});
+
+	test("malformed JSON stays a 400", async () => {
+		const res = await api.request("PATCH", `/products/${teapot.id}`, { raw: "[null, null", token: admin });
+		expect(res.status).toBe(400);
+		expect(res.body).toMatchObject({ name: "BadRequestError", code: 400, type: "INVALID_JSON" });
+	});
+
+	test("a stock adjustment takes exactly one of delta and set, as the document's oneOf says", async () => {
+		const document = (await api.get("/openapi.json")).body;
+		const schema = document.paths["/inventory/{productId}/adjust"].post.requestBody.content["application/json"].schema;
+		expect(schema.oneOf).toEqual([{ required: ["delta"] }, { required: ["set"] }]);
+		for (const [body, failing] of [
+			[{ reason: "neither" }, ["delta"]],
+			[{ delta: 1, set: 4, reason: "both" }, ["delta"]],
+			[{ delta: null, set: 4, reason: "a null delta is still a delta" }, ["delta"]],
+			[{ delta: null, set: null, reason: "nulls" }, ["delta", "set"]],
+		] as const) {
+			const res = await api.post(`/inventory/${teapot.id}/adjust`, body, { token: admin });
+			expect({ body, status: res.status, fields: fields(res) }).toEqual({ body, status: 422, fields: failing });
+		}
+		expect((await stockOf(api, teapot.id)).available).toBe(10);
+		const set = await api.post(`/inventory/${teapot.id}/adjust`, { set: 12, reason: "count" }, { token: admin });
+		expect(set.body.available).toBe(12);
+		const delta = await api.post(`/inventory/${teapot.id}/adjust`, { delta: -2, reason: "breakage" }, { token: admin });
+		expect(delta.body.available).toBe(10);
+	});
+});
+
 describe("orders that try to cheat", () => {
 	test("one product split over duplicate lines cannot buy more than is in stock", async () => {
 		const before = await snapshot();

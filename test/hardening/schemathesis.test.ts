@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Agora, startAgora } from "../support/agora";
@@ -8,21 +8,17 @@ import { adminToken, client, newCustomer } from "../support/http";
 
 /**
  * Property-based fuzzing of every route of /api/openapi.json with Schemathesis (PyPI), against a
- * real embedded Agora: no answer may be a 5xx or differ from the document (status, content type,
- * headers, body schema). The virtualenv is made on first use and kept in the temp folder.
+ * real embedded Agora, with every check it has: no 5xx, every answer as the document says
+ * (status, content type, headers, body schema), schema-valid requests accepted and invalid ones
+ * refused, 405 with `Allow` for undeclared methods, 401 without a token, and, in the stateful
+ * phase, what one request created is there for the next and gone after a delete, and one
+ * customer never reads another's order. The virtualenv is made on first use and kept in the
+ * temp folder.
  */
 const SCHEMATHESIS = "4.32.5";
 const VENV = path.join(process.env.AGORA_CACHE_DIR ?? tmpdir(), `agora-schemathesis-${SCHEMATHESIS}`);
 const BIN = path.join(VENV, "bin", "schemathesis");
 const PYTHON = process.env.PYTHON ?? "python3.11";
-
-const CHECKS = [
-	"not_a_server_error",
-	"status_code_conformance",
-	"content_type_conformance",
-	"response_headers_conformance",
-	"response_schema_conformance",
-];
 
 function run(command: string, args: string[]): void {
 	const result = spawnSync(command, args, { encoding: "utf8" });
@@ -52,6 +48,31 @@ function schemathesis(args: string[]): Promise<{ code: number | null; output: st
 	});
 }
 
+/** The part of Schemathesis' NDJSON report that says which requests a scenario sent and what came back. */
+interface ScenarioFinished {
+	phase: string;
+	recorder: {
+		cases?: Record<string, { value: { method: string; path: string } }>;
+		interactions?: Record<string, { response?: { status_code: number } }>;
+	};
+}
+
+/** Every request of the stateful phase as `["POST /orders", 201]`. */
+function statefulSteps(ndjson: string): [string, number | undefined][] {
+	return ndjson
+		.split("\n")
+		.filter(Boolean)
+		.flatMap((line) => {
+			const scenario = (JSON.parse(line) as { ScenarioFinished?: ScenarioFinished }).ScenarioFinished;
+			if (scenario?.phase !== "stateful") return [];
+			const { cases = {}, interactions = {} } = scenario.recorder;
+			return Object.entries(cases).map(([id, { value }]): [string, number | undefined] => [
+				`${value.method} ${value.path}`,
+				interactions[id]?.response?.status_code,
+			]);
+		});
+}
+
 let agora: Agora;
 let workDir: string;
 
@@ -70,29 +91,34 @@ afterAll(async () => {
 
 test("every route answers as /api/openapi.json says, and never with a 5xx", async () => {
 	const api = client(agora.url);
-	const customer = await newCustomer(api, "Fuzz Customer");
-	// Real ids for the routes under an id, so cases reach past "not found" into the handlers.
+	const alice = await newCustomer(api, "Fuzz Alice");
+	const bob = await newCustomer(api, "Fuzz Bob");
+	// A real product for the stock routes, so the fuzzing phases reach past "not found" into the
+	// handlers. Product and order ids are left to the stateful phase, which follows the document's
+	// links from what it created: a pinned id would stand in for those (and it deletes products).
 	const product = (await api.get("/products")).body.rows[0];
-	const order = await api.post("/orders", orderBody([{ productId: product.id, quantity: 1 }]), { token: customer.token });
+	// One order of Alice's from the start: Bob must not read it (object-level authorization).
+	const order = await api.post("/orders", orderBody([{ productId: product.id, quantity: 1 }]), { token: alice.token });
 	expect(order.status).toBe(201);
-	// Admins may do everything but place orders, which only customers can.
+	// Schemathesis tries the identities in this order per route and keeps the first one it lets
+	// through: customers for the order routes (admins get 403 placing orders), the admin for the
+	// admin routes. Alice and Bob are peers: neither may read what the other owns.
+	const identity = (name: string, token: string) => ({ name, fixedHeaders: [{ name: "Authorization", value: `Bearer ${token}` }] });
+	const auth = path.join(workDir, "auth.json");
+	writeFileSync(
+		auth,
+		JSON.stringify({ auth: [identity("alice", alice.token), identity("bob", bob.token), identity("admin", await adminToken(api))] }),
+	);
 	const config = path.join(workDir, "schemathesis.toml");
 	writeFileSync(
 		config,
 		[
-			`headers = { Authorization = "Bearer ${await adminToken(api)}" }`,
-			"[[operations]]",
-			'include-operation-id = "orders.place"',
-			`headers = { Authorization = "Bearer ${customer.token}" }`,
-			"[[operations]]",
-			'include-path-regex = "^/orders/"',
-			`parameters = { id = "${order.body.id}" }`,
+			"[auth.wfc]",
+			`path = "${auth}"`,
+			'peers = ["alice", "bob"]',
 			"[[operations]]",
 			'include-path-regex = "^/inventory/[{]productId[}]"',
 			`parameters = { productId = "${product.id}" }`,
-			"[[operations]]",
-			'include-path-regex = "^/products/"',
-			`parameters = { id = "${product.id}" }`,
 			"",
 		].join("\n"),
 	);
@@ -102,7 +128,9 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 		"run",
 		`${agora.url}/api/openapi.json`,
 		"--checks",
-		CHECKS.join(","),
+		"all",
+		"--phases",
+		"examples,coverage,fuzzing,stateful",
 		"--max-examples",
 		"25",
 		"--seed",
@@ -111,7 +139,7 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 		"1",
 		"--no-shrink",
 		"--report",
-		"junit",
+		"junit,ndjson",
 		"--report-dir",
 		workDir,
 	]);
@@ -119,7 +147,15 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 	// The document lists every REST route, and Schemathesis fuzzed all it found but the document itself.
 	const document = (await api.get("/openapi.json")).body;
 	const operations = Object.values(document.paths as Record<string, object>).flatMap((methods) => Object.keys(methods));
-	expect(operations).toHaveLength(21);
-	expect(output).toContain(`Operations:       ${operations.length - 1} selected / ${operations.length - 1} total`);
-	expect(output).toMatch(/Fuzzing \(in [\d.]+s\)\s+✅ 20 passed/);
+	expect(operations).toHaveLength(22);
+	const fuzzed = operations.length - 1;
+	expect(output).toContain(`Operations:       ${fuzzed} selected / ${fuzzed} total`);
+	expect(output).toMatch(new RegExp(`Coverage \\(in [\\d.]+s\\)\\s+✅ ${fuzzed} passed`));
+	expect(output).toMatch(new RegExp(`Fuzzing \\(in [\\d.]+s\\)\\s+✅ ${fuzzed} passed`));
+	expect(output).toMatch(/Stateful \(in [\d.]+s\)\s+Scenarios:\s+\d+\s+API Links:\s+[1-9]\d* covered/);
+	// The stateful phase reached the order routes as a customer: it placed orders and read them back.
+	const report = readdirSync(workDir).find((name) => name.endsWith(".ndjson")) ?? "no NDJSON report";
+	const steps = statefulSteps(readFileSync(path.join(workDir, report), "utf8"));
+	expect(steps).toContainEqual(["POST /orders", 201]);
+	expect(steps).toContainEqual(["GET /orders/{id}", 200]);
 }, 600_000);

@@ -287,7 +287,7 @@ export function commerceSuite(agora: () => Agora): void {
 			expect((await api.get(`/payments?orderId=${mine.body.id}`, { token: ann.token })).body).toEqual([]);
 		});
 
-		test("admins cannot place orders (403); bad bodies are 422 by field; unknown cards 422; nothing reserved", async () => {
+		test("admins cannot place orders (403); bad bodies are 422 by field; unknown cards 422; unknown products 404; nothing reserved", async () => {
 			const product = await createProduct(api, admin, { stock: 3 });
 			expect((await api.post("/orders", orderBody([{ productId: product.id, quantity: 1 }]), { token: admin })).status).toBe(403);
 			const bad = await api.post(
@@ -302,8 +302,9 @@ export function commerceSuite(agora: () => Agora): void {
 			expect(card.status).toBe(422);
 			expect(card.body.data[0].field).toBe("payment.cardNumber");
 			const ghost = await api.post("/orders", orderBody([{ productId: "no-such-product", quantity: 1 }]), { token: ann.token });
-			expect(ghost.status).toBe(422);
-			expect(ghost.body.data[0].field).toBe("items[0].productId");
+			// Well formed, but the catalogue has no such product: an unknown id, not an invalid field.
+			expect(ghost.status).toBe(404);
+			expect(ghost.body).toMatchObject({ code: 404, type: "PRODUCT_NOT_FOUND", data: { productId: "no-such-product" } });
 			expect(await stockOf(api, product.id)).toMatchObject({ available: 3, reserved: 0 });
 		});
 

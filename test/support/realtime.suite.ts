@@ -12,7 +12,7 @@ const isOrder = (id: string, status?: string) => (order: Order) => order.id === 
 export const SOCKET_LIMITS = { SOCKETS_PER_USER: "3", SOCKET_RATE_LIMIT: "8" };
 
 /**
- * The Socket.IO contract of DESIGN.md, through real socket.io clients. Shoppers and admins sit
+ * The Socket.IO contract of docs/events.md, through real socket.io clients. Shoppers and admins sit
  * on the first gateway and the last one; with two gateways, every change must still reach each
  * socket exactly once. Start the cluster with `SOCKET_LIMITS`.
  */

@@ -72,4 +72,64 @@ describe("OpenAPI from validator rules", () => {
 		});
 		expect(Object.keys(adjust?.responses ?? {})).toEqual(["200", "400", "401", "403", "404", "409", "413", "422"]);
 	});
+
+	test("$$exactlyOne becomes a oneOf of required fields, so a body with both or neither is invalid", () => {
+		const schema = objectSchema({
+			delta: { type: "number", integer: true, optional: true },
+			set: { type: "number", integer: true, optional: true },
+			reason: { type: "string" },
+			$$exactlyOne: ["delta", "set"],
+		});
+		expect(schema).toEqual({
+			type: "object",
+			properties: { delta: { type: "integer" }, set: { type: "integer" }, reason: { type: "string" } },
+			required: ["reason"],
+			oneOf: [{ required: ["delta"] }, { required: ["set"] }],
+		});
+	});
+
+	test("the stock adjustment's body in the document says exactly one of delta and set", () => {
+		const document = openApiDocument([{ method: "POST", path: "/inventory/:productId/adjust", action: "inventory.adjust" }], () => ({
+			auth: "admin",
+			params: {
+				productId: { type: "string" },
+				delta: { type: "number", optional: true },
+				set: { type: "number", optional: true },
+				reason: "string",
+				$$exactlyOne: ["delta", "set"],
+			},
+		}));
+		const body = document.paths["/inventory/{productId}/adjust"]?.post?.requestBody?.content["application/json"].schema;
+		expect(body?.oneOf).toEqual([{ required: ["delta"] }, { required: ["set"] }]);
+	});
+
+	test("a trimmed string that must not be empty needs a character trim keeps; a string's enum is listed", () => {
+		const { pattern } = ruleSchema({ type: "string", trim: true, min: 1, max: 200 });
+		const blank = new RegExp(pattern ?? "", "u");
+		for (const kept of ["a", " a ", "\u00a0x", "é"]) expect(blank.test(kept)).toBe(true);
+		for (const trimmed of ["", " ", "\r\n\t", "\u00a0\u2003\ufeff"]) expect(blank.test(trimmed)).toBe(false);
+		expect(ruleSchema({ type: "string", trim: true, max: 10 }).pattern).toBeUndefined();
+		expect(ruleSchema({ type: "string", trim: true, min: 1, pattern: /^[A-Z]+$/ }).pattern).toBe("^[A-Z]+$");
+		expect(ruleSchema({ type: "string", enum: ["4242424242424242"] })).toEqual({ type: "string", enum: ["4242424242424242"] });
+	});
+
+	test("links lead from a created product to an order of it, and only to operations in the document", () => {
+		const actions: Record<string, { auth: "admin" | "customer"; params: Record<string, string> }> = {
+			"products.create": { auth: "admin", params: { name: "string" } },
+			"orders.place": { auth: "customer", params: { note: "string" } },
+		};
+		const routes = [
+			{ method: "POST", path: "/products", action: "products.create" },
+			{ method: "POST", path: "/orders", action: "orders.place" },
+		];
+		const full = openApiDocument(routes, (name) => actions[name]);
+		expect(full.paths["/products"]?.post?.responses["201"]?.links?.order).toMatchObject({
+			operationId: "orders.place",
+			requestBody: { items: [{ productId: "$response.body#/id", quantity: 1 }], payment: { cardNumber: "4242424242424242" } },
+		});
+		// orders.place links on to orders.get and others, which this document lacks.
+		expect(full.paths["/orders"]?.post?.responses["201"]?.links).toBeUndefined();
+		const withoutOrders = openApiDocument(routes, (name) => (name === "orders.place" ? undefined : actions[name]));
+		expect(withoutOrders.paths["/products"]?.post?.responses["201"]?.links).toBeUndefined();
+	});
 });

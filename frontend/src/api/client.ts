@@ -1,4 +1,4 @@
-/** A thin typed client for the REST contract of DESIGN.md. */
+/** A thin typed client for the REST API (docs/api.md). */
 import { type FieldErrors, fieldErrors } from "../lib/problems";
 import type {
 	AuthResult,

@@ -3,7 +3,7 @@ import { io, type Socket } from "socket.io-client";
 import { Store } from "../state/store";
 import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
 
-/** What the server pushes (DESIGN.md, Socket.IO contract); each payload is the full current object. */
+/** What the server pushes (docs/events.md, Socket.IO); each payload is the full current object. */
 export interface LiveEvents {
 	"order.created": Order;
 	"order.updated": Order;

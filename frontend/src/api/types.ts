@@ -1,4 +1,4 @@
-/** The shapes of the REST and Socket.IO contract (DESIGN.md) that the web app reads. */
+/** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 import type { OrderStatus } from "../../../lib/orders";
 
 export type { OrderStatus };
