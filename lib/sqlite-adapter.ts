@@ -151,24 +151,18 @@ export class SqliteAdapter implements DbAdapter {
 
 	init(): void {}
 
-	/** Opens the file and makes the table and its indexes; indexes no longer in the spec are dropped. */
+	/** Opens the file and makes the table and the indexes of the spec (each named after its definition). */
 	async connect(): Promise<void> {
 		const db = openDatabase(this.file);
 		this.db = db;
 		db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)`);
-		const wanted = new Set<string>();
 		for (const index of this.spec.indexes ?? []) {
 			const fields = Object.entries(index.fields);
 			const name = `${this.spec.name}:${fields.map(([field, order]) => `${field}${order === -1 ? "-" : "+"}`).join(",")}${index.unique ? ":unique" : ""}${index.sparse ? ":sparse" : ""}`;
-			wanted.add(name);
 			const columns = fields.map(([field, order]) => `${this.expression(field)}${order === -1 ? " DESC" : ""}`).join(", ");
 			const where = index.sparse ? ` WHERE ${fields.map(([field]) => `${this.expression(field)} IS NOT NULL`).join(" AND ")}` : "";
 			db.exec(`CREATE ${index.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS "${name}" ON ${this.table} (${columns})${where}`);
 		}
-		const existing = db
-			.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
-			.all(this.spec.name);
-		for (const { name } of existing) if (!wanted.has(String(name))) db.exec(`DROP INDEX "${String(name)}"`);
 	}
 
 	async disconnect(): Promise<void> {
