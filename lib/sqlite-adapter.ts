@@ -64,6 +64,17 @@ function decode(text: string): Doc {
 	);
 }
 
+/** A pattern that is plain text (with escaped metacharacters, as the catalogue search makes it): the text, else null. */
+function literalText(pattern: RegExp): string | null {
+	return /^(?:[^\\.*+?^${}()|[\]]|\\[.*+?^${}()|[\]\\/-])*$/.test(pattern.source) ? pattern.source.replace(/\\(.)/g, "$1") : null;
+}
+
+function regexOf(condition: unknown): RegExp | null {
+	if (condition instanceof RegExp) return condition;
+	if (isPlainObject(condition) && condition.$regex instanceof RegExp && Object.keys(condition).length === 1) return condition.$regex;
+	return null;
+}
+
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const COMPARISONS = { $lt: "<", $lte: "<=", $gt: ">", $gte: ">=" } as const;
 
@@ -139,6 +150,8 @@ export class SqliteAdapter implements DbAdapter {
 	private readonly table: string;
 	private readonly dates: Set<string>;
 	private readonly statements = new Map<string, StatementSync>();
+	/** The FTS5 trigram table over the spec's `search` fields, if it has any. */
+	private readonly searchTable?: string;
 
 	constructor(
 		readonly file: string,
@@ -147,6 +160,7 @@ export class SqliteAdapter implements DbAdapter {
 		if (!/^[A-Za-z0-9_-]+$/.test(spec.name)) throw new Error(`Collection name "${spec.name}" is not a plain name`);
 		this.table = `"${spec.name}"`;
 		this.dates = dateFieldsOf(spec);
+		if (spec.search?.length) this.searchTable = `"${spec.name}:search"`;
 	}
 
 	init(): void {}
@@ -163,6 +177,31 @@ export class SqliteAdapter implements DbAdapter {
 			const where = index.sparse ? ` WHERE ${fields.map(([field]) => `${this.expression(field)} IS NOT NULL`).join(" AND ")}` : "";
 			db.exec(`CREATE ${index.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS "${name}" ON ${this.table} (${columns})${where}`);
 		}
+		if (this.searchTable) this.createSearchIndex(db, this.searchTable, this.spec.search ?? []);
+	}
+
+	/** A trigram index of the search fields, kept in step with the table by triggers (filled once when new). */
+	private createSearchIndex(db: DatabaseSync, table: string, fields: string[]): void {
+		for (const field of fields)
+			if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`search field "${field}" of ${this.spec.name} is not a plain name`);
+		const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = ?").get(table.slice(1, -1));
+		if (exists) return;
+		const values = (row: string) => fields.map((field) => `json_extract(${row}.doc, '$.${field}')`).join(", ");
+		const trigger = (event: string) => `"${this.spec.name}:search:${event}"`;
+		db.exec(`BEGIN IMMEDIATE;
+			CREATE VIRTUAL TABLE ${table} USING fts5(${fields.join(", ")}, tokenize = 'trigram');
+			INSERT INTO ${table} (rowid, ${fields.join(", ")}) SELECT rowid, ${values(this.table)} FROM ${this.table};
+			CREATE TRIGGER ${trigger("insert")} AFTER INSERT ON ${this.table} BEGIN
+				INSERT INTO ${table} (rowid, ${fields.join(", ")}) VALUES (new.rowid, ${values("new")});
+			END;
+			CREATE TRIGGER ${trigger("delete")} AFTER DELETE ON ${this.table} BEGIN
+				DELETE FROM ${table} WHERE rowid = old.rowid;
+			END;
+			CREATE TRIGGER ${trigger("update")} AFTER UPDATE ON ${this.table} BEGIN
+				DELETE FROM ${table} WHERE rowid = old.rowid;
+				INSERT INTO ${table} (rowid, ${fields.join(", ")}) VALUES (new.rowid, ${values("new")});
+			END;
+			COMMIT;`);
 	}
 
 	async disconnect(): Promise<void> {
@@ -317,6 +356,10 @@ export class SqliteAdapter implements DbAdapter {
 		for (const [key, condition] of Object.entries(query)) {
 			if (key === "$or" || key === "$and") {
 				if (!Array.isArray(condition) || condition.length === 0) throw new UnsupportedQueryError(`${key} needs a non-empty array`);
+				if (key === "$or") {
+					const candidates = this.textSearch(condition, params);
+					if (candidates) clauses.push(candidates);
+				}
 				clauses.push(`(${condition.map((part) => `(${this.where(part as Doc, params)})`).join(key === "$or" ? " OR " : " AND ")})`);
 			} else if (key.startsWith("$")) {
 				throw new UnsupportedQueryError(`query operator ${key} is not supported`);
@@ -332,6 +375,30 @@ export class SqliteAdapter implements DbAdapter {
 			}
 		}
 		return clauses.length > 0 ? clauses.join(" AND ") : "1";
+	}
+
+	/**
+	 * For an `$or` of one plain-text `$regex` over search fields (the catalogue search): the rows
+	 * the trigram index finds, which the regexes then check exactly. Null if the index cannot
+	 * help (no search fields, another shape, or under 3 characters: trigrams need 3).
+	 */
+	private textSearch(branches: unknown[], params: SQLInputValue[]): string | null {
+		if (!this.searchTable) return null;
+		const fields: string[] = [];
+		const texts = new Set<string>();
+		for (const branch of branches) {
+			if (!isPlainObject(branch) || Object.keys(branch).length !== 1) return null;
+			const [[field, condition]] = Object.entries(branch) as [[string, unknown]];
+			const pattern = regexOf(condition);
+			const text = pattern && literalText(pattern);
+			if (!this.spec.search?.includes(field) || text == null) return null;
+			fields.push(field);
+			texts.add(text);
+		}
+		const [text] = texts;
+		if (texts.size !== 1 || text === undefined || [...text].length < 3) return null;
+		params.push(`{${fields.join(" ")}} : "${text.replaceAll('"', '""')}"`);
+		return `rowid IN (SELECT rowid FROM ${this.searchTable} WHERE ${this.searchTable} MATCH ?)`;
 	}
 
 	private operators(field: string, condition: Record<string, unknown>, params: SQLInputValue[]): string[] {

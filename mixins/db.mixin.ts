@@ -22,6 +22,11 @@ export interface CollectionSpec {
 	/** Field definitions, as mongoose takes them; `_id` is always a string UUID. */
 	fields: mongoose.SchemaDefinition;
 	indexes?: IndexSpec[];
+	/**
+	 * Text fields that a case-insensitive substring search (`$or` of `$regex`es) looks through. The
+	 * embedded store keeps a trigram index of them; MongoDB has no index for such a regex.
+	 */
+	search?: string[];
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */

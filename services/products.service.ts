@@ -108,6 +108,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				{ fields: { price: 1, name: 1 } },
 				{ fields: { name: 1 } },
 			],
+			search: ["name", "description"],
 		}),
 		domainEventsMixin,
 	],
