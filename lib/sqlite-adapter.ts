@@ -155,7 +155,7 @@ export class SqliteAdapter implements DbAdapter {
 
 	constructor(
 		readonly file: string,
-		private readonly spec: CollectionSpec,
+		readonly spec: CollectionSpec,
 	) {
 		if (!/^[A-Za-z0-9_-]+$/.test(spec.name)) throw new Error(`Collection name "${spec.name}" is not a plain name`);
 		this.table = `"${spec.name}"`;
