@@ -50,18 +50,37 @@ function isUniqueViolation(err: unknown): err is Error & { errcode: number } {
 	return err instanceof Error && UNIQUE_VIOLATIONS.has((err as Error & { errcode?: number }).errcode ?? 0);
 }
 
-/** Dates are stored as `{"$$date": ms}` (NeDB's own form), so they come back as Dates and sort as numbers. */
+/**
+ * Dates are stored as `{"$$date": ms}` (NeDB's own form), so they come back as Dates and sort as
+ * numbers. (Walking the value is about twice as fast as a JSON replacer or reviver.)
+ */
+function toStored(value: unknown): unknown {
+	if (value instanceof Date) return { $$date: value.getTime() };
+	if (Array.isArray(value)) return value.map(toStored);
+	if (value === null || typeof value !== "object") return value;
+	const stored: Record<string, unknown> = {};
+	for (const key in value) stored[key] = toStored((value as Record<string, unknown>)[key]);
+	return stored;
+}
+
+function fromStored(value: unknown): unknown {
+	if (value === null || typeof value !== "object") return value;
+	if (Array.isArray(value)) {
+		for (let i = 0; i < value.length; i++) value[i] = fromStored(value[i]);
+		return value;
+	}
+	const record = value as Record<string, unknown>;
+	if (typeof record.$$date === "number") return new Date(record.$$date);
+	for (const key in record) record[key] = fromStored(record[key]);
+	return record;
+}
+
 function encode(value: unknown): string {
-	return JSON.stringify(value, function (this: Record<string, unknown>, key, json) {
-		const original = this[key];
-		return original instanceof Date ? { $$date: original.getTime() } : json;
-	});
+	return JSON.stringify(toStored(value));
 }
 
 function decode(text: string): Doc {
-	return JSON.parse(text, (_key, value) =>
-		value !== null && typeof value === "object" && typeof value.$$date === "number" ? new Date(value.$$date) : value,
-	);
+	return fromStored(JSON.parse(text)) as Doc;
 }
 
 /** A pattern that is plain text (with escaped metacharacters, as the catalogue search makes it): the text, else null. */
