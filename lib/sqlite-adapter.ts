@@ -47,7 +47,8 @@ export class DuplicateKeyError extends Error {
 const UNIQUE_VIOLATIONS = new Set([2067, 1555]);
 
 function isUniqueViolation(err: unknown): err is Error & { errcode: number } {
-	return err instanceof Error && UNIQUE_VIOLATIONS.has((err as Error & { errcode?: number }).errcode ?? 0);
+	// Checked by shape: the error may come from another realm (a test sandbox), where instanceof fails.
+	return typeof err === "object" && err !== null && UNIQUE_VIOLATIONS.has((err as { errcode?: number }).errcode ?? 0);
 }
 
 /**
@@ -150,6 +151,18 @@ function openDatabase(file: string): DatabaseSync {
 	return db;
 }
 
+function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+	db.exec("BEGIN IMMEDIATE");
+	try {
+		const result = work();
+		db.exec("COMMIT");
+		return result;
+	} catch (err) {
+		db.exec("ROLLBACK");
+		throw err;
+	}
+}
+
 function closeDatabase(file: string): void {
 	const open = databases.get(file);
 	if (!open || --open.users > 0) return;
@@ -207,8 +220,8 @@ export class SqliteAdapter implements DbAdapter {
 		if (exists) return;
 		const values = (row: string) => fields.map((field) => `json_extract(${row}.doc, '$.${field}')`).join(", ");
 		const trigger = (event: string) => `"${this.spec.name}:search:${event}"`;
-		db.exec(`BEGIN IMMEDIATE;
-			CREATE VIRTUAL TABLE ${table} USING fts5(${fields.join(", ")}, tokenize = 'trigram');
+		inTransaction(db, () =>
+			db.exec(`CREATE VIRTUAL TABLE ${table} USING fts5(${fields.join(", ")}, tokenize = 'trigram');
 			INSERT INTO ${table} (rowid, ${fields.join(", ")}) SELECT rowid, ${values(this.table)} FROM ${this.table};
 			CREATE TRIGGER ${trigger("insert")} AFTER INSERT ON ${this.table} BEGIN
 				INSERT INTO ${table} (rowid, ${fields.join(", ")}) VALUES (new.rowid, ${values("new")});
@@ -219,8 +232,8 @@ export class SqliteAdapter implements DbAdapter {
 			CREATE TRIGGER ${trigger("update")} AFTER UPDATE ON ${this.table} BEGIN
 				DELETE FROM ${table} WHERE rowid = old.rowid;
 				INSERT INTO ${table} (rowid, ${fields.join(", ")}) VALUES (new.rowid, ${values("new")});
-			END;
-			COMMIT;`);
+			END;`),
+		);
 	}
 
 	async disconnect(): Promise<void> {
@@ -300,16 +313,7 @@ export class SqliteAdapter implements DbAdapter {
 	importDocuments(docs: Doc[]): number {
 		const db = this.connected();
 		const insert = this.statement(`INSERT OR IGNORE INTO ${this.table} (id, doc) VALUES (?, ?)`);
-		let added = 0;
-		db.exec("BEGIN IMMEDIATE");
-		try {
-			for (const doc of docs) added += Number(insert.run(String(doc._id), encode(doc)).changes);
-			db.exec("COMMIT");
-		} catch (err) {
-			db.exec("ROLLBACK");
-			throw err;
-		}
-		return added;
+		return inTransaction(db, () => docs.reduce((added, doc) => added + Number(insert.run(String(doc._id), encode(doc)).changes), 0));
 	}
 
 	/** SQLite's plan for a `find`, one line per step (for tests that check a query is served by an index). */
@@ -421,6 +425,8 @@ export class SqliteAdapter implements DbAdapter {
 	}
 
 	private operators(field: string, condition: Record<string, unknown>, params: SQLInputValue[]): string[] {
+		if (Object.keys(condition).some((key) => !key.startsWith("$")))
+			throw new UnsupportedQueryError(`an object as the value of "${field}" is not supported (exact sub-document match)`);
 		const column = this.expression(field);
 		const clauses: string[] = [];
 		for (const [operator, operand] of Object.entries(condition)) {
@@ -461,8 +467,7 @@ export class SqliteAdapter implements DbAdapter {
 				throw new UnsupportedQueryError(`query operator ${operator} (on "${field}") is not supported`);
 			}
 		}
-		if (clauses.length === 0)
-			throw new UnsupportedQueryError(`an object as the value of "${field}" is not supported (exact sub-document match)`);
+		if (clauses.length === 0) throw new UnsupportedQueryError(`an empty condition on "${field}" is not supported`);
 		return clauses;
 	}
 
