@@ -191,8 +191,9 @@ async function prepare(adapter: DbAdapter, spec: CollectionSpec, logger: Logger)
 
 /**
  * Gives a service its collection through moleculer-db: MongoDB via mongoose when `MONGO_URI` is
- * set, else a table of the SQLite file `DATA_DIR/agora.sqlite` (lib/sqlite-adapter.ts). Ids are string UUIDs in both, so a malformed id is just
- * "not found" rather than a cast error, and unique indexes behave the same. The service must be
+ * set, else a table of the SQLite file `DATA_DIR/agora.sqlite` (lib/sqlite-adapter.ts). Ids are
+ * string UUIDs in both, so a malformed id is just "not found" rather than a cast error, and unique
+ * indexes behave the same. The service must be
  * named like its main collection (cache invalidation is broadcast by that name). `extra` opens
  * further collections the service owns (e.g. a ledger), reachable as `this.collections[name]`.
  */
