@@ -18,6 +18,10 @@ function loadSqlite(): typeof import("node:sqlite") {
 	}) as typeof process.emitWarning;
 	try {
 		return require("node:sqlite") as typeof import("node:sqlite");
+	} catch (err) {
+		throw new Error(`The embedded store needs node:sqlite, built into Node 22.13 and later; this is Node ${process.versions.node}`, {
+			cause: err,
+		});
 	} finally {
 		process.emitWarning = emitWarning;
 	}
