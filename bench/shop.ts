@@ -197,7 +197,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 	const baselineDir = mkdtempSync(path.join(tmpdir(), "agora-bench-store-"));
 	const store =
 		mode === "embedded"
-			? `nedb:${baselineDir}`
+			? `sqlite:${baselineDir}`
 			: `${(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017/agora").replace(/\/[^/]*$/, "")}/agora_bench_${Date.now().toString(36)}`;
 	const plan: StoreBaselinePlan = {
 		store,
@@ -223,7 +223,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 			p50Ms: ours.result.p50Ms,
 			p99Ms: ours.result.p99Ms,
 			peakRssMb: ours.peakRssMb,
-			baseline: `same writes in one function on ${mode === "embedded" ? "NeDB" : "FerretDB"}: ${base.ordersPerSecond.toFixed(0)} orders/s, p99 ${base.p99Ms.toFixed(1)} ms`,
+			baseline: `same writes in one function on ${mode === "embedded" ? "SQLite" : "FerretDB"}: ${base.ordersPerSecond.toFixed(0)} orders/s, p99 ${base.p99Ms.toFixed(1)} ms`,
 			ratio: throughput / base.ordersPerSecond,
 			note:
 				`${confirmed} confirmed (${ours.result.ok} POSTs answered 201 within the run)` +

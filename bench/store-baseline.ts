@@ -2,8 +2,10 @@
  * Baseline of the order workload: the writes an order costs (insert the order, append a reserve
  * line to each product's stock ledger and move its projection, insert the payment, charge it,
  * confirm the order, append the commit lines), done in one plain function straight on the store
- * the system uses (a NeDB file, or the MongoDB-wire server through mongoose's driver). No broker,
- * no validation, no events: the system's orders/s over this one is what the framework costs.
+ * the system uses (the embedded mode's SQLite file through its adapter, or the MongoDB-wire
+ * server through mongoose's driver). No broker, no validation, no events: the system's orders/s
+ * over this one is what the framework costs. `nedb:<dir>` runs the same writes on NeDB, the
+ * embedded store before SQLite, for comparing the two stores.
  *
  * `node --import tsx bench/store-baseline.ts '<StoreBaselinePlan JSON>'`; prints a StoreBaselineResult.
  */
@@ -11,10 +13,12 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
+import { SqliteAdapter } from "../lib/sqlite-adapter";
+import { EMBEDDED_STORE, type IndexSpec } from "../mixins/db.mixin";
 import { percentile } from "./harness";
 
 export interface StoreBaselinePlan {
-	/** `nedb:<dir>` or a `mongodb://` URI of a database of its own. */
+	/** `sqlite:<dir>`, `nedb:<dir>` or a `mongodb://` URI of a database of its own. */
 	store: string;
 	durationSeconds: number;
 	concurrency: number;
@@ -65,6 +69,33 @@ async function nedbStore(dir: string): Promise<Store> {
 			await of(collection).updateAsync(query, update, {});
 		},
 		async close() {},
+	};
+}
+
+async function sqliteStore(dir: string): Promise<Store> {
+	const stores = new Map<string, SqliteAdapter>();
+	for (const name of COLLECTIONS) {
+		const indexes: IndexSpec[] = (UNIQUE_KEYS[name] ?? []).map((key) => ({ fields: { [key]: 1 }, unique: true }));
+		if (name === "stock-movements") indexes.push({ fields: { productId: 1, seq: -1 } });
+		const store = new SqliteAdapter(path.join(dir, EMBEDDED_STORE), { name, fields: {}, indexes });
+		await store.connect();
+		stores.set(name, store);
+	}
+	const of = (name: string) => stores.get(name) as SqliteAdapter;
+	return {
+		async insert(collection, doc) {
+			await of(collection).insert(doc);
+		},
+		async latest(productId) {
+			const [doc] = await of("stock-movements").find({ query: { productId }, sort: ["-seq"], limit: 1 });
+			return doc as Doc;
+		},
+		async update(collection, query, update) {
+			await of(collection).updateMany(query, update);
+		},
+		async close() {
+			for (const store of stores.values()) await store.disconnect();
+		},
 	};
 }
 
@@ -132,12 +163,13 @@ async function placeAndPay(store: Store, productIds: string[]): Promise<void> {
 		...new Set(Array.from({ length: lineCount }, () => productIds[Math.floor(Math.random() * productIds.length)] as string)),
 	].sort();
 	const now = new Date();
+	const history = [{ status: "pending", at: now }];
 	await store.insert("orders", {
 		_id: orderId,
 		items: picked.map((productId) => ({ productId, quantity: 1, price: 1000 })),
 		status: "pending",
 		paymentStatus: "pending",
-		history: [{ status: "pending", at: now }],
+		history,
 		createdAt: now,
 		updatedAt: now,
 	});
@@ -148,8 +180,12 @@ async function placeAndPay(store: Store, productIds: string[]): Promise<void> {
 		"orders",
 		{ _id: orderId, status: "pending" },
 		{
-			$set: { status: "confirmed", paymentStatus: "paid", updatedAt: new Date() },
-			$push: { history: { status: "confirmed", at: new Date() } },
+			$set: {
+				status: "confirmed",
+				paymentStatus: "paid",
+				updatedAt: new Date(),
+				history: [...history, { status: "confirmed", at: new Date() }],
+			},
 		},
 	);
 	for (const productId of picked) await appendLine(store, productId, orderId, "commit", 0, -1);
@@ -157,7 +193,8 @@ async function placeAndPay(store: Store, productIds: string[]): Promise<void> {
 
 async function main(): Promise<void> {
 	const plan = JSON.parse(process.argv[2] ?? "{}") as StoreBaselinePlan;
-	const store = plan.store.startsWith("nedb:") ? await nedbStore(plan.store.slice("nedb:".length)) : await mongoStore(plan.store);
+	const [kind, dir = ""] = plan.store.split(/:(.*)/s);
+	const store = kind === "sqlite" ? await sqliteStore(dir) : kind === "nedb" ? await nedbStore(dir) : await mongoStore(plan.store);
 	const productIds = Array.from({ length: plan.products }, () => randomUUID());
 	for (const productId of productIds) {
 		const at = new Date();

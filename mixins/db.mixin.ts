@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import { type Context, Errors, type ServiceSchema } from "moleculer";
+import { type Context, Errors, type Logger, type ServiceSchema } from "moleculer";
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
 import { defineMixin } from "../lib/schema";
 import { settings } from "../lib/settings";
+import { SqliteAdapter } from "../lib/sqlite-adapter";
 
 export interface IndexSpec {
 	fields: Record<string, 1 | -1>;
@@ -16,11 +17,16 @@ export interface IndexSpec {
 }
 
 export interface CollectionSpec {
-	/** Collection (MongoDB) or file (`DATA_DIR/<name>.db`) name. */
+	/** Collection (MongoDB) or table (in `DATA_DIR/agora.sqlite`) name. */
 	name: string;
 	/** Field definitions, as mongoose takes them; `_id` is always a string UUID. */
 	fields: mongoose.SchemaDefinition;
 	indexes?: IndexSpec[];
+	/**
+	 * Text fields that a case-insensitive substring search (`$or` of `$regex`es) looks through. The
+	 * embedded store keeps a trigram index of them; MongoDB has no index for such a regex.
+	 */
+	search?: string[];
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */
@@ -73,14 +79,8 @@ interface MongooseModelSpec {
 	schema: mongoose.Schema;
 }
 
-interface NedbStore {
-	loadDatabase(): Promise<void>;
-	ensureIndex(options: { fieldName?: string; unique?: boolean; sparse?: boolean }): Promise<void>;
-}
-
-/** The adapters' own handles, used only to prepare indexes. */
+/** The mongoose adapter's own handle, used only to prepare indexes. */
 interface AdapterInternals {
-	db: NedbStore;
 	model: mongoose.Model<unknown>;
 }
 
@@ -110,8 +110,8 @@ function hasProperty(err: unknown, key: string, value: unknown): boolean {
 }
 
 /**
- * mongoose hands back documents, NeDB plain objects. (The mongoose adapter's own converter is
- * asynchronous and the memory adapter's is not, so neither serves both.)
+ * mongoose hands back documents, the SQLite adapter plain objects. (The mongoose adapter's own
+ * converter is asynchronous, so it cannot serve both.)
  */
 function plainDocument(doc: unknown): Record<string, unknown> {
 	const maybeModel = doc as { toJSON?: () => Record<string, unknown> };
@@ -139,6 +139,9 @@ function journalSpec(service: string): CollectionSpec {
 	};
 }
 
+/** The embedded mode's one database file in `DATA_DIR`: a table per collection. */
+export const EMBEDDED_STORE = "agora.sqlite";
+
 /** The moleculer-db adapter for one collection, and the model the mongoose adapter builds it from. */
 function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLifecycle; model?: MongooseModelSpec } {
 	const { mongoUri, dataDir } = settings();
@@ -158,29 +161,39 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 		};
 	}
 	mkdirSync(dataDir, { recursive: true });
-	return { adapter: new MemoryAdapter({ filename: path.join(dataDir, `${spec.name}.db`) }) as unknown as DbAdapter & AdapterLifecycle };
+	return { adapter: new SqliteAdapter(path.join(dataDir, EMBEDDED_STORE), spec) };
 }
 
-/** Builds the collection's indexes (and loads the NeDB file) once the adapter is connected. */
-async function prepare(adapter: DbAdapter, spec: CollectionSpec): Promise<void> {
-	const internals = adapter as DbAdapter & AdapterInternals;
-	if (settings().mongoUri) {
-		await internals.model.init();
-		return;
-	}
-	await internals.db.loadDatabase();
-	// The NeDB that moleculer-db ships indexes single fields only; every unique business key in
-	// Agora is one field, and the other indexes are only lookups.
-	for (const index of spec.indexes ?? []) {
-		const [fieldName] = Object.keys(index.fields);
-		await internals.db.ensureIndex({ fieldName, unique: index.unique, sparse: index.sparse });
-	}
+/**
+ * Before SQLite, the embedded mode kept each collection in a NeDB file, `DATA_DIR/<name>.db`.
+ * Such a file is copied into the collection's table once, then renamed `<name>.db.migrated`
+ * (kept, not deleted). Copying skips ids already there, so a start killed halfway repeats it safely.
+ */
+async function migrateNedbFile(adapter: SqliteAdapter, spec: CollectionSpec, logger: Logger): Promise<void> {
+	const file = path.join(settings().dataDir, `${spec.name}.db`);
+	if (!existsSync(file)) return;
+	const nedb = new MemoryAdapter({ filename: file });
+	await nedb.connect();
+	const docs = (await nedb.find({})) as Record<string, unknown>[];
+	const added = adapter.importDocuments(docs);
+	await nedb.disconnect();
+	renameSync(file, `${file}.migrated`);
+	logger.info(
+		`Migrated ${spec.name} from NeDB: ${added} of ${docs.length} document(s) copied into ${adapter.file}; the old file is kept as ${file}.migrated`,
+	);
+}
+
+/** Builds the collection's indexes (the SQLite adapter builds its own on connect, then takes in an old NeDB file). */
+async function prepare(adapter: DbAdapter, spec: CollectionSpec, logger: Logger): Promise<void> {
+	if (adapter instanceof SqliteAdapter) return migrateNedbFile(adapter, spec, logger);
+	await (adapter as DbAdapter & AdapterInternals).model.init();
 }
 
 /**
  * Gives a service its collection through moleculer-db: MongoDB via mongoose when `MONGO_URI` is
- * set, else a NeDB file under `DATA_DIR`. Ids are string UUIDs in both, so a malformed id is just
- * "not found" rather than a cast error, and unique indexes behave the same. The service must be
+ * set, else a table of the SQLite file `DATA_DIR/agora.sqlite` (lib/sqlite-adapter.ts). Ids are
+ * string UUIDs in both, so a malformed id is just "not found" rather than a cast error, and unique
+ * indexes behave the same. The service must be
  * named like its main collection (cache invalidation is broadcast by that name). `extra` opens
  * further collections the service owns (e.g. a ledger), reachable as `this.collections[name]`.
  */
@@ -245,11 +258,11 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			}
 		},
 		async afterConnected() {
-			await prepare(this.adapter, spec);
+			await prepare(this.adapter, spec, this.logger);
 			for (const collection of extra) {
 				const adapter = this.collections[collection.name] as DbAdapter & AdapterLifecycle;
 				await adapter.connect();
-				await prepare(adapter, collection);
+				await prepare(adapter, collection, this.logger);
 			}
 		},
 		async stopped() {

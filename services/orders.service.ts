@@ -114,6 +114,8 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				// An admin's list without a filter, newest first.
 				{ fields: { createdAt: -1 } },
 				{ fields: { updatedAt: 1 } },
+				// A customer's catch-up after a reconnect (`changedSince`).
+				{ fields: { userId: 1, updatedAt: 1 } },
 			],
 		}),
 		domainEventsMixin,

@@ -100,14 +100,19 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				createdAt: { type: Date, required: true },
 				updatedAt: { type: Date, required: true },
 			},
-			// One per sort of `list` (newest, price, name) and the category filter.
+			// One per sort of `list` (newest, price up and down, name), with and without the category filter.
 			indexes: [
 				{ fields: { sku: 1 }, unique: true },
-				{ fields: { category: 1, price: 1 } },
 				{ fields: { createdAt: -1 } },
 				{ fields: { price: 1, name: 1 } },
+				{ fields: { price: -1, name: 1 } },
 				{ fields: { name: 1 } },
+				{ fields: { category: 1, createdAt: -1 } },
+				{ fields: { category: 1, price: 1, name: 1 } },
+				{ fields: { category: 1, price: -1, name: 1 } },
+				{ fields: { category: 1, name: 1 } },
 			],
+			search: ["name", "description"],
 		}),
 		domainEventsMixin,
 	],
