@@ -3,6 +3,7 @@ import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
+import { COST_COUNTERS_DIR, costCountersMiddleware } from "./lib/cost-counters";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
 import { ResilientKafkaTransporter } from "./lib/kafka-transporter";
@@ -140,6 +141,7 @@ const brokerOptions: BrokerOptions = {
 	},
 	middlewares: [
 		requestContextMiddleware,
+		...(COST_COUNTERS_DIR ? [costCountersMiddleware(COST_COUNTERS_DIR)] : []),
 		...(config.channelsUrl
 			? [
 					kafkaTopicsMiddleware(

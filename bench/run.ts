@@ -9,12 +9,15 @@
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
  *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
+ *   --order-seconds <n>  length of each order placement load (default: the workloads' length)
+ *   --order-conns <list> distributed order placement connection counts (default 1,16; --quick 4)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import globalSetup from "../test/support/infrastructure";
 import { actionCallCost } from "./calls";
+import { type CostRow, formatCostMarkdown, formatCostTable } from "./costs";
 import {
 	formatMarkdown,
 	formatTable,
@@ -39,6 +42,8 @@ const { values } = parseArgs({
 		out: { type: "string", default: path.join(__dirname, "results.json") },
 		markdown: { type: "string" },
 		"cpu-prof": { type: "string" },
+		"order-seconds": { type: "string" },
+		"order-conns": { type: "string" },
 	},
 });
 
@@ -53,7 +58,7 @@ const SIZES = quick
 	? {
 			seconds: 2,
 			readConnections: 50,
-			orderConnections: { embedded: 8, distributed: 4 },
+			orderConnections: { embedded: [8], distributed: [4] },
 			products: 10,
 			customers: 5,
 			pushOrders: 3,
@@ -69,8 +74,8 @@ const SIZES = quick
 	: {
 			seconds: 10,
 			readConnections: 50,
-			// FerretDB (SQLite) under the distributed mode is slower: at 16 connections calls reach the 10 s request timeout.
-			orderConnections: { embedded: 16, distributed: 8 },
+			// Distributed: one client (placement latency) and 16 (throughput), as issue 13's targets say.
+			orderConnections: { embedded: [16], distributed: [1, 16] },
 			products: 100,
 			customers: 40,
 			pushOrders: 40,
@@ -85,6 +90,9 @@ const SIZES = quick
 			querySeconds: 15,
 		};
 
+if (values["order-conns"]) SIZES.orderConnections.distributed = values["order-conns"].split(",").map(Number);
+const orderSeconds = Number(values["order-seconds"] ?? SIZES.seconds);
+
 export interface Results {
 	machine: Machine;
 	options: { quick: boolean; soakMinutes: number; workloads: number[]; modes: Mode[] };
@@ -93,6 +101,8 @@ export interface Results {
 	finishedAt?: string;
 	durationSeconds?: number;
 	rows: Row[];
+	/** Cost per confirmed order, per pod role, of each order placement run. */
+	costs: CostRow[];
 	scaling: ScalingPoint[];
 	soak?: SoakReport;
 }
@@ -107,9 +117,11 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 				...(await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
 			);
 		if (only.has(2))
-			results.rows.push(
-				...(await orderPlacement(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.orderConnections[mode] })),
-			);
+			for (const connections of SIZES.orderConnections[mode]) {
+				const { rows, costs } = await orderPlacement(agora, mode, shop, { durationSeconds: orderSeconds, connections });
+				results.rows.push(...rows);
+				results.costs.push(...costs);
+			}
 		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
 	} catch (err) {
 		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
 		sizes: SIZES,
 		startedAt: new Date(started).toISOString(),
 		rows: [],
+		costs: [],
 		scaling: [],
 	};
 	const save = () => writeFileSync(values.out as string, `${JSON.stringify(results, null, "\t")}\n`);
@@ -161,6 +174,7 @@ async function main(): Promise<void> {
 	results.durationSeconds = Math.round((Date.now() - started) / 1000);
 	save();
 	process.stdout.write(`${formatTable(results.rows)}\n\n`);
+	if (results.costs.length > 0) process.stdout.write(`Cost per confirmed order, per pod role:\n${formatCostTable(results.costs)}\n\n`);
 	process.stdout.write(`${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}\n`);
 	process.stdout.write(`load at start: ${results.machine.loadAtStart}\nload at end:   ${results.machine.loadAtEnd}\n`);
 	process.stdout.write(`${results.durationSeconds} s; results in ${values.out}\n`);
@@ -175,6 +189,7 @@ function printMarkdown(file: string): void {
 	const results = JSON.parse(readFileSync(file, "utf8")) as Results;
 	const { machine: m, options } = results;
 	process.stdout.write(`${formatMarkdown(results.rows)}\n\n`);
+	if (results.costs?.length) process.stdout.write(`${formatCostMarkdown(results.costs)}\n\n`);
 	process.stdout.write(
 		`${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${options.quick ? "--quick" : "full run"}, ` +
 			`soak ${options.soakMinutes} min, ${results.startedAt}, ${results.durationSeconds} s in all. ` +
