@@ -2,8 +2,8 @@
  * Cost per order, per pod role: process CPU time (from /proc), packets through the Kafka
  * transporter, messages on the durable channels, database commands and remote calls (the pods'
  * own counters, lib/cost-counters.ts), each over a workload and divided by the orders it confirmed.
- * The infrastructure's CPU (Kafka, FerretDB, PostgreSQL) is read the same way when its pid files
- * are ours; on a shared machine it includes other users' load, and says so.
+ * The servers' CPU (Kafka, FerretDB, PostgreSQL, from scripts/infra's pid files under INFRA_DIR)
+ * is read the same way; when other test runs share those servers, it includes their load.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,7 +63,7 @@ function infrastructurePids(): { role: string; pids: () => number[] }[] {
 	return servers.flatMap(({ role, file, withChildren }) => {
 		const pid = pidOf(file);
 		if (!pid || cpuSeconds(pid) === null) return [];
-		return [{ role: `${role} (shared)`, pids: () => (withChildren ? [pid, ...children(pid)] : [pid]) }];
+		return [{ role: `${role} (server)`, pids: () => (withChildren ? [pid, ...children(pid)] : [pid]) }];
 	});
 }
 
@@ -126,6 +126,31 @@ export async function snapshot(agora: Agora): Promise<Snapshot> {
 	return readings;
 }
 
+/** CPU seconds of each role between two snapshots. */
+function cpuByRole(before: Snapshot, after: Snapshot): Map<string, number> {
+	const cpuBefore = new Map(before.flatMap((reading) => [...reading.cpu]));
+	const result = new Map<string, number>();
+	for (const reading of after) {
+		// A process that appeared meanwhile (a PostgreSQL backend) counts from zero.
+		const used = sum([...reading.cpu].map(([pid, seconds]) => seconds - (cpuBefore.get(pid) ?? 0)));
+		result.set(reading.role, (result.get(reading.role) ?? 0) + used);
+	}
+	return result;
+}
+
+/** What each role burns with no orders coming in (heartbeats, polls, fetch loops), in CPU ms per second. */
+export type IdleRates = Map<string, number>;
+
+/** Watches the system idle for `seconds`: the fixed part of its cost, which an order does not add. */
+export async function idleRates(agora: Agora, seconds: number): Promise<IdleRates> {
+	const before = await snapshot(agora);
+	const started = performance.now();
+	await sleep(seconds * 1000);
+	const after = await snapshot(agora);
+	const elapsed = (performance.now() - started) / 1000;
+	return new Map([...cpuByRole(before, after)].map(([role, cpu]) => [role, (cpu * 1000) / elapsed]));
+}
+
 /** One line of the cost table: what a role spent per confirmed order over one workload. */
 export interface CostRow {
 	workload: string;
@@ -133,7 +158,12 @@ export interface CostRow {
 	role: string;
 	pods: number;
 	orders: number;
+	/** All the CPU the role used over the workload, per order. */
 	cpuMsPerOrder: number;
+	/** What the role burns idle, CPU ms per second (measured before the workloads), when measured. */
+	idleCpuMsPerSecond: number | null;
+	/** CPU per order above that idle burn: what one more order costs. */
+	marginalCpuMsPerOrder: number | null;
 	/** Packets this role's pods sent and received over the Kafka transporter. */
 	transporterPacketsPerOrder: number | null;
 	/** Durable channel messages sent and handled. */
@@ -153,15 +183,21 @@ function diffCounts(after: Record<string, number>[], before: Record<string, numb
 	return result;
 }
 
-/** Per-role cost of the work between two snapshots, over `orders` confirmed orders. */
-export function costPerOrder(workload: string, mode: Mode, before: Snapshot, after: Snapshot, orders: number): CostRow[] {
+/** Per-role cost of the work between two snapshots `seconds` apart, over `orders` confirmed orders. */
+export function costPerOrder(
+	workload: string,
+	mode: Mode,
+	measured: { before: Snapshot; after: Snapshot; seconds: number; orders: number },
+	idle?: IdleRates,
+): CostRow[] {
+	const { before, after, seconds, orders } = measured;
 	const roles = [...new Set(after.map((reading) => reading.role))];
+	const cpuUsed = cpuByRole(before, after);
 	return roles.map((role) => {
 		const now = after.filter((reading) => reading.role === role);
 		const then = before.filter((reading) => reading.role === role);
-		const cpuBefore = new Map(then.flatMap((reading) => [...reading.cpu]));
-		// A process that appeared meanwhile (a PostgreSQL backend) counts from zero.
-		const cpu = sum(now.flatMap((reading) => [...reading.cpu].map(([pid, seconds]) => seconds - (cpuBefore.get(pid) ?? 0))));
+		const cpu = cpuUsed.get(role) ?? 0;
+		const idleRate = idle?.get(role) ?? null;
 		const countersNow = now.flatMap((reading) => reading.counters);
 		const countersThen = then.flatMap((reading) => reading.counters);
 		const total = (pick: (counters: CostCounters) => number) =>
@@ -194,6 +230,8 @@ export function costPerOrder(workload: string, mode: Mode, before: Snapshot, aft
 			pods: now.length,
 			orders,
 			cpuMsPerOrder: (cpu * 1000) / orders,
+			idleCpuMsPerSecond: idleRate,
+			marginalCpuMsPerOrder: idleRate === null ? null : Math.max(0, cpu * 1000 - idleRate * seconds) / orders,
 			transporterPacketsPerOrder: distributed ? total((c) => c.transporterSent + c.transporterReceived) : null,
 			channelMessagesPerOrder: total((c) => c.channelSent + c.channelReceived),
 			dbCommandsPerOrder: distributed ? total((c) => c.dbCommands) : null,
@@ -227,6 +265,8 @@ function cells(row: CostRow): string[] {
 		String(row.pods),
 		String(row.orders),
 		fixed(row.cpuMsPerOrder, 2),
+		fixed(row.idleCpuMsPerSecond),
+		fixed(row.marginalCpuMsPerOrder, 2),
 		fixed(row.transporterPacketsPerOrder),
 		fixed(row.channelMessagesPerOrder),
 		fixed(row.dbCommandsPerOrder),

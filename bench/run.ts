@@ -4,7 +4,7 @@
  *
  *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
  *   --soak-minutes <n>   length of the mixed soak (default 10)
- *   --only <1,2,...>     run only these workloads (6 = idle memory + soak)
+ *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes)
  *   --modes <list>       embedded,distributed (default both)
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
@@ -17,7 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import globalSetup from "../test/support/infrastructure";
 import { actionCallCost } from "./calls";
-import { type CostRow, formatCostMarkdown, formatCostTable } from "./costs";
+import { type CostRow, formatCostMarkdown, formatCostTable, idleRates } from "./costs";
 import {
 	formatMarkdown,
 	formatTable,
@@ -32,6 +32,7 @@ import {
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
+import { type StandInPoint, standInScaling } from "./stand-in";
 
 const { values } = parseArgs({
 	options: {
@@ -50,7 +51,7 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
 if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
-const only = new Set((values.only ?? "1,2,3,4,5,6").split(",").map(Number));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
 
 /** Sizes: the full run takes about 8 minutes plus the soak; --quick about 2 minutes. */
@@ -59,6 +60,7 @@ const SIZES = quick
 			seconds: 2,
 			readConnections: 50,
 			orderConnections: { embedded: [8], distributed: [4] },
+			idleSeconds: 2,
 			products: 10,
 			customers: 5,
 			pushOrders: 3,
@@ -70,12 +72,14 @@ const SIZES = quick
 			],
 			queries: 10,
 			querySeconds: 5,
+			standIn: [1_000, 5_000],
 		}
 	: {
 			seconds: 10,
 			readConnections: 50,
 			// Distributed: one client (placement latency) and 16 (throughput), as issue 13's targets say.
 			orderConnections: { embedded: [16], distributed: [1, 16] },
+			idleSeconds: 10,
 			products: 100,
 			customers: 40,
 			pushOrders: 40,
@@ -88,6 +92,7 @@ const SIZES = quick
 			],
 			queries: 100,
 			querySeconds: 15,
+			standIn: [1_000, 10_000, 50_000],
 		};
 
 if (values["order-conns"]) SIZES.orderConnections.distributed = values["order-conns"].split(",").map(Number);
@@ -104,6 +109,7 @@ export interface Results {
 	/** Cost per confirmed order, per pod role, of each order placement run. */
 	costs: CostRow[];
 	scaling: ScalingPoint[];
+	standIn?: StandInPoint[];
 	soak?: SoakReport;
 }
 
@@ -116,12 +122,14 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 			results.rows.push(
 				...(await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
 			);
-		if (only.has(2))
+		if (only.has(2)) {
+			const idle = await idleRates(agora, SIZES.idleSeconds);
 			for (const connections of SIZES.orderConnections[mode]) {
-				const { rows, costs } = await orderPlacement(agora, mode, shop, { durationSeconds: orderSeconds, connections });
+				const { rows, costs } = await orderPlacement(agora, mode, shop, { durationSeconds: orderSeconds, connections }, idle);
 				results.rows.push(...rows);
 				results.costs.push(...costs);
 			}
+		}
 		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
 	} catch (err) {
 		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
@@ -133,7 +141,7 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 async function main(): Promise<void> {
 	const started = Date.now();
 	if (values["cpu-prof"]) profileSystemsInto(path.resolve(values["cpu-prof"]));
-	if (modes.includes("distributed") || only.has(4)) await globalSetup();
+	if (modes.includes("distributed") || only.has(4) || only.has(7)) await globalSetup();
 	const results: Results = {
 		machine: machine(),
 		options: { quick, soakMinutes, workloads: [...only].sort(), modes },
@@ -161,6 +169,16 @@ async function main(): Promise<void> {
 		const { rows, points } = await scalingWithData(SIZES.scaling, { queries: SIZES.queries, seconds: SIZES.querySeconds });
 		results.rows.push(...rows);
 		results.scaling = points;
+		save();
+	}
+	if (only.has(7)) {
+		step("database stand-in with data");
+		const { rows, points } = await standInScaling(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017/agora", {
+			sizes: SIZES.standIn,
+			seconds: quick ? 1 : 3,
+		});
+		results.rows.push(...rows);
+		results.standIn = points;
 		save();
 	}
 	if (only.has(6)) {

@@ -9,7 +9,7 @@ import { io, type Socket } from "socket.io-client";
 import type { Agora } from "../test/support/agora";
 import { adminToken, type Client, client, newCustomer } from "../test/support/http";
 import { eventually } from "../test/support/wait";
-import { type CostRow, costPerOrder, snapshot } from "./costs";
+import { type CostRow, costPerOrder, type IdleRates, snapshot } from "./costs";
 import {
 	inParallel,
 	type Mode,
@@ -175,7 +175,13 @@ export async function drainPending(shop: Shop, timeoutMs = 120_000): Promise<voi
  * counted when they reach `confirmed` (the saga done); the baseline makes the same writes on the
  * same kind of store in one plain function.
  */
-export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load: LoadSettings): Promise<{ rows: Row[]; costs: CostRow[] }> {
+export async function orderPlacement(
+	agora: Agora,
+	mode: Mode,
+	shop: Shop,
+	load: LoadSettings,
+	idle?: IdleRates,
+): Promise<{ rows: Row[]; costs: CostRow[] }> {
 	const pool: PlannedRequest[] = Array.from({ length: 2_000 }, () => ({
 		method: "POST",
 		path: "/api/orders",
@@ -217,7 +223,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 	const throughput = confirmed / elapsedSeconds;
 	const rejected = ours.result.requests - ours.result.ok;
 	const workload = `2 order placement (${load.connections} conns)`;
-	const costs = costPerOrder(workload, mode, costsBefore, costsAfter, confirmed);
+	const costs = costPerOrder(workload, mode, { before: costsBefore, after: costsAfter, seconds: elapsedSeconds, orders: confirmed }, idle);
 	const rows: Row[] = [
 		{
 			workload: "2 order placement",
