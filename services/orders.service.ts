@@ -228,7 +228,8 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					await this.adapter.removeById(order._id);
 					throw err;
 				}
-				const placed = await this.findOrder(order._id);
+				// The order as written: nothing else changes a pending order before order.created is out.
+				const placed = this.toOrder(order);
 				await this.publishEvent("order.created", placed, placed.id);
 				return created(placed);
 			},
