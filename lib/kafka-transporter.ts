@@ -14,16 +14,15 @@ interface ConsumerClients {
 }
 
 /**
- * The transporter's Kafka settings. Its packets are short-lived requests, answers and heartbeats,
- * and a caller waits for each one. The consumer's fetch long-poll (@platformatic/kafka: up to
- * 5,000 ms) is cut short so a node is back asking for packets within a few milliseconds after each
- * fetch; measured with `npm run bench` (workload 4 and the order placement's remote calls).
+ * The transporter's Kafka settings, shared by the pods and the bench's call workload. The consumer
+ * keeps @platformatic/kafka's fetch wait (5,000 ms, minBytes 1: a fetch returns as soon as a packet
+ * arrives). A 10 ms wait saved about a millisecond per call in issue 13's two-process probe, but
+ * with six pods each then polls Kafka 100 times a second while idle: measured at twice the idle CPU
+ * per pod and five times Kafka's, and fewer orders per second on 2 cores (docs/benchmarks.md).
  */
 export function transporterOptions(bootstrapBrokers: string[]) {
-	return { bootstrapBrokers, consumer: { maxWaitTime: CONSUMER_MAX_WAIT_MS } };
+	return { bootstrapBrokers };
 }
-
-const CONSUMER_MAX_WAIT_MS = Number(process.env.KAFKA_TRANSPORTER_MAX_WAIT_MS ?? 10);
 
 const PROBE_INTERVAL_MS = 1_000;
 const CLOSE_TIMEOUT_MS = 5_000;
