@@ -250,6 +250,8 @@ const HEADER = [
 	"pods",
 	"orders",
 	"CPU ms/order",
+	"idle CPU ms/s",
+	"marginal CPU ms/order",
 	"transporter pkts/order",
 	"channel msgs/order",
 	"db cmds/order",
