@@ -3,9 +3,10 @@ import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
+import { COST_COUNTERS_DIR, costCountersMiddleware } from "./lib/cost-counters";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
-import { ResilientKafkaTransporter } from "./lib/kafka-transporter";
+import { ResilientKafkaTransporter, transporterOptions } from "./lib/kafka-transporter";
 import { startProbeServer } from "./lib/probes";
 import { jsonLogFormatter, requestContextMiddleware } from "./lib/request-context";
 import { ConfigError, type Settings, settings } from "./lib/settings";
@@ -140,6 +141,7 @@ const brokerOptions: BrokerOptions = {
 	},
 	middlewares: [
 		requestContextMiddleware,
+		...(COST_COUNTERS_DIR ? [costCountersMiddleware(COST_COUNTERS_DIR)] : []),
 		...(config.channelsUrl
 			? [
 					kafkaTopicsMiddleware(
@@ -164,7 +166,7 @@ const brokerOptions: BrokerOptions = {
 // moleculer-runner overwrites every option named like an environment variable with that variable's
 // raw value, and TRANSPORTER is ours: it would replace this transporter with a plain
 // KafkaTransporter. So the option ignores assignments.
-const transporter = config.kafkaTransporter ? new ResilientKafkaTransporter({ bootstrapBrokers: [config.kafkaTransporter] }) : null;
+const transporter = config.kafkaTransporter ? new ResilientKafkaTransporter(transporterOptions([config.kafkaTransporter])) : null;
 Object.defineProperty(brokerOptions, "transporter", { enumerable: true, get: () => transporter, set: () => undefined });
 
 export = brokerOptions;

@@ -3,7 +3,9 @@
  * plain function, and a remote call over the Kafka transporter against Moleculer's TCP
  * transporter, each between two real processes. Every measurement runs in a fresh caller process.
  */
+
 import { randomBytes } from "node:crypto";
+import { transporterOptions } from "../lib/kafka-transporter";
 import { freePort } from "../test/support/agora";
 import type { CallNodeSpec, CallResult } from "./calls-node";
 
@@ -44,7 +46,8 @@ export async function actionCallCost(settings: CallSettings): Promise<Row[]> {
 	const local = await caller({ kind: "local", ...settings });
 
 	const runId = randomBytes(4).toString("hex");
-	const kafka: TransporterOption = { type: "Kafka", options: { bootstrapBrokers: [process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"] } };
+	// The pods' own transporter settings (lib/kafka-transporter.ts), so this measures what they get.
+	const kafka: TransporterOption = { type: "Kafka", options: transporterOptions([process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"]) };
 	const overKafka = await remote(`bench-kafka-${runId}`, { callee: kafka, caller: kafka }, settings);
 
 	// Static peers: no UDP discovery, which would reach other clusters on the machine.

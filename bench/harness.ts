@@ -3,7 +3,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
-import { type Agora, startAgora } from "../test/support/agora";
+import { type Agora, POD_ROLES, type PodRole, pod, startAgora } from "../test/support/agora";
+import { COUNTERS_DIR } from "./costs";
 
 export type Mode = "embedded" | "distributed";
 
@@ -149,15 +150,14 @@ export function slope(points: { x: number; y: number }[]): number {
 	return den === 0 ? 0 : num / den;
 }
 
-/** The pod layout of the distributed tests: gateway, catalogue + accounts, orders + payments + realtime. */
-const DISTRIBUTED_NODES = [
-	{ services: ["api"] },
-	{ services: ["users", "products", "inventory"] },
-	{ services: ["orders", "payments", "realtime", "insights"] },
-];
+/** The distributed mode as Kubernetes runs it: one pod per role of k8s/base, so costs come per role. */
+const DISTRIBUTED_NODES = Object.keys(POD_ROLES).map((role) => pod(role as PodRole));
 
-/** Extra environment of every system process the bench starts (e.g. NODE_OPTIONS for --cpu-prof). */
-const systemEnv: Record<string, string> = {};
+/**
+ * Extra environment of every system process the bench starts (e.g. NODE_OPTIONS for --cpu-prof);
+ * each counts its own costs for the cost-per-order table (bench/costs.ts).
+ */
+const systemEnv: Record<string, string> = { COST_COUNTERS_DIR: COUNTERS_DIR };
 
 /** Every system process started from now on writes a V8 CPU profile into `dir` when it stops. */
 export function profileSystemsInto(dir: string): void {

@@ -4,17 +4,20 @@
  *
  *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
  *   --soak-minutes <n>   length of the mixed soak (default 10)
- *   --only <1,2,...>     run only these workloads (6 = idle memory + soak)
+ *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes)
  *   --modes <list>       embedded,distributed (default both)
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
  *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
+ *   --order-seconds <n>  length of each order placement load (default: the workloads' length)
+ *   --order-conns <list> distributed order placement connection counts (default 1,16; --quick 4)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import globalSetup from "../test/support/infrastructure";
 import { actionCallCost } from "./calls";
+import { type CostRow, formatCostMarkdown, formatCostTable, idleRates } from "./costs";
 import {
 	formatMarkdown,
 	formatTable,
@@ -30,6 +33,7 @@ import { projectionLag } from "./insights";
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
+import { type StandInPoint, standInScaling } from "./stand-in";
 
 const { values } = parseArgs({
 	options: {
@@ -40,13 +44,15 @@ const { values } = parseArgs({
 		out: { type: "string", default: path.join(__dirname, "results.json") },
 		markdown: { type: "string" },
 		"cpu-prof": { type: "string" },
+		"order-seconds": { type: "string" },
+		"order-conns": { type: "string" },
 	},
 });
 
 const quick = values.quick ?? false;
 const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
 if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
-const only = new Set((values.only ?? "1,2,3,4,5,6").split(",").map(Number));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
 
 /** Sizes: the full run takes about 8 minutes plus the soak; --quick about 2 minutes. */
@@ -54,7 +60,8 @@ const SIZES = quick
 	? {
 			seconds: 2,
 			readConnections: 50,
-			orderConnections: { embedded: 8, distributed: 4 },
+			orderConnections: { embedded: [8], distributed: [4] },
+			idleSeconds: 2,
 			products: 10,
 			customers: 5,
 			pushOrders: 3,
@@ -66,12 +73,14 @@ const SIZES = quick
 			],
 			queries: 10,
 			querySeconds: 5,
+			standIn: [1_000, 5_000],
 		}
 	: {
 			seconds: 10,
 			readConnections: 50,
-			// FerretDB (SQLite) under the distributed mode is slower: at 16 connections calls reach the 10 s request timeout.
-			orderConnections: { embedded: 16, distributed: 8 },
+			// Distributed: one client (placement latency) and 16 (throughput), as issue 13's targets say.
+			orderConnections: { embedded: [16], distributed: [1, 16] },
+			idleSeconds: 10,
 			products: 100,
 			customers: 40,
 			pushOrders: 40,
@@ -84,7 +93,11 @@ const SIZES = quick
 			],
 			queries: 100,
 			querySeconds: 15,
+			standIn: [1_000, 10_000, 50_000],
 		};
+
+if (values["order-conns"]) SIZES.orderConnections.distributed = values["order-conns"].split(",").map(Number);
+const orderSeconds = Number(values["order-seconds"] ?? SIZES.seconds);
 
 export interface Results {
 	machine: Machine;
@@ -94,7 +107,10 @@ export interface Results {
 	finishedAt?: string;
 	durationSeconds?: number;
 	rows: Row[];
+	/** Cost per confirmed order, per pod role, of each order placement run. */
+	costs: CostRow[];
 	scaling: ScalingPoint[];
+	standIn?: StandInPoint[];
 	soak?: SoakReport;
 }
 
@@ -107,10 +123,14 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 			results.rows.push(
 				...(await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
 			);
-		if (only.has(2))
-			results.rows.push(
-				...(await orderPlacement(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.orderConnections[mode] })),
-			);
+		if (only.has(2)) {
+			const idle = await idleRates(agora, SIZES.idleSeconds);
+			for (const connections of SIZES.orderConnections[mode]) {
+				const { rows, costs } = await orderPlacement(agora, mode, shop, { durationSeconds: orderSeconds, connections }, idle);
+				results.rows.push(...rows);
+				results.costs.push(...costs);
+			}
+		}
 		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
 		if (only.has(3))
 			results.rows.push(
@@ -126,13 +146,14 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 async function main(): Promise<void> {
 	const started = Date.now();
 	if (values["cpu-prof"]) profileSystemsInto(path.resolve(values["cpu-prof"]));
-	if (modes.includes("distributed") || only.has(4)) await globalSetup();
+	if (modes.includes("distributed") || only.has(4) || only.has(7)) await globalSetup();
 	const results: Results = {
 		machine: machine(),
 		options: { quick, soakMinutes, workloads: [...only].sort(), modes },
 		sizes: SIZES,
 		startedAt: new Date(started).toISOString(),
 		rows: [],
+		costs: [],
 		scaling: [],
 	};
 	const save = () => writeFileSync(values.out as string, `${JSON.stringify(results, null, "\t")}\n`);
@@ -155,6 +176,16 @@ async function main(): Promise<void> {
 		results.scaling = points;
 		save();
 	}
+	if (only.has(7)) {
+		step("database stand-in with data");
+		const { rows, points } = await standInScaling(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017/agora", {
+			sizes: SIZES.standIn,
+			seconds: quick ? 1 : 3,
+		});
+		results.rows.push(...rows);
+		results.standIn = points;
+		save();
+	}
 	if (only.has(6)) {
 		step(`soak, ${soakMinutes} min`);
 		const report = await soak({ minutes: soakMinutes, sockets: SIZES.sockets, quick });
@@ -166,6 +197,7 @@ async function main(): Promise<void> {
 	results.durationSeconds = Math.round((Date.now() - started) / 1000);
 	save();
 	process.stdout.write(`${formatTable(results.rows)}\n\n`);
+	if (results.costs.length > 0) process.stdout.write(`Cost per confirmed order, per pod role:\n${formatCostTable(results.costs)}\n\n`);
 	process.stdout.write(`${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}\n`);
 	process.stdout.write(`load at start: ${results.machine.loadAtStart}\nload at end:   ${results.machine.loadAtEnd}\n`);
 	process.stdout.write(`${results.durationSeconds} s; results in ${values.out}\n`);
@@ -180,6 +212,7 @@ function printMarkdown(file: string): void {
 	const results = JSON.parse(readFileSync(file, "utf8")) as Results;
 	const { machine: m, options } = results;
 	process.stdout.write(`${formatMarkdown(results.rows)}\n\n`);
+	if (results.costs?.length) process.stdout.write(`${formatCostMarkdown(results.costs)}\n\n`);
 	process.stdout.write(
 		`${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${options.quick ? "--quick" : "full run"}, ` +
 			`soak ${options.soakMinutes} min, ${results.startedAt}, ${results.durationSeconds} s in all. ` +

@@ -9,6 +9,7 @@ import { io, type Socket } from "socket.io-client";
 import type { Agora } from "../test/support/agora";
 import { adminToken, type Client, client, newCustomer } from "../test/support/http";
 import { eventually } from "../test/support/wait";
+import { type CostRow, costPerOrder, type IdleRates, snapshot } from "./costs";
 import {
 	inParallel,
 	type Mode,
@@ -174,7 +175,13 @@ export async function drainPending(shop: Shop, timeoutMs = 120_000): Promise<voi
  * counted when they reach `confirmed` (the saga done); the baseline makes the same writes on the
  * same kind of store in one plain function.
  */
-export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load: LoadSettings): Promise<Row[]> {
+export async function orderPlacement(
+	agora: Agora,
+	mode: Mode,
+	shop: Shop,
+	load: LoadSettings,
+	idle?: IdleRates,
+): Promise<{ rows: Row[]; costs: CostRow[] }> {
 	const pool: PlannedRequest[] = Array.from({ length: 2_000 }, () => ({
 		method: "POST",
 		path: "/api/orders",
@@ -183,6 +190,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 	}));
 	const confirmedBefore = await countOrders(shop, "confirmed");
 	const failedBefore = await countOrders(shop, "failed");
+	const costsBefore = await snapshot(agora);
 	const started = performance.now();
 	const ours = await measured(systemPids(agora), async () => {
 		const placed = await runLoad({ url: agora.url, connections: load.connections, durationSeconds: load.durationSeconds, pool });
@@ -190,6 +198,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 		return placed;
 	});
 	const elapsedSeconds = (performance.now() - started) / 1000;
+	const costsAfter = await snapshot(agora);
 	const confirmed = (await countOrders(shop, "confirmed")) - confirmedBefore;
 	// Every card here is approved: a failed order is one the reaper failed after a timed-out placement.
 	const reaped = (await countOrders(shop, "failed")) - failedBefore;
@@ -213,7 +222,9 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 	}
 	const throughput = confirmed / elapsedSeconds;
 	const rejected = ours.result.requests - ours.result.ok;
-	return [
+	const workload = `2 order placement (${load.connections} conns)`;
+	const costs = costPerOrder(workload, mode, { before: costsBefore, after: costsAfter, seconds: elapsedSeconds, orders: confirmed }, idle);
+	const rows: Row[] = [
 		{
 			workload: "2 order placement",
 			mode,
@@ -231,6 +242,7 @@ export async function orderPlacement(agora: Agora, mode: Mode, shop: Shop, load:
 				`${reaped > 0 ? `, ${reaped} left pending by a timeout and failed by the reaper` : ""}; latency is the POST's`,
 		},
 	];
+	return { rows, costs };
 }
 
 /** The next `event` on `socket` whose payload passes `matches`. */

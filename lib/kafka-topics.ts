@@ -32,12 +32,16 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
  * group without committed offsets is the latest offset, and a new group gets its partitions only
  * after a rebalance of some seconds: events published in that gap (the first orders after a
  * fresh deployment) would be skipped for good. Once a group has committed, it resumes there.
+ * And it lets every consumer handle its topic's partitions concurrently.
  */
 export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], partitions: number): Middleware {
 	return {
 		name: "KafkaTopics",
 		serviceCreating(_service, schema: ServiceSchema) {
-			for (const channel of Object.values(schema.channels ?? {})) channel.kafka = { fromBeginning: true, ...channel.kafka };
+			// One consumer works on all its partitions at once, each still one message at a time (so one
+			// key's events keep their order); without this kafkajs handles one message of the topic at a time.
+			for (const channel of Object.values(schema.channels ?? {}))
+				channel.kafka = { fromBeginning: true, partitionsConsumedConcurrently: partitions, ...channel.kafka };
 		},
 		async started() {
 			const admin = new Kafka({ clientId: "agora-topics", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();

@@ -5,6 +5,7 @@ import { type Context, Errors, type Logger, type ServiceSchema } from "moleculer
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
+import { COST_COUNTERS_DIR } from "../lib/cost-counters";
 import { defineMixin } from "../lib/schema";
 import { settings } from "../lib/settings";
 import { SqliteAdapter } from "../lib/sqlite-adapter";
@@ -155,8 +156,12 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 		return {
 			// No buffering while disconnected: with the database down a query fails after the server
 			// selection timeout, well within the request timeout, instead of waiting past it.
-			adapter: new MongooseAdapter(mongoUri, { serverSelectionTimeoutMS: 5_000, bufferCommands: false }) as unknown as DbAdapter &
-				AdapterLifecycle,
+			// monitorCommands: the bench counts this pod's database commands (lib/cost-counters.ts).
+			adapter: new MongooseAdapter(mongoUri, {
+				serverSelectionTimeoutMS: 5_000,
+				bufferCommands: false,
+				monitorCommands: COST_COUNTERS_DIR !== undefined,
+			}) as unknown as DbAdapter & AdapterLifecycle,
 			model: { modelName: spec.name, schema },
 		};
 	}

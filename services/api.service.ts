@@ -65,6 +65,8 @@ function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
  */
 const UNAVAILABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_REJECTED", "REQUEST_SKIPPED", "BAD_GATEWAY"]);
 const RETRY_AFTER_SECONDS = 5;
+/** How long a gateway trusts that a token's account exists (users.exists caches as long). */
+const ACCOUNT_CHECK_TTL_SECONDS = 30;
 
 function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
 	// moleculer-web's own verdict when no node hosts the route's action: same answer.
@@ -462,10 +464,16 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			return user;
 		},
 
-		/** The bearer of a valid token whose account still exists (a deleted account's tokens stop working). */
+		/**
+		 * The bearer of a valid token whose account still exists: a deleted account's tokens stop
+		 * working within a minute (this gateway and users.exists each remember a yes for 30 s).
+		 */
 		async tokenUser(ctx: Context | null, token: string) {
 			const user = verifyToken(token);
 			if (!user) return null;
+			// Not a remote call per request only to hear "yes" again.
+			const known = `api.accountExists:${user.id}`;
+			if (await this.broker.cacher?.get(known)) return user;
 			let exists: boolean;
 			try {
 				exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
@@ -474,6 +482,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				this.logger.warn("Cannot check a token's account:", (err as Error).message);
 				throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
 			}
+			if (exists) await this.broker.cacher?.set(known, true, ACCOUNT_CHECK_TTL_SECONDS);
 			return exists ? user : null;
 		},
 

@@ -52,8 +52,11 @@ interface Movement extends Entity {
 
 type MovementPlan = Pick<Movement, "key" | "kind" | "delta" | "reservedDelta" | "quantity" | "reason" | "by" | "orderId">;
 
+/** The level a writer plans from: the ledger's last line, or the projection that copies it (with the threshold). */
+type Level = Pick<Movement, "available" | "reserved" | "seq"> & { lowStockThreshold?: number };
+
 /** A movement written now, with the level before it; null when its key had already been written. */
-type Applied = { movement: Movement; before: Movement } | null;
+type Applied = { movement: Movement; before: Level } | null;
 
 interface OrderSnapshot {
 	id: string;
@@ -63,10 +66,11 @@ interface OrderSnapshot {
 interface InventoryMethods extends DbMethods, DomainEventMethods {
 	ledger(): DbAdapter;
 	latest(productId: string): Promise<Movement>;
+	projected(productId: string): Promise<StockDoc | null>;
 	thresholdOf(productId: string): Promise<number>;
 	levelOf(productId: string): Promise<StockLevel>;
-	apply(productId: string, plan: (current: Movement) => MovementPlan): Promise<Applied>;
-	appendLine(productId: string, plan: (current: Movement) => MovementPlan): Promise<Applied>;
+	apply(productId: string, plan: (current: Level) => MovementPlan): Promise<Applied>;
+	appendLine(productId: string, plan: (current: Level) => MovementPlan): Promise<Applied>;
 	hasStep(key: string): Promise<Movement | null>;
 	announce(applied: Applied[]): Promise<void>;
 	settle(orderId: string, outcome: "commit" | "release", reason: string): Promise<void>;
@@ -391,6 +395,11 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			return this.toEntity<Movement>(doc);
 		},
 
+		async projected(productId: string) {
+			const doc = await this.adapter.findById(productId);
+			return doc ? this.toEntity<StockDoc>(doc) : null;
+		},
+
 		async thresholdOf(productId: string) {
 			const doc = await this.adapter.findById(productId);
 			return doc ? this.toEntity<StockDoc>(doc).lowStockThreshold : 0;
@@ -409,7 +418,10 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		/**
 		 * Appends the product's next ledger line, planned from its current level. Another writer
 		 * that appended first makes the insert fail on `seqKey`: read the new level and plan again.
-		 * A failure on `key` means this step was done before.
+		 * A failure on `key` means this step was done before (the unique index answers that, so no
+		 * lookup first). The first plan reads the projection, one document by id, which is the last
+		 * line unless a writer has not updated it yet: then the insert fails on `seqKey` (or the
+		 * plan refuses on a stale level) and the next attempts read the ledger itself.
 		 */
 		async apply(productId, plan) {
 			// Writers of one product on this node queue up instead of racing for the same line;
@@ -426,9 +438,14 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 
 		async appendLine(productId, plan) {
 			for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-				const before = await this.latest(productId);
-				const step = plan(before);
-				if (await this.hasStep(step.key)) return null;
+				const before: Level = (attempt === 0 && (await this.projected(productId))) || (await this.latest(productId));
+				let step: MovementPlan;
+				try {
+					step = plan(before);
+				} catch (err) {
+					if (attempt === 0) continue;
+					throw err;
+				}
 				const movement = {
 					...step,
 					_id: this.newId(),
@@ -499,7 +516,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				if (!step) continue;
 				const { movement, before } = step;
 				const { productId, available, reserved } = movement;
-				const threshold = await this.thresholdOf(productId);
+				const threshold = before.lowStockThreshold ?? (await this.thresholdOf(productId));
 				events.push(this.domainEvent("inventory.updated", { productId, available, reserved, lowStockThreshold: threshold }, productId));
 				if (!(before.available > threshold && available <= threshold)) continue;
 				const [product] = await this.broker

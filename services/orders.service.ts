@@ -227,7 +227,9 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					await this.adapter.removeById(order._id);
 					throw err;
 				}
-				const placed = await this.findOrder(order._id);
+				// The order as written, not read back: order.created announces it as placed; what the
+				// saga changes later (even within these milliseconds) follows as order.updated.
+				const placed = this.toOrder(order);
 				await this.publishEvent("order.created", placed, placed.id);
 				return created(placed);
 			},

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# FerretDB v1 (MongoDB wire protocol over SQLite) on 127.0.0.1 for tests:
-# a real Mongo-compatible server without mongod, which has no Debian/registry package.
+# FerretDB v1 (MongoDB wire protocol) on 127.0.0.1 for tests, on its PostgreSQL backend over the
+# throwaway cluster of postgres.sh: a real Mongo-compatible server without mongod, which has no
+# Debian/registry package. Not the SQLite backend: it pushes down only `{_id}` filters and ignores
+# secondary indexes, so every other lookup scans and slows as the data grows.
 #   ferretdb.sh up | down [--wipe] | status
 set -euo pipefail
 SVC=ferretdb
@@ -10,6 +12,7 @@ PORT="${MONGO_PORT:-27017}"
 DIR="$INFRA_DIR/ferretdb"
 BIN="$INFRA_DIR/bin/ferretdb" SRC="$INFRA_SRC/ferretdb"
 PIDFILE="$DIR/ferretdb.pid" LOG="$DIR/ferretdb.log"
+PG_URL="postgres://postgres@127.0.0.1:${PG_PORT:-54329}/ferretdb"
 
 build() {
   # Rebuild only when the wrapper module changed; Go's module and build caches
@@ -58,8 +61,9 @@ up() {
   local pid t0=$SECONDS
   lock_dir "$DIR"
   if pid=$(our_pid "$PIDFILE" "$BIN"); then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--listen-addr=127.0.0.1:$PORT " \
-      || die "our server (pid $pid) listens on another port; run '$0 down' first"
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--postgresql-url=$PG_URL --listen-addr=127.0.0.1:$PORT " \
+      || die "our server (pid $pid) runs on another port or backend (SQLite?); run '$0 down' first"
+    "$INFRA_SRC/postgres.sh" up
     mongo_ping || wait_ready "$pid"
     say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0
   fi
@@ -67,9 +71,8 @@ up() {
     say "port $PORT is already in use by another process; reusing it as MongoDB"; return 0
   fi
   build
-  mkdir -p "$DIR/data"
-  # Trailing slash matters: the SQLite URL names a directory, one file per database.
-  spawn "$LOG" "$PIDFILE" "$BIN" --handler=sqlite --sqlite-url="file:$DIR/data/" \
+  "$INFRA_SRC/postgres.sh" up
+  spawn "$LOG" "$PIDFILE" "$BIN" --handler=postgresql --postgresql-url="$PG_URL" \
     --listen-addr="127.0.0.1:$PORT"
   pid=$(<"$PIDFILE")
   wait_ready "$pid"
@@ -78,11 +81,14 @@ up() {
 
 down() {
   stop_pid "$PIDFILE" "$BIN" 10
+  # The SQLite backend's data of earlier versions of this script goes with a wipe too.
   if [[ ${1:-} == --wipe ]]; then rm -rf "$DIR/data" "$LOG"; say "data wiped"; fi
+  "$INFRA_SRC/postgres.sh" down "$@"
 }
 
 status() {
   local pid
+  "$INFRA_SRC/postgres.sh" status || true
   if pid=$(our_pid "$PIDFILE" "$BIN"); then say "running (pid $pid) on 127.0.0.1:$PORT"
   elif port_open "$PORT"; then say "port $PORT served by a process not started by this script"
   else say "stopped"; return 3; fi

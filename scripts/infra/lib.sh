@@ -47,11 +47,11 @@ lock_dir() {
   flock -w 600 9 || die "timed out waiting for another '$SVC up' to finish"
 }
 
-# SIGTERM, give it $3 seconds to shut down cleanly, then SIGKILL.
+# Signal $4 (default TERM), give it $3 seconds to shut down cleanly, then SIGKILL.
 stop_pid() {
-  local pidfile=$1 pattern=$2 grace=${3:-20} pid i
+  local pidfile=$1 pattern=$2 grace=${3:-20} signal=${4:-TERM} pid i
   if ! pid=$(our_pid "$pidfile" "$pattern"); then say "not running"; return 0; fi
-  kill -TERM "$pid" 2>/dev/null || true
+  kill "-$signal" "$pid" 2>/dev/null || true
   for ((i = 0; i < grace * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; say "stopped (pid $pid)"; return 0; }
     sleep 0.1

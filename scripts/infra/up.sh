@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start Kafka and FerretDB for tests, in parallel (one is JVM start-up, the
-# other a Go build on first run). Progress goes to stderr; stdout carries only
-# the environment, so this works:  eval "$(scripts/infra/up.sh)"
+# Start Kafka and FerretDB (on its own PostgreSQL cluster) for tests, in parallel
+# (one is JVM start-up, the other a Go build on first run). Progress goes to
+# stderr; stdout carries only the environment, so this works:
+#   eval "$(scripts/infra/up.sh)"
+# Ports: KAFKA_PORT (9092), MONGO_PORT (27017), PG_PORT (54329); state in INFRA_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 

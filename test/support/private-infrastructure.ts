@@ -1,5 +1,5 @@
 /**
- * A Kafka broker and a FerretDB of a test's own, on their own ports and folders, for tests that
+ * A Kafka broker and a FerretDB (with its PostgreSQL) of a test's own, on their own ports and folders, for tests that
  * stop and start them: the shared servers other test runs use stay up. Started and stopped with the
  * same scripts as the shared ones (scripts/infra), reusing their fetched jars and built binary.
  */
@@ -37,13 +37,15 @@ function reuseSharedBuilds(dir: string): void {
 export async function startPrivateInfrastructure(): Promise<PrivateInfrastructure> {
 	const dir = mkdtempSync(path.join(tmpdir(), "agora-private-infra-"));
 	reuseSharedBuilds(dir);
-	const [kafkaPort, controllerPort, mongoPort] = [await freePort(), await freePort(), await freePort()];
+	const [kafkaPort, controllerPort, mongoPort, pgPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 	const env = {
 		...process.env,
 		INFRA_DIR: dir,
 		KAFKA_PORT: String(kafkaPort),
 		KAFKA_CONTROLLER_PORT: String(controllerPort),
 		MONGO_PORT: String(mongoPort),
+		// FerretDB's PostgreSQL cluster: stopped and started with the database.
+		PG_PORT: String(pgPort),
 	};
 	const script = (name: string, command: string) => async () => {
 		try {

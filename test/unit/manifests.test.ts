@@ -1043,6 +1043,17 @@ describe("the two overlays", () => {
 		expect(memory(large)).toBeGreaterThan(memory(small));
 	});
 
+	it("give no role of the saga more pods than the order topics have partitions", () => {
+		// Catalog (inventory), orders, payments and realtime each consume the order topics in one
+		// consumer group: a pod beyond the partition count gets no partition and sits idle.
+		for (const objects of [small, large]) {
+			const partitions = Number(topicSettings(objects).ORDER_PARTITIONS);
+			const pods = (role: string) =>
+				AUTOSCALED.includes(role) ? hpaMax(objects, role) : (byName<Workload>(objects, "Deployment", `agora-${role}`).spec.replicas ?? 1);
+			for (const role of ["catalog", "orders", "payments", "realtime"]) expect([role, pods(role) <= partitions]).toEqual([role, true]);
+		}
+	});
+
 	it("ship a Secret template with placeholders only", () => {
 		const example = loadYamlObjects(path.join(K8S, "secret.example.yaml")) as (K8sObject & { stringData: Labels })[];
 		expect(schemaErrors(example)).toEqual([]);

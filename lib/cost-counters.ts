@@ -1,0 +1,126 @@
+/**
+ * What one pod spends on its work, counted for `npm run bench` (its cost-per-order table): packets
+ * through the Kafka transporter, messages on the durable channels, remote action calls and
+ * database commands (the MongoDB driver's command monitoring). On only when `COST_COUNTERS_DIR` is
+ * set: then SIGUSR2 makes the process write its counters to `<dir>/<pid>.json` at once, so the
+ * bench can read a snapshot before and after a workload. CPU time the bench reads from /proc.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Middleware, ServiceBroker } from "moleculer";
+import mongoose from "mongoose";
+
+export const COST_COUNTERS_DIR = process.env.COST_COUNTERS_DIR || undefined;
+
+export interface CostCounters {
+	pid: number;
+	services: string[];
+	transporterSent: number;
+	transporterReceived: number;
+	/** Received packets by Moleculer packet type (REQ, RES, EVENT, HEARTBEAT...). */
+	packetsByType: Record<string, number>;
+	/** Calls this pod made that another pod handled. */
+	remoteCalls: number;
+	/** Remote calls by action name. */
+	remoteCallsByAction: Record<string, number>;
+	channelSent: number;
+	channelReceived: number;
+	dbCommands: number;
+	/** Database commands by command name (find, insert, update, findAndModify...). */
+	dbByCommand: Record<string, number>;
+}
+
+function emptyCounters(): CostCounters {
+	return {
+		pid: process.pid,
+		services: [],
+		transporterSent: 0,
+		transporterReceived: 0,
+		packetsByType: {},
+		remoteCalls: 0,
+		remoteCallsByAction: {},
+		channelSent: 0,
+		channelReceived: 0,
+		dbCommands: 0,
+		dbByCommand: {},
+	};
+}
+
+const bump = (counts: Record<string, number>, key: string) => {
+	counts[key] = (counts[key] ?? 0) + 1;
+};
+
+type SendToChannel = (channel: string, payload: unknown, opts?: unknown) => Promise<void>;
+type Send = (topic: string, data: Buffer, meta: Record<string, unknown>) => Promise<void>;
+type Receive = (cmd: string, data: Buffer, socket?: unknown) => Promise<void> | void;
+type Handler = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * The hooks used here as Moleculer calls them. Its typings declare the transporter hooks as
+ * returning a promise instead of the wrapped function, so they cannot describe this middleware.
+ */
+interface CountingMiddleware {
+	name: string;
+	transporterSend(next: Send): Send;
+	transporterReceive(next: Receive): Receive;
+	remoteAction(next: Handler, action: { name: string }): Handler;
+	localChannel(next: Handler): Handler;
+	sendToChannel(next: SendToChannel): SendToChannel;
+	started(broker: ServiceBroker): Promise<void>;
+}
+
+/** The middleware that counts; `moleculer.config.ts` adds it when COST_COUNTERS_DIR is set. */
+export function costCountersMiddleware(dir: string): Middleware {
+	const counters = emptyCounters();
+	const write = () => writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(counters));
+	process.on("SIGUSR2", write);
+
+	const middleware: CountingMiddleware = {
+		name: "CostCounters",
+		transporterSend(next) {
+			return (topic, data, meta) => {
+				counters.transporterSent++;
+				return next(topic, data, meta);
+			};
+		},
+		transporterReceive(next) {
+			return (cmd, data, socket) => {
+				counters.transporterReceived++;
+				bump(counters.packetsByType, cmd);
+				return next(cmd, data, socket);
+			};
+		},
+		remoteAction(next, action) {
+			return (...args) => {
+				counters.remoteCalls++;
+				bump(counters.remoteCallsByAction, action.name);
+				return next(...args);
+			};
+		},
+		// The channels middleware's hook around every durable message this pod handles.
+		localChannel(next) {
+			return (...args) => {
+				counters.channelReceived++;
+				return next(...args);
+			};
+		},
+		// The channels middleware wraps its send method with this hook.
+		sendToChannel(next) {
+			return (channel, payload, opts) => {
+				counters.channelSent++;
+				return next(channel, payload, opts);
+			};
+		},
+		async started(broker) {
+			counters.services = broker.services.map((service) => service.fullName);
+			// The mongoose adapter connects the process-wide connection before the services start.
+			if (mongoose.connection.readyState === 1)
+				mongoose.connection.getClient().on("commandStarted", (event: { commandName: string }) => {
+					counters.dbCommands++;
+					bump(counters.dbByCommand, event.commandName);
+				});
+			write();
+		},
+	};
+	return middleware as unknown as Middleware;
+}
