@@ -1,5 +1,5 @@
 /**
- * `npm run bench` runs every workload of issue 7 and the mixed soak of issue 8 against real
+ * `npm run bench` runs every workload (docs/benchmarks.md) and the mixed soak against real
  * processes started with the test harness, prints a table and writes bench/results.json.
  *
  *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
@@ -7,7 +7,7 @@
  *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes)
  *   --modes <list>       embedded,distributed (default both)
  *   --out <file>         where to write the results (default bench/results.json)
- *   --markdown <file>    print the tables of a results file in Markdown (for the README) and stop
+ *   --markdown <file>    print the tables of a results file in Markdown (for docs/benchmarks.md) and stop
  *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
  *   --order-seconds <n>  length of each order placement load (default: the workloads' length)
  *   --order-conns <list> distributed order placement connection counts (default 1,16; --quick 4)
