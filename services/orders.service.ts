@@ -85,8 +85,9 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
 	reapStalePending(): Promise<number>;
 	finishPlacement(order: Order): Promise<boolean>;
+	placementUndone(ctx: Context, orderId: string): Promise<never>;
 	abandonedPlacement(placing: Placing, now: number): string | null;
-	recoverPlacements(): Promise<number>;
+	recoverPlacements(now?: number): Promise<number>;
 	undoPlacement(doc: unknown, why: string): Promise<boolean>;
 }
 
@@ -261,8 +262,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					throw err;
 				}
 				const placed = await this.findOrder(order._id);
-				if (!(await this.finishPlacement(placed)))
-					throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
+				if (!(await this.finishPlacement(placed))) await this.placementUndone(ctx, order._id);
 				return created(placed);
 			},
 		},
@@ -519,6 +519,17 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			]);
 		},
 
+		/**
+		 * Recovery undid this placement while this node was still at it (it looked gone, or took over
+		 * PLACEMENT_LIMIT_MS): what it reserved or prepared after recovery released the order is given
+		 * back here (both calls are idempotent), and the client is told to try again.
+		 */
+		async placementUndone(ctx, orderId) {
+			await ctx.call("inventory.release", { orderId, reason: "placement undone" });
+			await ctx.call("payments.refund", { orderId });
+			throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
+		},
+
 		/** Why a placement still running must be undone, or null while its node may yet finish it. */
 		abandonedPlacement({ placingSince, placingNode, placingInstance }, now) {
 			if (!placingSince) return null;
@@ -537,8 +548,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		 * few seconds on each orders node; finds them by one indexed query that matches only orders
 		 * being placed.
 		 */
-		async recoverPlacements() {
-			const now = Date.now();
+		async recoverPlacements(now = Date.now()) {
 			const running = await this.adapter.find({
 				// Both bounds: NeDB counts null as less than any date.
 				query: { placingSince: { $gt: new Date(0), $lt: new Date(now - PLACEMENT_CHECK_AFTER_MS) } },

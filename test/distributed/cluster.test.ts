@@ -85,7 +85,7 @@ beforeAll(async () => {
 			pod("realtime"),
 		],
 	});
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
 	await agora?.stop();

@@ -118,8 +118,11 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 	});
 }
 
-/** Polls `/api/ready` until the gateway says it is ready: it sees a live node of every service it routes to. */
-export async function waitUntilReady(url: string, node: RunningNode, ms = 90_000): Promise<void> {
+/**
+ * Polls `/api/ready` until the gateway says it is ready: it sees a live node of every service it
+ * routes to. The bound only catches a hang: a cluster's processes all start at once, on a shared machine.
+ */
+export async function waitUntilReady(url: string, node: RunningNode, ms = 180_000): Promise<void> {
 	const deadline = Date.now() + ms;
 	let last = "no answer";
 	while (Date.now() < deadline) {
@@ -138,7 +141,7 @@ export async function waitUntilReady(url: string, node: RunningNode, ms = 90_000
 }
 
 /** Polls a node's own `/ready` probe until it is ready: connected, and every service it needs live. */
-async function waitUntilNodeReady(node: RunningNode, ms = 90_000): Promise<void> {
+async function waitUntilNodeReady(node: RunningNode, ms = 180_000): Promise<void> {
 	const deadline = Date.now() + ms;
 	let last = "no answer";
 	while (Date.now() < deadline) {
