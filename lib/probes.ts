@@ -1,13 +1,14 @@
 import http from "node:http";
-import type { ServiceBroker } from "moleculer";
+import type { ActionSchema, ServiceBroker } from "moleculer";
+import type { ChannelBroker } from "../types/moleculer";
 
 /**
  * Liveness and readiness over plain HTTP for pods that run no gateway (catalog, orders, ...),
  * so Kubernetes and Docker can probe them on real state instead of "the process exists".
  *
  *   GET /live   200 while the broker runs (and while it drains on SIGTERM), else 503.
- *   GET /ready  200 only when the broker is started, its transporter is connected and every local
- *               service with a `<name>.ready` action answers it; else 503 naming the failing check.
+ *   GET /ready  200 only when `readiness` says so (the gateway's GET /api/ready asks the same);
+ *               else 503 naming the failing checks.
  *
  * The server binds to `HOST` (default 127.0.0.1, as the gateway does; containers set 0.0.0.0 so
  * the kubelet can reach it) and closes when the broker has stopped.
@@ -25,35 +26,68 @@ export interface ProbeAnswer {
 	checks: ProbeChecks;
 }
 
-/** How long one service's `ready` action may take before the pod counts as not ready. */
-const READY_CALL_TIMEOUT = 2_000;
+export interface Readiness {
+	ready: boolean;
+	checks: ProbeChecks;
+}
+
+/** How long one service's storage probe may take before the node counts as not ready. */
+export const READY_CALL_TIMEOUT = 2_000;
+
+/** What a node's services need: their own names, what they wait for at start, and what their actions call. */
+function neededServices(broker: ServiceBroker): string[] {
+	const names = broker.services.flatMap((service) => {
+		const { dependencies = [], calls = [] } = service.schema;
+		const waited = (Array.isArray(dependencies) ? dependencies : [dependencies]).map((dep) => (typeof dep === "string" ? dep : dep.name));
+		return [service.name, ...waited, ...calls];
+	});
+	return [...new Set(names)].filter((name) => !name.startsWith("$")).sort();
+}
 
 function isLive(broker: ServiceBroker): boolean {
 	// `started` turns false as soon as stop() begins; `stopping` covers the drain that follows.
 	return broker.started || broker.stopping;
 }
 
-async function readinessChecks(broker: ServiceBroker): Promise<ProbeChecks> {
-	const checks: ProbeChecks = { broker: broker.started ? "ok" : broker.stopping ? "stopping" : "not started" };
-	if (broker.transit) checks.transporter = broker.transit.connected ? "ok" : "disconnected";
-	if (!broker.started) return checks;
+function brokerState(broker: ServiceBroker): string {
+	if (!broker.started) return broker.stopping ? "stopping" : "not started";
+	// The channel adapter connects only after every local service has started; until then this node
+	// can neither publish nor consume domain events.
+	const channels = (broker as Partial<ChannelBroker>).channelAdapter;
+	return channels && !channels.connected ? "starting" : "ok";
+}
 
-	const probes = broker.registry
-		.getActionList({ onlyLocal: true, skipInternal: true })
-		.map((action) => action.name)
-		.filter((name) => name.endsWith(".ready"));
-	await Promise.all(
-		[...new Set(probes)].map(async (action) => {
-			const service = action.slice(0, -".ready".length);
-			try {
-				await broker.call(action, {}, { nodeID: broker.nodeID, timeout: READY_CALL_TIMEOUT });
-				checks[service] = "ok";
-			} catch (err) {
-				checks[service] = err instanceof Error ? err.message : String(err);
-			}
-		}),
-	);
-	return checks;
+/**
+ * Whether this node can do its work now, for the gateway's `GET /api/ready` and the probe server's
+ * `GET /ready` alike: its broker has started (and its channel adapter connected), its transporter
+ * is connected, every service it hosts, depends on (`dependencies`) or calls (`calls`) has a live
+ * node in the registry, and each of those that keeps storage answers its storage probe (the
+ * `<service>.ready` action of mixins/db.mixin.ts; this node's own copy for a local service).
+ * One entry per check: `ok`, or why not.
+ */
+export async function readiness(broker: ServiceBroker): Promise<Readiness> {
+	const checks: ProbeChecks = { broker: brokerState(broker) };
+	if (broker.transit) checks.transporter = broker.transit.connected ? "ok" : "disconnected";
+	if (broker.started) {
+		const live = new Set(broker.registry.getServiceList({ onlyAvailable: true }).map((service) => service.name));
+		const actions = new Map(broker.registry.getActionList({ onlyAvailable: true }).map((entry) => [entry.name, entry.action]));
+		const states = await Promise.all(
+			neededServices(broker).map(async (service): Promise<[string, string]> => {
+				if (!live.has(service)) return [service, "no live node"];
+				const probe = `${service}.ready`;
+				if (!(actions.get(probe) as ActionSchema | undefined)?.storageProbe) return [service, "ok"];
+				const local = broker.getLocalService(service) ? { nodeID: broker.nodeID } : {};
+				try {
+					await broker.call(probe, {}, { ...local, timeout: READY_CALL_TIMEOUT });
+					return [service, "ok"];
+				} catch (err) {
+					return [service, err instanceof Error ? err.message : String(err)];
+				}
+			}),
+		);
+		Object.assign(checks, Object.fromEntries(states));
+	}
+	return { ready: Object.values(checks).every((state) => state === "ok"), checks };
 }
 
 async function answer(broker: ServiceBroker, path: string): Promise<{ code: number; body: ProbeAnswer }> {
@@ -62,8 +96,7 @@ async function answer(broker: ServiceBroker, path: string): Promise<{ code: numb
 		const live = isLive(broker);
 		return { code: live ? 200 : 503, body: { status: live ? "live" : "not live", nodeID, checks: { broker: live ? "ok" : "stopped" } } };
 	}
-	const checks = await readinessChecks(broker);
-	const ready = Object.values(checks).every((state) => state === "ok");
+	const { ready, checks } = await readiness(broker);
 	return { code: ready ? 200 : 503, body: { status: ready ? "ready" : "not ready", nodeID, checks } };
 }
 

@@ -214,9 +214,10 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		actions: {
 			// moleculer-db would publish generic CRUD actions; each service exposes its own instead.
 			...Object.fromEntries(GENERATED_ACTIONS.map((name) => [name, false])),
-			/** Whether this service's database answers; the gateway's `/api/ready` asks every one. */
+			/** Whether this service's database answers; readiness (lib/probes.ts) asks it on every node that needs this service. */
 			ready: {
 				visibility: "public",
+				storageProbe: true,
 				async handler() {
 					await this.adapter.count({ query: { _id: "readiness-probe" } });
 					return true;

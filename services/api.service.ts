@@ -9,11 +9,12 @@ import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limit
 import { clientAddressResolver } from "../lib/client-address";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
+import { readiness } from "../lib/probes";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
 import { settings } from "../lib/settings";
 import { SocketCap } from "../lib/socket-cap";
 import { type AuthUser, verifyToken } from "../lib/tokens";
-import type { ActionAccess, ChannelBroker } from "../types/moleculer";
+import type { ActionAccess } from "../types/moleculer";
 
 const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
@@ -295,6 +296,8 @@ function limitMessages(socket: Socket): void {
 const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMethods, GatewayVars> = {
 	name: "api",
 	mixins: [ApiGateway, SocketIOService],
+	// The gateway is ready only while every service its routes and sockets reach has a live node.
+	calls: [...new Set([...Object.values(ALIASES), ...SOCKET_ACTIONS].map((action) => action.split(".")[0] ?? action))],
 
 	settings: {
 		port,
@@ -389,31 +392,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 
 		ready: {
 			auth: "public",
-			async handler(ctx: Context) {
-				// Every service that owns a database answers `<service>.ready`.
-				const probes = this.broker.registry
-					.getActionList({ onlyAvailable: true })
-					.map((action: { name: string }) => action.name)
-					.filter((name: string) => name.endsWith(".ready") && name !== "api.ready");
-				const checks: Record<string, string> = {};
-				await Promise.all(
-					[...new Set(probes)].map(async (probe) => {
-						const service = probe.slice(0, -".ready".length);
-						try {
-							await ctx.call(probe, {}, { timeout: 2_000 });
-							checks[service] = "ok";
-						} catch (err) {
-							checks[service] = (err as Error).message;
-						}
-					}),
-				);
-				const transporterUp = !this.broker.transit || this.broker.transit.connected;
-				// The channel adapter connects only after every local service has started; until then
-				// this node can neither publish nor consume domain events.
-				const started = this.broker.started && (this.broker as ChannelBroker).channelAdapter.connected;
-				checks.broker = !started ? "starting" : transporterUp ? "ok" : "disconnected";
-				if (Object.values(checks).some((state) => state !== "ok"))
-					throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
+			async handler() {
+				const { ready, checks } = await readiness(this.broker);
+				if (!ready) throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
 				return { status: "ready", checks };
 			},
 		},

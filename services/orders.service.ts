@@ -58,6 +58,19 @@ interface CatalogueEntry {
 	currency: string;
 }
 
+/**
+ * While an order is being placed (from its first write until its answer), which node places it,
+ * so that another orders node can undo it if that node dies. `placingNode` turns null once
+ * recovery has claimed it; all three once the placement is over.
+ */
+interface Placing {
+	placingSince: Date | null;
+	placingNode: string | null;
+	placingInstance: string | null;
+}
+
+const PLACING_OVER = { placingSince: null, placingNode: null, placingInstance: null } satisfies Placing;
+
 interface PaymentEvent {
 	orderId: string;
 	failureReason?: string | null;
@@ -72,10 +85,16 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 	changeStatusOnce(order: Order, field: "status" | "paymentStatus", update: Partial<Order>, events?: OutgoingEvent[]): Promise<boolean>;
 	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
 	reapStalePending(): Promise<number>;
+	finishPlacement(order: Order): Promise<boolean>;
+	placementUndone(ctx: Context, orderId: string): Promise<never>;
+	abandonedPlacement(placing: Placing, now: number): string | null;
+	recoverPlacements(now?: number): Promise<number>;
+	undoPlacement(doc: unknown, why: string): Promise<boolean>;
 }
 
 interface OrderVars extends DbVars {
 	reaper?: NodeJS.Timeout;
+	recovery?: NodeJS.Timeout;
 }
 
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
@@ -84,6 +103,12 @@ const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as c
 /** How long an order may wait for its payment before the reaper fails it and releases its stock. */
 const PENDING_TTL_MS = settings().orderPendingTtlSeconds * 1000;
 const REAPER_INTERVAL_MS = Math.min(60_000, Math.max(1_000, PENDING_TTL_MS / 4));
+
+/** Placements still running after this long are looked at (one that ends normally takes well under it)... */
+const PLACEMENT_CHECK_AFTER_MS = 5_000;
+/** ...and undone if their node has left the cluster, or in any case once they have run this long. */
+const PLACEMENT_LIMIT_MS = 60_000;
+const RECOVERY_INTERVAL_MS = 2_000;
 
 const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {
 	name: "orders",
@@ -106,8 +131,13 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				idempotencyKey: { type: String },
 				createdAt: { type: Date, required: true },
 				updatedAt: { type: Date, required: true },
+				placingSince: { type: Date, default: null },
+				placingNode: { type: String, default: null },
+				placingInstance: { type: String, default: null },
 			},
 			indexes: [
+				// Recovery looks for placements still running; only orders being placed have a date here.
+				{ fields: { placingSince: 1 }, sparse: true },
 				{ fields: { idempotencyKey: 1 }, unique: true, sparse: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: -1 } },
@@ -186,6 +216,9 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					...(key ? { idempotencyKey: key } : {}),
 					createdAt: now,
 					updatedAt: now,
+					placingSince: now,
+					placingNode: this.broker.nodeID,
+					placingInstance: this.broker.instanceID,
 				};
 				// The order is written first: its unique idempotency key lets exactly one of several
 				// identical concurrent requests go on to reserve stock; the others return this order.
@@ -201,7 +234,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				} catch (err) {
 					// Only a refusal (out of stock, bad input: a client error) says for sure that nothing was
 					// reserved. Anything else (a timeout, a lost connection, a crash) may have reserved: keep
-					// that order pending, so the reaper fails it after the TTL and releases whatever it holds.
+					// that order being placed, so recovery fails it in time and releases whatever it holds.
 					if (!(err instanceof Errors.MoleculerClientError)) throw err;
 					await this.adapter.removeById(order._id);
 					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
@@ -230,7 +263,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				// The order as written, not read back: order.created announces it as placed; what the
 				// saga changes later (even within these milliseconds) follows as order.updated.
 				const placed = this.toOrder(order);
-				await this.publishEvent("order.created", placed, placed.id);
+				if (!(await this.finishPlacement(placed))) await this.placementUndone(ctx, order._id);
 				return created(placed);
 			},
 		},
@@ -367,9 +400,15 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 	},
 
 	methods: {
-		/** A stored order as clients see it: the idempotency key is bookkeeping. */
+		/** A stored order as clients see it: the idempotency key and the placement's progress are bookkeeping. */
 		toOrder(doc: unknown) {
-			const { idempotencyKey: _key, ...order } = this.toEntity<Order & { idempotencyKey?: string }>(doc);
+			const {
+				idempotencyKey: _key,
+				placingSince: _since,
+				placingNode: _node,
+				placingInstance: _instance,
+				...order
+			} = this.toEntity<Order & Placing & { idempotencyKey?: string }>(doc);
 			return order;
 		},
 
@@ -480,6 +519,88 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			if (failed > 0) this.logger.warn(`Reaper failed ${failed} order(s) that waited over ${PENDING_TTL_MS / 1000} s for payment.`);
 			return failed;
 		},
+
+		/**
+		 * Ends a placement: the order is announced (`order.created` starts the payment) and no longer
+		 * being placed, in one journalled decision. False if recovery claimed the placement first: the
+		 * order is being undone, and the client must not be told it was placed.
+		 */
+		finishPlacement(order) {
+			return this.changeOnce(`${order.id}:placement`, { _id: order.id }, PLACING_OVER, [
+				this.domainEvent("order.created", order, order.id),
+			]);
+		},
+
+		/**
+		 * Recovery undid this placement while this node was still at it (it looked gone, or took over
+		 * PLACEMENT_LIMIT_MS): what it reserved or prepared after recovery released the order is given
+		 * back here (both calls are idempotent), and the client is told to try again.
+		 */
+		async placementUndone(ctx, orderId) {
+			await ctx.call("inventory.release", { orderId, reason: "placement undone" });
+			await ctx.call("payments.refund", { orderId });
+			throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
+		},
+
+		/** Why a placement still running must be undone, or null while its node may yet finish it. */
+		abandonedPlacement({ placingSince, placingNode, placingInstance }, now) {
+			if (!placingSince) return null;
+			const ranMs = now - placingSince.getTime();
+			if (ranMs > PLACEMENT_LIMIT_MS) return `placing it did not finish within ${PLACEMENT_LIMIT_MS / 1000} s`;
+			if (placingNode === null) return "placing it was cut off";
+			// A node this one has not discovered (yet) may be alive: only the time limit applies to it.
+			const node = this.broker.registry.nodes.get(placingNode);
+			if (node && (!node.available || node.instanceID !== placingInstance)) return `placing it was cut off: node ${placingNode} stopped`;
+			return null;
+		},
+
+		/**
+		 * Undoes placements whose node died (SIGKILL, OOM, lost host) before it answered: their client
+		 * was never told of the order, yet its stock is reserved and its payment prepared. Runs every
+		 * few seconds on each orders node; finds them by one indexed query that matches only orders
+		 * being placed.
+		 */
+		async recoverPlacements(now = Date.now()) {
+			const running = await this.adapter.find({
+				// A lower bound too: a store may order null before every date (NeDB did).
+				query: { placingSince: { $gt: new Date(0), $lt: new Date(now - PLACEMENT_CHECK_AFTER_MS) } },
+				sort: ["placingSince"],
+				limit: 100,
+			});
+			let undone = 0;
+			for (const doc of running) {
+				const why = this.abandonedPlacement(this.toEntity<Entity & Placing>(doc), now);
+				if (why && (await this.undoPlacement(doc, why))) undone++;
+			}
+			if (undone > 0) this.logger.warn(`Recovery undid ${undone} placement(s) whose orders node stopped before answering.`);
+			return undone;
+		},
+
+		/**
+		 * Claims the placement (its own node's `finishPlacement` then loses), then fails the order: its
+		 * `order.updated` makes inventory release what it reserved and payments void what was prepared.
+		 * Every step can be repeated by another recovery run or node. False if the placement finished first.
+		 */
+		async undoPlacement(doc, why) {
+			let order = this.toOrder(doc);
+			if (this.toEntity<Entity & Placing>(doc).placingNode !== null) {
+				await this.changeOnce(`${order.id}:placement`, { _id: order.id }, { placingNode: null });
+				const now = await this.adapter.findById(order.id);
+				// Gone (its node refused it) or over (its node finished it after all): nothing to undo.
+				if (!now || this.toEntity<Entity & Placing>(now).placingSince === null) return false;
+				order = this.toOrder(now);
+			}
+			if (order.status === "pending") {
+				try {
+					await this.transition(order, "failed", "recovery", `${why}; stock released, nothing charged`);
+				} catch (err) {
+					// A customer or admin cancelled it meanwhile: that released it too.
+					if (!(err instanceof Errors.MoleculerClientError && err.type === "ORDER_CHANGED")) throw err;
+				}
+			}
+			await this.adapter.updateMany({ _id: order.id }, { $set: PLACING_OVER });
+			return true;
+		},
 	},
 
 	started() {
@@ -487,10 +608,15 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			this.reapStalePending().catch((err: Error) => this.logger.error("Reaper run failed:", err.message));
 		}, REAPER_INTERVAL_MS);
 		this.reaper.unref();
+		this.recovery = setInterval(() => {
+			this.recoverPlacements().catch((err: Error) => this.logger.error("Placement recovery run failed:", err.message));
+		}, RECOVERY_INTERVAL_MS);
+		this.recovery.unref();
 	},
 
 	stopped() {
 		clearInterval(this.reaper);
+		clearInterval(this.recovery);
 	},
 };
 

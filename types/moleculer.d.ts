@@ -42,8 +42,15 @@ declare module "../node_modules/moleculer/src/service" {
 		afterConnected?: (this: TThis) => Promise<void> | void;
 		/** @moleculer/channels durable subscriptions, keyed by channel name */
 		channels?: Record<string, ChannelHandlerSchema<TThis>>;
+		/**
+		 * Services this one's actions call besides its `dependencies` (which it waits for at start):
+		 * its node is ready (lib/probes.ts) only while each has a live node.
+		 */
+		calls?: string[];
 	}
 	interface ActionSchema<TThis> {
 		auth?: ActionAccess;
+		/** Answers whether the service's storage is reachable: readiness (lib/probes.ts) calls it. */
+		storageProbe?: boolean;
 	}
 }

@@ -6,14 +6,18 @@ import { findOnTopic } from "../support/kafka";
 let agora: Agora;
 
 beforeAll(async () => {
-	agora = await startAgora({ distributed: true, nodes: [{ services: ["api"] }, { services: ["users"] }] });
+	// The gateway is ready only once every service it routes to has a live node, so the shop is all there.
+	agora = await startAgora({
+		distributed: true,
+		nodes: [{ services: ["api"] }, { services: ["users"] }, { services: ["products", "inventory", "orders", "payments", "insights"] }],
+	});
 });
 
 afterAll(async () => {
 	await agora?.stop();
 });
 
-describe("accounts, distributed: gateway and users in two processes over Kafka, stored in FerretDB", () => {
+describe("accounts, distributed: gateway and users in processes of their own over Kafka, stored in FerretDB", () => {
 	accountsSuite(() => agora);
 
 	test("user.registered is published on its Kafka topic with the event envelope", async () => {

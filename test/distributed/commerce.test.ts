@@ -9,7 +9,11 @@ let agora: Agora;
 beforeAll(async () => {
 	agora = await startAgora({
 		distributed: true,
-		nodes: [{ services: ["api"] }, { services: ["users", "products", "inventory"] }, { services: ["orders", "payments", "realtime"] }],
+		nodes: [
+			{ services: ["api"] },
+			{ services: ["users", "products", "inventory"] },
+			{ services: ["orders", "payments", "realtime", "insights"] },
+		],
 	});
 });
 

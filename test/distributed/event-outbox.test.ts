@@ -27,7 +27,7 @@ beforeAll(async () => {
 		infrastructure: { kafkaBrokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092", mongoUri: eventBroker.mongoUri },
 		// info: the relay reports at that level what it sent.
 		env: { CHANNELS_URL: `kafka://${eventBroker.kafkaBrokers}`, LOGLEVEL: "info" },
-		nodes: [pod("gateway"), pod("catalog"), pod("orders"), pod("payments"), pod("users")],
+		nodes: [pod("gateway"), pod("catalog"), pod("orders"), pod("payments"), pod("users"), pod("realtime")],
 	});
 	admin = await adminToken(api());
 	customer = (await newCustomer(api())).token;

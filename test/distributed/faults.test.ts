@@ -45,7 +45,7 @@ beforeAll(async () => {
 		infrastructure: infra,
 		// A placement cut off by an outage after its order was written is failed by the reaper within the test.
 		env: { ORDER_PENDING_TTL_SECONDS: "60" },
-		nodes: [pod("gateway"), pod("catalog"), pod("orders"), pod("payments"), pod("users")],
+		nodes: [pod("gateway"), pod("catalog"), pod("orders"), pod("payments"), pod("users"), pod("realtime")],
 	});
 	shop = await openShop(api(), await adminToken(api()));
 }, 600_000);

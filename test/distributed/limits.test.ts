@@ -64,7 +64,12 @@ beforeAll(async () => {
 			SOCKET_LEASE_SECONDS: "3",
 		},
 		// The first gateway logs each request (at debug), with its client address.
-		nodes: [gateway({ LOGLEVEL: "debug" }), gateway(), { services: ["users"] }],
+		nodes: [
+			gateway({ LOGLEVEL: "debug" }),
+			gateway(),
+			{ services: ["users"] },
+			{ services: ["products", "inventory", "orders", "payments", "insights"] },
+		],
 	});
 	gateways = agora.nodes.filter((node) => node.port !== null);
 	gatewayUrls = gateways.map((_, n) => agora.gatewayUrl(n));

@@ -13,7 +13,7 @@ beforeAll(async () => {
 		nodes: [
 			{ services: ["api", "users"] },
 			// Info level: the payment verdict is an info line.
-			{ services: ["products", "inventory", "orders", "payments", "realtime"], env: { LOGLEVEL: "info" } },
+			{ services: ["products", "inventory", "orders", "payments", "realtime", "insights"], env: { LOGLEVEL: "info" } },
 		],
 	});
 	api = client(agora.url);

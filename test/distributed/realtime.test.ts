@@ -14,7 +14,7 @@ beforeAll(async () => {
 			{ services: ["api"] },
 			// The demo catalogue, as docker-compose.yml seeds it on the catalog pod.
 			{ services: ["users", "products", "inventory"], env: { SEED_DEMO: "1" } },
-			{ services: ["orders", "payments", "realtime"] },
+			{ services: ["orders", "payments", "realtime", "insights"] },
 		],
 	});
 });

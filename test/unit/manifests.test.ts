@@ -12,7 +12,7 @@ import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments } from "yaml";
 import { clientAddressResolver } from "../../lib/client-address";
-import { PROBE_PATHS } from "../../lib/probes";
+import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/probes";
 import { readSettings } from "../../lib/settings";
 import { DOMAIN_EVENTS } from "../../mixins/domain-events.mixin";
 
@@ -57,6 +57,7 @@ interface Probe {
 	httpGet?: { path: string; port: string | number };
 	tcpSocket?: { port: string | number };
 	exec?: { command: string[] };
+	timeoutSeconds?: number;
 }
 interface Container {
 	name: string;
@@ -742,7 +743,9 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 		const api = readText(path.join(ROOT, "services", "api.service.ts"));
 		expect(api).toMatch(/path:\s*"\/api"/);
 		expect(api).toMatch(/"GET \/health"/);
-		expect(api).toMatch(/"GET \/ready"/);
+		// One readiness routine behind both: the gateway's action is lib/probes.ts `readiness`.
+		expect(api).toMatch(/"GET \/ready": "api\.ready"/);
+		expect(api).toMatch(/await readiness\(this\.broker\)/);
 		for (const deployment of deployments) {
 			const container = mainContainer(deployment);
 			const { startupProbe, livenessProbe, readinessProbe } = container;
@@ -756,6 +759,8 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 				startup: startupProbe?.httpGet?.path,
 				ready: readinessProbe?.httpGet?.path,
 				ports: [livenessProbe, startupProbe, readinessProbe].map((probe) => containerPort(container, probe?.httpGet?.port)),
+				// Kubernetes waits 1 s unless told otherwise; readiness may wait that long for a storage probe.
+				readyWaitsForStorageProbes: (readinessProbe?.timeoutSeconds ?? 1) * 1000 > READY_CALL_TIMEOUT,
 			};
 			expect(seen).toEqual({
 				role: roleOf(deployment),
@@ -763,6 +768,7 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 				startup: expected.live,
 				ready: expected.ready,
 				ports: [expected.port, expected.port, expected.port],
+				readyWaitsForStorageProbes: true,
 			});
 		}
 	});

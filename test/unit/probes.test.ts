@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Errors, ServiceBroker } from "moleculer";
-import { type ProbeAnswer, startProbeServer } from "../../lib/probes";
+import { type ProbeAnswer, readiness, startProbeServer } from "../../lib/probes";
 
 /** A real broker (no transporter) with one service whose readiness the test switches. */
 describe("probe server for pods without a gateway", () => {
@@ -15,14 +15,17 @@ describe("probe server for pods without a gateway", () => {
 		broker.createService({
 			name: "stock",
 			actions: {
-				async ready() {
-					if (state.slow) await new Promise((resolve) => setTimeout(resolve, 2_500));
-					if (!state.dbUp) throw new Errors.MoleculerError("database unreachable", 503, "DB_DOWN");
-					return { status: "ok" };
+				ready: {
+					storageProbe: true,
+					async handler() {
+						if (state.slow) await new Promise((resolve) => setTimeout(resolve, 2_500));
+						if (!state.dbUp) throw new Errors.MoleculerError("database unreachable", 503, "DB_DOWN");
+						return { status: "ok" };
+					},
 				},
 			},
 		});
-		// A service without a `ready` action is not probed.
+		// A service without storage is ready while it runs.
 		broker.createService({ name: "helper", actions: { ping: () => "pong" } });
 		await broker.start();
 		server = await startProbeServer(broker, 0, "127.0.0.1");
@@ -49,10 +52,10 @@ describe("probe server for pods without a gateway", () => {
 		expect(body).toMatchObject({ status: "live", nodeID: "probe-test" });
 	});
 
-	it("answers /ready with 200 when every local ready action answers", async () => {
+	it("answers /ready with 200 when every local service runs and its storage answers", async () => {
 		const { status, body } = await get("/ready");
 		expect(status).toBe(200);
-		expect(body).toEqual({ status: "ready", nodeID: "probe-test", checks: { broker: "ok", stock: "ok" } });
+		expect(body).toEqual({ status: "ready", nodeID: "probe-test", checks: { broker: "ok", helper: "ok", stock: "ok" } });
 	});
 
 	it("answers /ready with 503 naming the failing service", async () => {
@@ -60,7 +63,7 @@ describe("probe server for pods without a gateway", () => {
 		const { status, body } = await get("/ready");
 		expect(status).toBe(503);
 		expect(body?.status).toBe("not ready");
-		expect(body?.checks).toEqual({ broker: "ok", stock: "database unreachable" });
+		expect(body?.checks).toEqual({ broker: "ok", helper: "ok", stock: "database unreachable" });
 		// Liveness does not depend on the database: restarting the pod would not fix it.
 		expect((await get("/live")).status).toBe(200);
 	});
@@ -160,3 +163,114 @@ describe("probe server during start-up and shutdown", () => {
 		}
 	});
 });
+
+/**
+ * Two real brokers over Moleculer's in-process transporter: one node needs a service that only the
+ * other hosts, as a gateway needs orders or an orders pod needs inventory.
+ */
+describe("readiness of a node that needs services on other nodes", () => {
+	const namespace = `readiness-${process.pid}`;
+	const catalogue = { dbUp: true, probed: 0 };
+	let front: ServiceBroker;
+	let back: ServiceBroker | undefined;
+	let frontReadyCalls = 0;
+
+	const newBroker = (nodeID: string) => new ServiceBroker({ logger: false, nodeID, namespace, transporter: "Fake" });
+
+	/** The node that hosts the catalogue and its storage probe. */
+	async function startBack(): Promise<ServiceBroker> {
+		const broker = newBroker("back");
+		broker.createService({
+			name: "catalogue",
+			actions: {
+				list: () => [],
+				ready: {
+					storageProbe: true,
+					handler() {
+						catalogue.probed++;
+						if (!catalogue.dbUp) throw new Errors.MoleculerError("database unreachable", 503, "DB_DOWN");
+						return true;
+					},
+				},
+			},
+		});
+		await broker.start();
+		return broker;
+	}
+
+	beforeAll(async () => {
+		front = newBroker("front");
+		front.createService({
+			name: "shopfront",
+			// Routes to the catalogue, but starts without it (a gateway does not wait for what it routes to).
+			calls: ["catalogue"],
+			actions: {
+				// The node's own readiness answer, like the gateway's `api.ready`: not a storage probe.
+				ready: () => {
+					frontReadyCalls++;
+					return true;
+				},
+			},
+		});
+		await front.start();
+	});
+
+	afterAll(async () => {
+		await back?.stop();
+		await front.stop();
+	});
+
+	beforeEach(() => {
+		catalogue.dbUp = true;
+	});
+
+	it("is not ready while no node hosts a service it calls, and names that service", async () => {
+		expect(await readiness(front)).toEqual({
+			ready: false,
+			checks: { broker: "ok", transporter: "ok", catalogue: "no live node", shopfront: "ok" },
+		});
+	});
+
+	it("is ready once a node hosts it and its storage answers, asked over the transporter", async () => {
+		back = await startBack();
+		const probedBefore = catalogue.probed;
+		await eventuallyReady(front);
+		expect(await readiness(front)).toEqual({ ready: true, checks: { broker: "ok", transporter: "ok", catalogue: "ok", shopfront: "ok" } });
+		expect(catalogue.probed).toBeGreaterThan(probedBefore);
+		// A `ready` action that is not a storage probe (the gateway's own) is never called by readiness.
+		expect(frontReadyCalls).toBe(0);
+	});
+
+	it("is not ready while the storage of a service it calls does not answer", async () => {
+		catalogue.dbUp = false;
+		expect(await readiness(front)).toMatchObject({ ready: false, checks: { catalogue: "database unreachable" } });
+	});
+
+	it("counts the services a node waits for (`dependencies`) like those it calls", async () => {
+		const dependent = newBroker("dependent");
+		dependent.createService({ name: "orderly", dependencies: ["catalogue"], actions: { place: () => true } });
+		await dependent.start();
+		try {
+			expect(await readiness(dependent)).toEqual({
+				ready: true,
+				checks: { broker: "ok", transporter: "ok", catalogue: "ok", orderly: "ok" },
+			});
+			catalogue.dbUp = false;
+			expect(await readiness(dependent)).toMatchObject({ ready: false, checks: { catalogue: "database unreachable" } });
+		} finally {
+			await dependent.stop();
+		}
+	});
+
+	it("is not ready again once the only node of a service it calls has left", async () => {
+		await back?.stop();
+		back = undefined;
+		expect(await readiness(front)).toMatchObject({ ready: false, checks: { catalogue: "no live node" } });
+	});
+});
+
+/** Discovery over a transporter is asynchronous: wait for it, then assert. */
+async function eventuallyReady(broker: ServiceBroker): Promise<void> {
+	const deadline = Date.now() + 5_000;
+	while (!(await readiness(broker)).ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

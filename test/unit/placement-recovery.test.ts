@@ -1,0 +1,125 @@
+/**
+ * Placement recovery on the real products, inventory, payments and orders services in one broker,
+ * as the embedded mode runs them (NeDB files in a temporary DATA_DIR, the in-process channel
+ * adapter). Which node placed an order is the cluster test's part (test/distributed/cluster.test.ts,
+ * an orders pod SIGKILLed); here the placement outlives the time limit while its node still runs.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type ActionSchema, type BrokerOptions, type Context, type Middleware, ServiceBroker, type ServiceSchema } from "moleculer";
+import { orderBody } from "../support/commerce.suite";
+import { eventually } from "../support/wait";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "agora-recovery-"));
+const ADMIN = { meta: { user: { id: "admin-1", role: "admin" } } };
+const CUSTOMER = { meta: { user: { id: "customer-1", role: "customer" } } };
+/** Past the orders service's limit for one placement (60 s). */
+const LATER = 61_000;
+
+interface Recovering {
+	recoverPlacements(now?: number): Promise<number>;
+}
+
+/** Holds `payments.prepare` calls while closed: a placement stops half-way, its stock reserved. */
+const prepareGate = {
+	wait: Promise.resolve(),
+	open: () => {},
+	close() {
+		this.wait = new Promise<void>((resolve) => (this.open = resolve));
+	},
+};
+const gateMiddleware: Middleware = {
+	localAction(next: (ctx: Context) => Promise<unknown>, action: ActionSchema) {
+		if (action.name !== "payments.prepare") return next;
+		return async (ctx: Context) => {
+			await prepareGate.wait;
+			return next(ctx);
+		};
+	},
+};
+
+let broker: ServiceBroker;
+let orders: Recovering;
+
+beforeAll(async () => {
+	// The services read their settings when first loaded.
+	Object.assign(process.env, { DATA_DIR: dataDir, SEED_DEMO: "0", LOGLEVEL: "warn" });
+	for (const name of ["MONGO_URI", "TRANSPORTER", "CHANNELS_URL"]) delete process.env[name];
+	const configFile = "../../moleculer.config";
+	const config = (await import(configFile)) as BrokerOptions;
+	broker = new ServiceBroker({
+		...config,
+		nodeID: "recovery-test",
+		logger: false,
+		middlewares: [...(config.middlewares ?? []), gateMiddleware],
+	});
+	for (const name of ["products", "inventory", "payments", "orders"]) {
+		const service = (await import(`../../services/${name}.service`)) as { default: ServiceSchema };
+		broker.createService(service.default);
+	}
+	await broker.start();
+	orders = broker.getLocalService("orders") as unknown as Recovering;
+});
+
+afterAll(async () => {
+	prepareGate.open();
+	await broker?.stop();
+	rmSync(dataDir, { recursive: true, force: true });
+});
+
+let sku = 0;
+async function newProduct(stock: number): Promise<string> {
+	const product = await broker.call<{ id: string }, object>(
+		"products.create",
+		{ name: "Recovery kettle", sku: `R-${Date.now()}-${sku++}`, price: 1500, category: "brewing", stock },
+		ADMIN,
+	);
+	return product.id;
+}
+
+const stockOf = (productId: string) => broker.call<{ available: number; reserved: number }, object>("inventory.get", { productId });
+const orderOf = (id: string) =>
+	broker.call<{ status: string; history: { by: string; note?: string }[] }, object>("orders.get", { id }, ADMIN);
+
+describe("placements that do not finish", () => {
+	it("a placement over the time limit is undone: order failed with a note, stock released, payment voided, its client told to retry", async () => {
+		const productId = await newProduct(5);
+		prepareGate.close();
+		const placing = broker.call("orders.place", orderBody([{ productId, quantity: 2 }]), CUSTOMER).then(
+			() => null,
+			(err: { code: number; type: string }) => err,
+		);
+		await eventually(async () => expect(await stockOf(productId)).toMatchObject({ available: 3, reserved: 2 }));
+
+		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(1);
+		const [order] = await broker.call<{ rows: { id: string }[] }, object>("orders.list", {}, CUSTOMER).then((page) => page.rows);
+		if (!order) throw new Error("the order was not stored");
+		const failed = await orderOf(order.id);
+		expect(failed.status).toBe("failed");
+		expect(failed.history.at(-1)).toMatchObject({ by: "recovery", note: expect.stringMatching(/did not finish within 60 s/) });
+		await eventually(async () => expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 }));
+
+		// Its node was still at it: it prepares the payment, finds the placement undone, and gives it all back.
+		prepareGate.open();
+		expect(await placing).toMatchObject({ code: 503, type: "PLACEMENT_UNDONE" });
+		const payments = await broker.call<{ status: string }[], object>("payments.list", { orderId: order.id }, ADMIN);
+		expect(payments.map((payment) => payment.status)).toEqual(["voided"]);
+		expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 });
+		expect((await orderOf(order.id)).status).toBe("failed");
+		// Undone once: a later run finds nothing.
+		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(0);
+	});
+
+	it("a placement that answered is never touched, however old", async () => {
+		const productId = await newProduct(5);
+		const placed = await broker.call<{ id: string; status: string }, object>(
+			"orders.place",
+			orderBody([{ productId, quantity: 1 }]),
+			CUSTOMER,
+		);
+		expect(placed.status).toBe("pending");
+		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(0);
+		await eventually(async () => expect((await orderOf(placed.id)).status).toBe("confirmed"));
+	});
+});
