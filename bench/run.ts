@@ -134,7 +134,10 @@ async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
 		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
 		if (only.has(3))
 			results.rows.push(
-				...(await projectionLag(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: Math.max(...SIZES.orderConnections[mode]) })),
+				...(await projectionLag(agora, mode, shop, {
+					durationSeconds: SIZES.seconds,
+					connections: Math.max(...SIZES.orderConnections[mode]),
+				})),
 			);
 	} catch (err) {
 		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
