@@ -139,7 +139,7 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			auth: "user",
 			params: {
 				orderId: { type: "string", max: 64, optional: true },
-				page: { type: "number", integer: true, min: 1, convert: true, default: 1 },
+				page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
 				pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 50 },
 			},
 			async handler(ctx: Context<{ orderId?: string; page: number; pageSize: number }, { user: AuthUser }>) {
