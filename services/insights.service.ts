@@ -84,7 +84,7 @@ const MAX_RANGE_DAYS = 92;
 /** Orders and accounts asked for at a time when a rebuild reads the stores. */
 const SCAN_PAGE = 500;
 /** Full ISO 8601 dates: a day, or a day and time with an optional zone. */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$/;
 /** The channels whose events carry the facts; payment verdicts arrive as the order's `order.updated`. */
 const ORDER_CHANNELS = ["order.created", "order.updated", "order.cancelled"] as const satisfies readonly DomainEventType[];
 const ACCOUNT_CHANNELS = ["user.registered"] as const satisfies readonly DomainEventType[];

@@ -48,28 +48,26 @@ function schemathesis(args: string[]): Promise<{ code: number | null; output: st
 	});
 }
 
-/** The part of Schemathesis' NDJSON report that says which requests a scenario sent and what came back. */
+/** The part of Schemathesis' NDJSON report that says which links a scenario followed. */
 interface ScenarioFinished {
 	phase: string;
-	recorder: {
-		cases?: Record<string, { value: { method: string; path: string } }>;
-		interactions?: Record<string, { response?: { status_code: number } }>;
-	};
+	recorder: { cases?: Record<string, { transition?: { id: string } | null }> };
 }
 
-/** Every request of the stateful phase as `["POST /orders", 201]`. */
-function statefulSteps(ndjson: string): [string, number | undefined][] {
+/**
+ * Every link the stateful phase followed, as `POST /orders -> [201] get -> GET /orders/{id}`: a
+ * link is followed only from an answer with its status, so each proves the request before it
+ * succeeded. (The report keeps one answer per request, which the ignored-auth check may overwrite
+ * with its own 401, so the statuses themselves are not read.)
+ */
+function followedLinks(ndjson: string): string[] {
 	return ndjson
 		.split("\n")
 		.filter(Boolean)
 		.flatMap((line) => {
 			const scenario = (JSON.parse(line) as { ScenarioFinished?: ScenarioFinished }).ScenarioFinished;
 			if (scenario?.phase !== "stateful") return [];
-			const { cases = {}, interactions = {} } = scenario.recorder;
-			return Object.entries(cases).map(([id, { value }]): [string, number | undefined] => [
-				`${value.method} ${value.path}`,
-				interactions[id]?.response?.status_code,
-			]);
+			return Object.values(scenario.recorder.cases ?? {}).flatMap(({ transition }) => (transition ? [transition.id] : []));
 		});
 }
 
@@ -116,9 +114,22 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 			"[auth.wfc]",
 			`path = "${auth}"`,
 			'peers = ["alice", "bob"]',
+			// The stateful phase walks the document's own links (a new product or stock change to an
+			// order, an order to its cancel and payments); links Schemathesis would infer besides are a
+			// hundred more, among which a seed may never draw the one that places an order. More
+			// scenarios than the other phases' examples, so each of the order's own links is walked.
+			"[phases.stateful.inference]",
+			"algorithms = []",
+			"[phases.stateful.generation]",
+			"max-examples = 100",
 			"[[operations]]",
 			'include-path-regex = "^/inventory/[{]productId[}]"',
 			`parameters = { productId = "${product.id}" }`,
+			// A sales range must run forward and span at most 92 days: two fields together, which a
+			// schema cannot say, so a schema-valid pair may rightly be refused with a 422.
+			"[[operations]]",
+			'include-path = "/stats/sales"',
+			"checks.positive_data_acceptance.expected-statuses = [200, 401, 403, 422]",
 			"",
 		].join("\n"),
 	);
@@ -143,7 +154,8 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 		"--report-dir",
 		workDir,
 	]);
-	expect({ code, output: output.split("\n").slice(-120).join("\n") }).toEqual({ code: 0, output: expect.any(String) });
+	// What Schemathesis found is in its output: show it with the failure.
+	if (code !== 0) throw new Error(`Schemathesis exited ${code}:\n${output.split("\n").slice(-120).join("\n")}`);
 	// The document lists every REST route, and Schemathesis fuzzed all it found but the document itself.
 	const document = (await api.get("/openapi.json")).body;
 	const operations = Object.values(document.paths as Record<string, object>).flatMap((methods) => Object.keys(methods));
@@ -153,9 +165,10 @@ test("every route answers as /api/openapi.json says, and never with a 5xx", asyn
 	expect(output).toMatch(new RegExp(`Coverage \\(in [\\d.]+s\\)\\s+✅ ${fuzzed} passed`));
 	expect(output).toMatch(new RegExp(`Fuzzing \\(in [\\d.]+s\\)\\s+✅ ${fuzzed} passed`));
 	expect(output).toMatch(/Stateful \(in [\d.]+s\)\s+Scenarios:\s+\d+\s+API Links:\s+[1-9]\d* covered/);
-	// The stateful phase reached the order routes as a customer: it placed orders and read them back.
+	// The stateful phase reached the order routes as a customer: it placed an order for a product it
+	// had created, and followed a placed order's links (get, cancel, status, payments).
 	const report = readdirSync(workDir).find((name) => name.endsWith(".ndjson")) ?? "no NDJSON report";
-	const steps = statefulSteps(readFileSync(path.join(workDir, report), "utf8"));
-	expect(steps).toContainEqual(["POST /orders", 201]);
-	expect(steps).toContainEqual(["GET /orders/{id}", 200]);
+	const links = followedLinks(readFileSync(path.join(workDir, report), "utf8"));
+	expect(links).toContainEqual(expect.stringMatching(/^POST \/products -> \[201\] order -> POST \/orders$/));
+	expect(links).toContainEqual(expect.stringMatching(/^POST \/orders -> \[201\] /));
 }, 600_000);
