@@ -3,24 +3,15 @@
  * order or an account stands for, and how facts add up to the figures of an hour or a period.
  * Everything here is a pure function of its input, so a live projection and a rebuild agree.
  */
+import type { AccountSnapshot, OrderSnapshot } from "./events";
 
-/** What an order event carries, as far as the figures need it. */
-export interface OrderSnapshot {
-	id: string;
-	items: { productId: string; name: string; price: number; quantity: number }[];
-	total: number;
-	paymentStatus: string;
-	history: { status: string; at: string | Date }[];
-	createdAt: string | Date;
-	updatedAt: string | Date;
-}
+/** What the figures read of an order event. */
+export type OrderFactsSource = Pick<OrderSnapshot, "id" | "items" | "total" | "paymentStatus" | "createdAt" | "updatedAt"> & {
+	history: Pick<OrderSnapshot["history"][number], "status" | "at">[];
+};
 
-/** What `user.registered` carries. */
-export interface AccountSnapshot {
-	id: string;
-	role: string;
-	createdAt: string | Date;
-}
+/** What the figures read of `user.registered`. */
+export type AccountFactsSource = Pick<AccountSnapshot, "id" | "role" | "createdAt">;
 
 export interface ProductFigures {
 	productId: string;
@@ -84,7 +75,7 @@ function fact(key: string, at: string | Date, figures: Partial<Figures>, product
 	return { key, at: new Date(at), ...NO_FIGURES, ...figures, products };
 }
 
-function lines(order: OrderSnapshot, sign: 1 | -1): ProductFigures[] {
+function lines(order: OrderFactsSource, sign: 1 | -1): ProductFigures[] {
 	return order.items.map((item) => ({
 		productId: item.productId,
 		name: item.name,
@@ -102,7 +93,7 @@ function lines(order: OrderSnapshot, sign: 1 | -1): ProductFigures[] {
  * - cancelled, when cancelled; if it had been paid, that takes its revenue back at the same moment;
  * - a refund without a cancel (an operator's): takes the revenue back when the order last changed.
  */
-export function orderFacts(order: OrderSnapshot): Fact[] {
+export function orderFacts(order: OrderFactsSource): Fact[] {
 	const when = (status: string) => order.history.find((entry) => entry.status === status)?.at;
 	const facts = [fact(`placed:${order.id}`, order.createdAt, { orders: 1 })];
 	const paidAt = when("confirmed");
@@ -117,7 +108,7 @@ export function orderFacts(order: OrderSnapshot): Fact[] {
 }
 
 /** A new customer, when the account was made (admins are not customers). */
-export function accountFacts(account: AccountSnapshot): Fact[] {
+export function accountFacts(account: AccountFactsSource): Fact[] {
 	return account.role === "customer" ? [fact(`customer:${account.id}`, account.createdAt, { newCustomers: 1 })] : [];
 }
 

@@ -1,36 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceSchema } from "moleculer";
+import type { DomainEvent, DomainEventType, EventPayloads } from "../lib/events";
 import { currentContext, eventOrigin, type RequestOrigin, requestOrigin } from "../lib/request-context";
 import { defineMixin } from "../lib/schema";
 import type { ChannelBroker } from "../types/moleculer";
 import { type DbAdapter, type DbMethods, type DbVars, journalName } from "./db.mixin";
-
-/** The durable domain events (docs/events.md); each is a channel (a Kafka topic when distributed). */
-export const DOMAIN_EVENTS = [
-	"order.created",
-	"order.updated",
-	"order.cancelled",
-	"payment.succeeded",
-	"payment.failed",
-	"payment.refunded",
-	"inventory.updated",
-	"inventory.low-stock",
-	"product.created",
-	"product.updated",
-	"product.deleted",
-	"user.registered",
-] as const;
-
-export type DomainEventType = (typeof DOMAIN_EVENTS)[number];
-
-/** The payload on every topic. `id` lets a consumer recognise a redelivery. */
-export interface DomainEvent<T = unknown> {
-	id: string;
-	type: DomainEventType;
-	at: string;
-	data: T;
-}
 
 /** An event to send, with the key that keeps one entity's events in order (one Kafka partition per key). */
 export interface OutgoingEvent {
@@ -58,9 +33,9 @@ interface JournalEntry {
 
 export interface DomainEventMethods {
 	/** A new event, for `publishEvent` or `changeOnce`. */
-	domainEvent<T>(type: DomainEventType, data: T, key?: string): OutgoingEvent;
+	domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent;
 	/** Journals the event, then sends it; the relay sends it if the broker cannot take it now. */
-	publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>>;
+	publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>>;
 	/** `publishEvent` for several events in one journal record (one write), sent in this order. */
 	publishEvents(events: OutgoingEvent[]): Promise<void>;
 	/**
@@ -111,14 +86,15 @@ const MARK_SENT_EVERY_MS = 100;
  */
 export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, OutboxMethods, OutboxVars>({
 	methods: {
-		domainEvent<T>(type: DomainEventType, data: T, key?: string): OutgoingEvent {
-			return { event: { id: randomUUID(), type, at: new Date().toISOString(), data }, ...(key ? { key } : {}) };
+		domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent {
+			const event: DomainEvent<E> = { id: randomUUID(), type, at: new Date().toISOString(), data };
+			return { event, ...(key ? { key } : {}) };
 		},
 
-		async publishEvent<T>(type: DomainEventType, data: T, key?: string): Promise<DomainEvent<T>> {
-			const outgoing = this.domainEvent(type, data, key);
-			await this.publishEvents([outgoing]);
-			return outgoing.event as DomainEvent<T>;
+		async publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>> {
+			const event: DomainEvent<E> = { id: randomUUID(), type, at: new Date().toISOString(), data };
+			await this.publishEvents([{ event, ...(key ? { key } : {}) }]);
+			return event;
 		},
 
 		async publishEvents(events: OutgoingEvent[]): Promise<void> {

@@ -1,9 +1,9 @@
 import { type Context, Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import mongoose from "mongoose";
 import { topicName } from "../lib/dead-letters";
+import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../lib/events";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT } from "../lib/realtime";
 import {
-	type AccountSnapshot,
 	accountFacts,
 	addFigures,
 	DAY_MS,
@@ -12,7 +12,6 @@ import {
 	type Figures,
 	HOUR_MS,
 	hourOf,
-	type OrderSnapshot,
 	orderFacts,
 	type ProductFigures,
 	type Totals,
@@ -22,8 +21,6 @@ import {
 import { settings } from "../lib/settings";
 import { readTopicsToNow } from "../lib/topic-replay";
 import { type DbAdapter, type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
-import type { DomainEvent, DomainEventType } from "../mixins/domain-events.mixin";
-import type { ChannelHandlerSchema } from "../types/moleculer";
 
 /** A stored hour: the sum of its facts, and how many facts that sum holds. */
 interface HourBucket extends Figures {
@@ -84,7 +81,8 @@ const MAX_RANGE_DAYS = 92;
 /** Orders and accounts asked for at a time when a rebuild reads the stores. */
 const SCAN_PAGE = 500;
 /** Full ISO 8601 dates: a day, or a day and time with an optional zone. */
-const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$/;
+const ISO_DATE =
+	/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$/;
 /** The channels whose events carry the facts; payment verdicts arrive as the order's `order.updated`. */
 const ORDER_CHANNELS = ["order.created", "order.updated", "order.cancelled"] as const satisfies readonly DomainEventType[];
 const ACCOUNT_CHANNELS = ["user.registered"] as const satisfies readonly DomainEventType[];
@@ -115,22 +113,24 @@ function parseDate(field: string, value: string): Date {
 }
 
 /** The facts of a domain event, or none for an event this model does not read. */
-function factsOf(event: DomainEvent): Fact[] {
-	if ((ORDER_CHANNELS as readonly string[]).includes(event.type)) return orderFacts(event.data as OrderSnapshot);
-	if ((ACCOUNT_CHANNELS as readonly string[]).includes(event.type)) return accountFacts(event.data as AccountSnapshot);
-	return [];
+function factsOf(event: AnyDomainEvent): Fact[] {
+	switch (event.type) {
+		case "order.created":
+		case "order.updated":
+		case "order.cancelled":
+			return orderFacts(event.data);
+		case "user.registered":
+			return accountFacts(event.data);
+		default:
+			return [];
+	}
 }
 
 type InsightsThis = Service & InsightsMethods & InsightsVars;
 
-function channel(): ChannelHandlerSchema<InsightsThis> {
-	return {
-		group: "insights",
-		async handler(ctx) {
-			const event = ctx.params as DomainEvent;
-			await this.project(factsOf(event), event.id);
-		},
-	};
+/** Stores an event's facts and recomputes their hours: the handler of every channel this model reads. */
+async function projectEvent(this: InsightsThis, _data: unknown, event: AnyDomainEvent): Promise<void> {
+	await this.project(factsOf(event), event.id);
 }
 
 /**
@@ -169,7 +169,12 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 		),
 	],
 
-	channels: Object.fromEntries([...ORDER_CHANNELS, ...ACCOUNT_CHANNELS].map((type) => [type, channel()])),
+	channels: {
+		"order.created": onEvent("order.created", "insights", projectEvent),
+		"order.updated": onEvent("order.updated", "insights", projectEvent),
+		"order.cancelled": onEvent("order.cancelled", "insights", projectEvent),
+		"user.registered": onEvent("user.registered", "insights", projectEvent),
+	},
 
 	actions: {
 		sales: {
@@ -343,7 +348,8 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					groupId: topicName(topicPrefix, `insights-rebuild-${Date.now()}`),
 				},
 				async ({ value }) => {
-					const event = JSON.parse(value?.toString() ?? "null") as DomainEvent | null;
+					// Read back from Kafka: each of these topics carries its own event type.
+					const event = JSON.parse(value?.toString() ?? "null") as AnyDomainEvent | null;
 					if (!event?.id || !event.type) return;
 					for (const hour of await this.record(factsOf(event), event.id)) hours.add(hour);
 				},

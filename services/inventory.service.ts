@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { onEvent } from "../lib/events";
 import { mergeLines, type OrderLine } from "../lib/orders";
 import type { AuthUser } from "../lib/tokens";
 import { type DbAdapter, type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
+import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 /** Stock of one product, as the API shows it. */
 export interface StockLevel {
@@ -57,11 +58,6 @@ type Level = Pick<Movement, "available" | "reserved" | "seq"> & { lowStockThresh
 
 /** A movement written now, with the level before it; null when its key had already been written. */
 type Applied = { movement: Movement; before: Level } | null;
-
-interface OrderSnapshot {
-	id: string;
-	status: string;
-}
 
 interface InventoryMethods extends DbMethods, DomainEventMethods {
 	ledger(): DbAdapter;
@@ -358,28 +354,16 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 	},
 
 	channels: {
-		"order.updated": {
-			group: "inventory",
-			async handler(ctx) {
-				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
-				if (order.status === "confirmed") await this.settle(order.id, "commit", "order paid");
-				if (order.status === "failed") await this.settle(order.id, "release", "payment failed");
-			},
-		},
-		"order.cancelled": {
-			group: "inventory",
-			async handler(ctx) {
-				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
-				await this.settle(order.id, "release", "order cancelled");
-			},
-		},
-		"product.deleted": {
-			group: "inventory",
-			async handler(ctx) {
-				const { data } = ctx.params as DomainEvent<{ id: string }>;
-				await this.adapter.removeById(data.id);
-			},
-		},
+		"order.updated": onEvent("order.updated", "inventory", async function commitOrReleaseSettledOrder(order) {
+			if (order.status === "confirmed") await this.settle(order.id, "commit", "order paid");
+			if (order.status === "failed") await this.settle(order.id, "release", "payment failed");
+		}),
+		"order.cancelled": onEvent("order.cancelled", "inventory", async function releaseCancelledOrder(order) {
+			await this.settle(order.id, "release", "order cancelled");
+		}),
+		"product.deleted": onEvent("product.deleted", "inventory", async function forgetDeletedProduct(product) {
+			await this.adapter.removeById(product.id);
+		}),
 	},
 
 	methods: {

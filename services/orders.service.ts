@@ -1,10 +1,11 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { onEvent } from "../lib/events";
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
+import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 type PaymentStatus = "pending" | "paid" | "declined" | "voided" | "refunded";
 
@@ -70,11 +71,6 @@ interface Placing {
 }
 
 const PLACING_OVER = { placingSince: null, placingNode: null, placingInstance: null } satisfies Placing;
-
-interface PaymentEvent {
-	orderId: string;
-	failureReason?: string | null;
-}
 
 interface OrderMethods extends DbMethods, DomainEventMethods {
 	toOrder(doc: unknown): Order;
@@ -376,27 +372,18 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 	},
 
 	channels: {
-		"payment.succeeded": {
-			group: "orders",
-			async handler(ctx) {
-				const { data } = ctx.params as DomainEvent<PaymentEvent>;
-				await this.settlePayment(data.orderId, ["pending"], "paid", { status: "confirmed", note: "payment received" });
-			},
-		},
-		"payment.failed": {
-			group: "orders",
-			async handler(ctx) {
-				const { data } = ctx.params as DomainEvent<PaymentEvent>;
-				await this.settlePayment(data.orderId, ["pending"], "declined", { status: "failed", note: data.failureReason ?? "payment failed" });
-			},
-		},
-		"payment.refunded": {
-			group: "orders",
-			async handler(ctx) {
-				const { data } = ctx.params as DomainEvent<PaymentEvent>;
-				await this.settlePayment(data.orderId, ["pending", "paid"], "refunded");
-			},
-		},
+		"payment.succeeded": onEvent("payment.succeeded", "orders", async function confirmPaidOrder(payment) {
+			await this.settlePayment(payment.orderId, ["pending"], "paid", { status: "confirmed", note: "payment received" });
+		}),
+		"payment.failed": onEvent("payment.failed", "orders", async function failDeclinedOrder(payment) {
+			await this.settlePayment(payment.orderId, ["pending"], "declined", {
+				status: "failed",
+				note: payment.failureReason ?? "payment failed",
+			});
+		}),
+		"payment.refunded": onEvent("payment.refunded", "orders", async function recordRefund(payment) {
+			await this.settlePayment(payment.orderId, ["pending", "paid"], "refunded");
+		}),
 	},
 
 	methods: {

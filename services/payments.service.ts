@@ -1,10 +1,11 @@
 import { setTimeout } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { onEvent } from "../lib/events";
 import { TEST_CARDS } from "../lib/orders";
 import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
-import { type DomainEvent, type DomainEventMethods, type DomainEventType, domainEventsMixin } from "../mixins/domain-events.mixin";
+import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
 /**
  * A payment: created when an order is placed ("pending"), then charged by the saga. One per
@@ -24,14 +25,12 @@ export interface Payment extends Entity {
 	updatedAt: Date;
 }
 
-interface OrderSnapshot {
-	id: string;
-	status: string;
-}
+/** The events that announce a payment's move. */
+type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refunded";
 
 interface PaymentMethods extends DbMethods, DomainEventMethods {
 	paymentFor(orderId: string): Promise<Payment | null>;
-	transition(payment: Payment, to: Payment["status"], extra?: Partial<Payment>, announce?: DomainEventType): Promise<Payment | null>;
+	transition(payment: Payment, to: Payment["status"], extra?: Partial<Payment>, announce?: PaymentEventType): Promise<Payment | null>;
 	charge(orderId: string): Promise<void>;
 	cancel(orderId: string): Promise<void>;
 }
@@ -158,28 +157,16 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 	},
 
 	channels: {
-		"order.created": {
-			group: "payments",
-			async handler(ctx) {
-				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
-				await this.charge(order.id);
-			},
-		},
-		"order.cancelled": {
-			group: "payments",
-			async handler(ctx) {
-				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
-				await this.cancel(order.id);
-			},
-		},
-		"order.updated": {
-			group: "payments",
-			async handler(ctx) {
-				const { data: order } = ctx.params as DomainEvent<OrderSnapshot>;
-				// An order failed without a decline (e.g. the reaper timed it out): never charge it later.
-				if (order.status === "failed") await this.cancel(order.id);
-			},
-		},
+		"order.created": onEvent("order.created", "payments", async function chargeNewOrder(order) {
+			await this.charge(order.id);
+		}),
+		"order.cancelled": onEvent("order.cancelled", "payments", async function voidOrRefundCancelledOrder(order) {
+			await this.cancel(order.id);
+		}),
+		"order.updated": onEvent("order.updated", "payments", async function voidFailedOrder(order) {
+			// An order failed without a decline (e.g. the reaper timed it out): never charge it later.
+			if (order.status === "failed") await this.cancel(order.id);
+		}),
 	},
 
 	methods: {

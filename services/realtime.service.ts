@@ -1,6 +1,6 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { DOMAIN_EVENTS, type DomainEventType, onEvent } from "../lib/events";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
-import type { DomainEvent, DomainEventType } from "../mixins/domain-events.mixin";
 import type { ChannelHandlerSchema } from "../types/moleculer";
 
 interface OrderPayload {
@@ -46,14 +46,10 @@ interface RealtimeMethods {
 type RealtimeThis = Service & RealtimeVars & RealtimeMethods;
 
 function channel(type: DomainEventType, route: Route): ChannelHandlerSchema<RealtimeThis> {
-	return {
-		group: "realtime",
-		async handler(ctx) {
-			const event = ctx.params as DomainEvent;
-			if (!this.firstDelivery(event.id)) return;
-			await this.broker.broadcast(PUSH_EVENT, { event: type, ...route(event.data) });
-		},
-	};
+	return onEvent(type, "realtime", async function pushToBrowsers(data, event) {
+		if (!this.firstDelivery(event.id)) return;
+		await this.broker.broadcast(PUSH_EVENT, { event: type, ...route(data) });
+	});
 }
 
 /**
@@ -66,7 +62,12 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 	// A broadcast reaches only the nodes this one already knows: consuming before any gateway is
 	// discovered (Kafka discovery takes seconds) would push the backlog to nobody.
 	dependencies: ["api"],
-	channels: Object.fromEntries(Object.entries(ROUTES).map(([type, route]) => [type, channel(type as DomainEventType, route)])),
+	channels: Object.fromEntries(
+		DOMAIN_EVENTS.flatMap((type) => {
+			const route = ROUTES[type];
+			return route ? [[type, channel(type, route)]] : [];
+		}),
+	),
 
 	methods: {
 		firstDelivery(eventId: string) {

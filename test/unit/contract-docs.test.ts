@@ -2,9 +2,9 @@ import "../support/gateway-settings";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { DOMAIN_EVENTS } from "../../lib/events";
 import { ADMIN_TRANSITIONS, CUSTOMER_CANCELLABLE, ORDER_STATUSES, type OrderStatus } from "../../lib/orders";
 import { ADMINS_ROOM, userRoom } from "../../lib/realtime";
-import { DOMAIN_EVENTS } from "../../mixins/domain-events.mixin";
 import gateway from "../../services/api.service";
 import { ROUTES as SOCKET_ROUTES } from "../../services/realtime.service";
 

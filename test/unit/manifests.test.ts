@@ -12,9 +12,9 @@ import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments } from "yaml";
 import { clientAddressResolver } from "../../lib/client-address";
+import { DOMAIN_EVENTS } from "../../lib/events";
 import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/probes";
 import { readSettings } from "../../lib/settings";
-import { DOMAIN_EVENTS } from "../../mixins/domain-events.mixin";
 
 const ROOT = path.join(__dirname, "..", "..");
 const K8S = path.join(ROOT, "k8s");

@@ -1,9 +1,10 @@
+import type { OrderStatus } from "../../lib/orders";
 import { PushThrottle, STATS_EVENT } from "../../lib/realtime";
-import { accountFacts, addFigures, emptySum, type OrderSnapshot, orderFacts, topProducts, totals } from "../../lib/sales-figures";
+import { accountFacts, addFigures, emptySum, type OrderFactsSource, orderFacts, topProducts, totals } from "../../lib/sales-figures";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 10, minute)).toISOString();
 
-function order(history: [string, number][], paymentStatus = "pending", updated = history.at(-1)?.[1] ?? 0): OrderSnapshot {
+function order(history: [OrderStatus, number][], paymentStatus = "pending", updated = history.at(-1)?.[1] ?? 0): OrderFactsSource {
 	return {
 		id: "o1",
 		items: [
@@ -18,7 +19,7 @@ function order(history: [string, number][], paymentStatus = "pending", updated =
 	};
 }
 
-function figuresOf(...snapshots: OrderSnapshot[]) {
+function figuresOf(...snapshots: OrderFactsSource[]) {
 	// Facts are keyed: each order event carries the whole order, so later ones repeat earlier facts.
 	const unique = new Map(snapshots.flatMap(orderFacts).map((fact) => [fact.key, fact]));
 	const sum = emptySum();
