@@ -285,15 +285,6 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			},
 		},
 
-		/** Internal: the order is paid; its reserved units are sold. Repeating it changes nothing. */
-		commit: {
-			visibility: "public",
-			params: { orderId: ORDER_ID },
-			async handler(ctx: Context<{ orderId: string }>) {
-				await this.settle(ctx.params.orderId, "commit", "order paid");
-			},
-		},
-
 		/** Internal: the order failed or was cancelled; its units go back on sale. Repeating it changes nothing. */
 		release: {
 			visibility: "public",

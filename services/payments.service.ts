@@ -112,17 +112,6 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			},
 		},
 
-		/** Operators: charge a pending payment now instead of waiting for the saga. Repeating it changes nothing. */
-		charge: {
-			visibility: "public",
-			params: { orderId: ORDER_ID },
-			async handler(ctx: Context<{ orderId: string }>) {
-				await this.charge(ctx.params.orderId);
-				const payment = await this.paymentFor(ctx.params.orderId);
-				return payment && publicPayment(payment);
-			},
-		},
-
 		/** Operators: void or refund an order's payment. Repeating it changes nothing. */
 		refund: {
 			visibility: "public",
