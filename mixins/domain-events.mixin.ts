@@ -8,8 +8,8 @@ import type { ChannelBroker } from "../types/moleculer";
 import { type DbAdapter, type DbMethods, type DbVars, journalName } from "./db.mixin";
 
 /** An event to send, with the key that keeps one entity's events in order (one Kafka partition per key). */
-export interface OutgoingEvent {
-	event: DomainEvent;
+export interface OutgoingEvent<E extends DomainEventType = DomainEventType> {
+	event: DomainEvent<E>;
 	key?: string;
 }
 
@@ -33,7 +33,7 @@ interface JournalEntry {
 
 export interface DomainEventMethods {
 	/** A new event, for `publishEvent` or `changeOnce`. */
-	domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent;
+	domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent<E>;
 	/** Journals the event, then sends it; the relay sends it if the broker cannot take it now. */
 	publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>>;
 	/** `publishEvent` for several events in one journal record (one write), sent in this order. */
@@ -86,15 +86,14 @@ const MARK_SENT_EVERY_MS = 100;
  */
 export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, OutboxMethods, OutboxVars>({
 	methods: {
-		domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent {
-			const event: DomainEvent<E> = { id: randomUUID(), type, at: new Date().toISOString(), data };
-			return { event, ...(key ? { key } : {}) };
+		domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent<E> {
+			return { event: { id: randomUUID(), type, at: new Date().toISOString(), data }, ...(key ? { key } : {}) };
 		},
 
 		async publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>> {
-			const event: DomainEvent<E> = { id: randomUUID(), type, at: new Date().toISOString(), data };
-			await this.publishEvents([{ event, ...(key ? { key } : {}) }]);
-			return event;
+			const outgoing = this.domainEvent(type, data, key);
+			await this.publishEvents([outgoing]);
+			return outgoing.event;
 		},
 
 		async publishEvents(events: OutgoingEvent[]): Promise<void> {
