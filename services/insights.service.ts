@@ -50,9 +50,9 @@ export interface StatsPush {
 	totals: Totals;
 }
 
-/** One pass of the refresher: the hours to recompute, and the handlers waiting for it. */
+/** One pass of the refresher: per hour, the facts it adds (none: check the hour), and the handlers waiting for it. */
 interface Pass {
-	hours: Set<number>;
+	hours: Map<number, Fact[]>;
 	done: Promise<void>;
 	settle(err?: unknown): void;
 }
@@ -65,10 +65,11 @@ interface InsightsVars extends DbVars {
 
 interface InsightsMethods extends DbMethods {
 	facts(): DbAdapter;
-	record(facts: Fact[], eventId: string): Promise<number[]>;
+	record(facts: Fact[], eventId: string): Promise<{ added: Fact[]; hours: number[] }>;
 	project(facts: Fact[], eventId: string): Promise<void>;
-	refresh(hours: Iterable<number>): Promise<void>;
+	refresh(hours: Iterable<number>, added?: Fact[]): Promise<void>;
 	runPasses(): void;
+	addToHour(hour: number, added: Fact[]): Promise<void>;
 	recompute(hour: number): Promise<void>;
 	figuresBetween(from: Date, to: Date): Promise<HourBucket[]>;
 	announce(): Promise<void>;
@@ -139,11 +140,12 @@ async function projectEvent(this: InsightsThis, _data: unknown, event: AnyDomain
  *
  * Each event is turned into facts ("order X was paid at T", see lib/sales-figures.ts) that are
  * stored under their own key: the unique key is what makes a redelivered or replayed event change
- * nothing (FerretDB's unique indexes hold where its conditional updates do not). An hour's bucket is
- * then recomputed from its facts and written as absolute values, so writing it again, or after a
- * crash between the two steps, is harmless, and several nodes may share the consumer group. A handler returns once its hours are recomputed, so an
- * event is acknowledged only when the figures hold it. Recomputes are batched: the events that
- * arrive while one pass runs share the next.
+ * nothing (FerretDB's unique indexes hold where its conditional updates do not). The new facts are
+ * then added to their hour's bucket, checked against the number of facts the hour has; when that
+ * check fails (another node wrote meanwhile, a crash between the two steps) the bucket is recomputed
+ * from all its facts and written as absolute values, so several nodes may share the consumer group.
+ * A handler returns once its hours hold its facts, so an event is acknowledged only when the
+ * figures hold it. Passes are batched: the events that arrive while one pass runs share the next.
  */
 const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, InsightsVars> = {
 	name: "insights",
@@ -239,34 +241,43 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 			return this.collections[FACTS] as DbAdapter;
 		},
 
-		/** Stores the facts not stored yet; answers the hours they fall in (all of them: a duplicate may be a crashed write's). */
-		async record(facts: Fact[], eventId: string): Promise<number[]> {
-			for (const { key, ...fact } of facts) {
+		/**
+		 * Stores the facts not stored yet. Answers those it stored, and the hours of all of them: a
+		 * fact stored before may be a crashed writer's that no bucket holds yet, so its hour is checked.
+		 */
+		async record(facts: Fact[], eventId: string): Promise<{ added: Fact[]; hours: number[] }> {
+			const added: Fact[] = [];
+			for (const fact of facts) {
+				const { key, ...fields } = fact;
 				try {
-					await this.facts().insert({ _id: key, eventId, hour: hourOf(fact.at), ...fact });
+					await this.facts().insert({ _id: key, eventId, hour: hourOf(fact.at), ...fields });
+					added.push(fact);
 				} catch (err) {
 					if (!this.isDuplicateKey(err)) throw err;
 				}
 			}
-			return facts.map((fact) => hourOf(fact.at).getTime());
+			return { added, hours: facts.map((fact) => hourOf(fact.at).getTime()) };
 		},
 
 		async project(facts: Fact[], eventId: string): Promise<void> {
 			if (facts.length === 0) return;
-			await this.refresh(await this.record(facts, eventId));
+			const { added, hours } = await this.record(facts, eventId);
+			await this.refresh(hours, added);
 		},
 
-		/** Resolves once a pass that started after this call has recomputed the hours. */
-		refresh(hours: Iterable<number>): Promise<void> {
+		/** Resolves once a pass that started after this call has brought the hours up to date, `added` facts included. */
+		refresh(hours: Iterable<number>, added: Fact[] = []): Promise<void> {
 			if (!this.next) {
 				let settle: Pass["settle"] = () => {};
 				const done = new Promise<void>((resolve, reject) => {
 					settle = (err) => (err ? reject(err) : resolve());
 				});
-				this.next = { hours: new Set(), done, settle };
+				this.next = { hours: new Map(), done, settle };
 			}
-			for (const hour of hours) this.next.hours.add(hour);
-			const { done } = this.next;
+			const pass = this.next;
+			for (const hour of hours) if (!pass.hours.has(hour)) pass.hours.set(hour, []);
+			for (const fact of added) pass.hours.get(hourOf(fact.at).getTime())?.push(fact);
+			const { done } = pass;
 			this.runPasses();
 			return done;
 		},
@@ -278,7 +289,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					const pass = this.next;
 					this.next = null;
 					try {
-						for (const hour of pass.hours) await this.recompute(hour);
+						for (const [hour, added] of pass.hours) await this.addToHour(hour, added);
 						pass.settle();
 					} catch (err) {
 						pass.settle(err);
@@ -288,6 +299,30 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 				}
 				this.running = null;
 			})();
+		},
+
+		/**
+		 * Adds the facts this node just stored to their hour's bucket: one read and one write, however
+		 * full the hour. The write holds only if the bucket still has the facts it was read with, and
+		 * the bucket must then hold exactly as many facts as the hour has; anything else (the first
+		 * facts of an hour, another node's write in between, a fact a crashed writer stored but never
+		 * added, FerretDB letting two conditional writes through) recomputes the hour from its facts.
+		 */
+		async addToHour(hour: number, added: Fact[]): Promise<void> {
+			const id = new Date(hour).toISOString();
+			const doc = added.length > 0 ? await this.adapter.findById(id) : null;
+			if (doc) {
+				const stored = this.toEntity<HourBucket>(doc);
+				const sum = emptySum();
+				addFigures(sum, { ...stored, products: stored.products ?? [] });
+				for (const fact of added) addFigures(sum, fact);
+				const { products, ...figures } = sum;
+				const bucket = { facts: stored.facts + added.length, ...figures, products: [...products.values()] };
+				const written = await this.adapter.updateMany({ _id: id, facts: stored.facts }, { $set: bucket });
+				const present = written > 0 ? await this.facts().count({ query: { hour: new Date(hour) } }) : -1;
+				if (present === bucket.facts) return;
+			}
+			await this.recompute(hour);
 		},
 
 		/**
@@ -351,7 +386,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					// Read back from Kafka: each of these topics carries its own event type.
 					const event = JSON.parse(value?.toString() ?? "null") as AnyDomainEvent | null;
 					if (!event?.id || !event.type) return;
-					for (const hour of await this.record(factsOf(event), event.id)) hours.add(hour);
+					for (const hour of (await this.record(factsOf(event), event.id)).hours) hours.add(hour);
 				},
 			);
 			return { source: "events on Kafka", read, hours };
@@ -369,7 +404,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					const page = await ctx.call<unknown[], { offset: number; limit: number }>(action, { offset, limit: SCAN_PAGE });
 					for (const entity of page) {
 						const id = (entity as { id: string }).id;
-						for (const hour of await this.record(factsFor(entity), `rebuild:${id}`)) hours.add(hour);
+						for (const hour of (await this.record(factsFor(entity), `rebuild:${id}`)).hours) hours.add(hour);
 					}
 					read += page.length;
 					if (page.length < SCAN_PAGE) break;
