@@ -1,16 +1,11 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
+import type { ProductSnapshot } from "../lib/events";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
-export interface Product extends Entity {
-	name: string;
-	sku: string;
-	price: number;
-	currency: string;
-	category: string;
-	description: string;
-	imageUrl: string | null;
+/** A stored product: what its events carry, and when it was made and last changed. */
+export interface Product extends Entity, ProductSnapshot {
 	createdAt: Date;
 	updatedAt: Date;
 }
