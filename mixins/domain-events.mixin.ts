@@ -44,6 +44,9 @@ export interface DomainEventMethods {
 	 * true if it was.
 	 */
 	changeOnce(decision: string, filter: object, update: object, events?: OutgoingEvent[]): Promise<boolean>;
+	/** Records `decision` with no change of its own (others look it up with `hasDecided`); true if this caller was the first. */
+	decideOnce(decision: string): Promise<boolean>;
+	hasDecided(decision: string): Promise<boolean>;
 }
 
 interface OutboxMethods extends DomainEventMethods, DbMethods {
@@ -122,6 +125,20 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 			await this.adapter.updateMany(filter, { $set: update });
 			this.startDelivery(entry);
 			return true;
+		},
+
+		async decideOnce(decision: string): Promise<boolean> {
+			try {
+				await this.record({ id: decision, events: [] });
+				return true;
+			} catch (err) {
+				if (!this.isDuplicateKey(err)) throw err;
+				return false;
+			}
+		},
+
+		async hasDecided(decision: string): Promise<boolean> {
+			return (await this.journal().findById(decision)) != null;
 		},
 
 		journal(): DbAdapter {

@@ -76,6 +76,9 @@ const QUANTITY = { type: "number", integer: true, positive: true, max: 10_000 } 
 const PRODUCT_ID = { type: "string", min: 1, max: 64 } as const;
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
 
+/** The journal's record that an order's stock goes back on sale: a reservation arriving after it gives back what it took. */
+const releasedDecision = (orderId: string) => `${orderId}:released`;
+
 /** Writers racing for a product's next ledger line retry this often before giving up. */
 const MAX_ATTEMPTS = 200;
 
@@ -256,6 +259,13 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 							}),
 						);
 					}
+					// A release that read the order's reservations before these lines were written missed
+					// them (recovery fails a placement whose node died while this call was on its way);
+					// it recorded its decision before that read, so it is seen here and they go back.
+					if (await this.hasDecided(releasedDecision(orderId)))
+						throw new Errors.MoleculerRetryableError("The order was released while its stock was being reserved", 503, "ORDER_RELEASED", {
+							orderId,
+						});
 				} catch (err) {
 					// Give back what this call took; the settle key makes a later release of the order a no-op.
 					for (const taken of [...applied]) {
@@ -456,6 +466,8 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		 * release after a commit (a paid order cancelled) puts the sold units back too.
 		 */
 		async settle(orderId, outcome, reason) {
+			// Before the reservations are read: a reservation still on its way then sees it (see `reserve`).
+			if (outcome === "release") await this.decideOnce(releasedDecision(orderId));
 			const reservations = (await this.ledger().find({ query: { orderId, kind: "reserve" } })).map((doc) => this.toEntity<Movement>(doc));
 			const applied: Applied[] = [];
 			for (const { productId, quantity } of reservations) {

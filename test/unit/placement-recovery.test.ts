@@ -111,6 +111,16 @@ describe("placements that do not finish", () => {
 		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(0);
 	});
 
+	it("a reservation that reaches inventory after its order was released (its node died with the call on its way) takes nothing", async () => {
+		const productId = await newProduct(5);
+		const orderId = `cut-off-${Date.now()}`;
+		// What recovery's failed order makes inventory do, before the dead node's reserve call arrives.
+		await broker.call("inventory.release", { orderId, reason: "placing it was cut off" });
+		const late = broker.call("inventory.reserve", { orderId, items: [{ productId, quantity: 2 }] });
+		await expect(late).rejects.toMatchObject({ code: 503, type: "ORDER_RELEASED" });
+		expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 });
+	});
+
 	it("a placement that answered is never touched, however old", async () => {
 		const productId = await newProduct(5);
 		const placed = await broker.call<{ id: string; status: string }, object>(
