@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
@@ -105,6 +106,10 @@ const PLACEMENT_CHECK_AFTER_MS = 5_000;
 /** ...and undone if their node has left the cluster, or in any case once they have run this long. */
 const PLACEMENT_LIMIT_MS = 60_000;
 const RECOVERY_INTERVAL_MS = 2_000;
+/** A request repeating an order still being placed waits this long for it (well within the request timeout). */
+const SAME_KEY_WAIT_MS = 5_000;
+const sameKeyBusy = (state: string) =>
+	new Errors.MoleculerRetryableError(`An order with this Idempotency-Key ${state}: try again`, 409, "ORDER_BEING_PLACED");
 
 const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {
 	name: "orders",
@@ -221,9 +226,11 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				try {
 					await this.adapter.insert(order);
 				} catch (err) {
-					const first = key && this.isDuplicateKey(err) ? await this.byIdempotencyKey(key) : null;
+					if (!(key && this.isDuplicateKey(err))) throw err;
+					const first = await this.byIdempotencyKey(key);
 					if (first) return created(first);
-					throw err;
+					// The first was refused (and removed) between this insert and that lookup.
+					throw sameKeyBusy("was just refused");
 				}
 				try {
 					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
@@ -408,9 +415,20 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			return order;
 		},
 
+		/**
+		 * The order placed under `key`, once its placement is over; null if there is none. A request
+		 * repeated while the first is still being placed waits for it: that placement may yet be
+		 * refused (and its order removed), and a client must never be told of an order that vanishes.
+		 */
 		async byIdempotencyKey(key: string) {
-			const doc = await this.adapter.findOne({ idempotencyKey: key });
-			return doc ? this.toOrder(doc) : null;
+			const giveUpAt = Date.now() + SAME_KEY_WAIT_MS;
+			for (;;) {
+				const doc = await this.adapter.findOne({ idempotencyKey: key });
+				if (!doc) return null;
+				if (!this.toEntity<Entity & Placing>(doc).placingSince) return this.toOrder(doc);
+				if (Date.now() > giveUpAt) throw sameKeyBusy("is still being placed");
+				await sleep(50);
+			}
 		},
 
 		/** Copies name and price from the catalogue now: later price changes never touch this order. */

@@ -410,6 +410,17 @@ export function commerceSuite(agora: () => Agora): void {
 			expect(bad.status).toBe(422);
 		});
 
+		test("requests racing with the same Idempotency-Key for an order that is refused are all refused: none is told of an order", async () => {
+			const product = await createProduct(api, admin, { stock: 1 });
+			const body = orderBody([{ productId: product.id, quantity: 2 }]);
+			const key = `refused-${Date.now()}`;
+			const burst = await Promise.all(
+				Array.from({ length: 10 }, () => api.post("/orders", body, { token: ann.token, headers: { "idempotency-key": key } })),
+			);
+			expect(burst.map((r) => r.status)).toEqual(Array(10).fill(409));
+			expect(await stockOf(api, product.id)).toMatchObject({ available: 1, reserved: 0 });
+		});
+
 		test("racing status changes of one order: exactly one wins, the rest are 409, the history has it once", async () => {
 			const product = await createProduct(api, admin, { stock: 10 });
 			const placed = await api.post("/orders", orderBody([{ productId: product.id, quantity: 2 }]), { token: ann.token });
