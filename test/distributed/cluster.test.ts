@@ -169,7 +169,11 @@ describe("six pod roles in eight processes over Kafka", () => {
 					return createdAt >= streamStartedAt && createdAt <= killedAt;
 				});
 				const untold = placedBefore.filter((order) => !told().has(order.id));
-				expect(await unitsHeldBy(new Set(untold.map((order) => order.id)))).toEqual({});
+				const held = Object.entries(await unitsHeldBy(new Set(untold.map((order) => order.id)))).map(([line, units]) => {
+					const order = untold.find((candidate) => line.startsWith(`${candidate.id}/`));
+					return `${line}: ${units} unit(s), order ${order?.status} (${order?.history.at(-1)?.note})`;
+				});
+				expect(held).toEqual([]);
 				return { untold, afterMs: Date.now() - killedAt };
 			},
 			{ timeoutMs: Math.max(0, killedAt + ORPHAN_RELEASE_MS - Date.now()), intervalMs: 500 },
