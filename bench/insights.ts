@@ -4,15 +4,12 @@
  * whose totals include it. The push is throttled to one a second per gateway, so up to a second
  * of the lag is by design: the row shows what an admin watching the dashboard waits.
  */
+import type { StatsPush } from "../lib/sales-figures";
 import type { Agora } from "../test/support/agora";
 import { type Mode, measured, percentile, type Row, systemPids } from "./harness";
 import { connectSockets, type LoadSettings, orderBody, type Shop } from "./shop";
 
 const DAY_MS = 86_400_000;
-
-interface StatsPush {
-	totals: { orders: number };
-}
 
 export async function projectionLag(agora: Agora, mode: Mode, shop: Shop, load: LoadSettings): Promise<Row[]> {
 	const from = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);

@@ -1,11 +1,10 @@
-import type { Context } from "moleculer";
-import type { ChannelHandlerSchema } from "../types/moleculer";
 import type { OrderStatus } from "./orders";
 
 /**
  * The durable domain events (docs/events.md): each name with the payload it carries. Publishers
  * (`publishEvent`, `domainEvent`) and consumers (`onEvent`) take their types from here, so a
- * payload is declared once and no consumer casts or re-declares it.
+ * payload is declared once and no consumer casts or re-declares it. The web app reads its pushed
+ * shapes from here too, so this file imports nothing that needs Node or Moleculer.
  */
 
 /** A Date while the event stays in one process; the same instant as an ISO string once it crossed Kafka. */
@@ -101,6 +100,12 @@ export interface DomainEvent<E extends DomainEventType = DomainEventType> {
 /** Any one event, narrowed by its `type`: `if (event.type === "order.created") event.data.items...`. */
 export type AnyDomainEvent = { [E in DomainEventType]: DomainEvent<E> }[DomainEventType];
 
+/** The channel handler `onEvent` makes: a `ChannelHandlerSchema` of `types/moleculer.d.ts`, by its shape. */
+export interface EventHandler<TThis> {
+	group: string;
+	handler(this: TThis, ctx: { params: unknown }): Promise<void> | void;
+}
+
 /**
  * The channel handler of one event for `group`: `handle` gets the event's payload, typed by its name,
  * and the envelope. The channel of an event carries only that event, which is why the message is
@@ -110,10 +115,10 @@ export function onEvent<E extends DomainEventType, TThis>(
 	type: E,
 	group: string,
 	handle: (this: TThis, data: EventPayloads[E], event: DomainEvent<E>) => Promise<void> | void,
-): ChannelHandlerSchema<TThis> {
+): EventHandler<TThis> {
 	return {
 		group,
-		handler(this: TThis, ctx: Context<unknown>) {
+		handler(this: TThis, ctx) {
 			const event = ctx.params as DomainEvent<E>;
 			if (event.type !== type) throw new Error(`The ${type} channel carried a ${String(event.type)} event`);
 			return handle.call(this, event.data, event);

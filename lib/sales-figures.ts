@@ -53,6 +53,28 @@ export interface Totals {
 	newCustomers: number;
 }
 
+/** `GET /stats/sales` asks for... */
+export interface SalesQuery {
+	from: string;
+	to: string;
+	bucket: "hour" | "day";
+}
+
+/** ...and answers this (money in cents; `previous` is the period of equal length just before). */
+export interface SalesAnswer {
+	totals: Totals;
+	previous: Totals;
+	buckets: { at: string; orders: number; revenue: number; cancelled: number }[];
+	topProducts: ProductFigures[];
+}
+
+/** What `stats.updated` carries: today's totals (the UTC day), for admins' dashboards. */
+export interface StatsPush {
+	from: string;
+	to: string;
+	totals: Totals;
+}
+
 /** The params of the internal `<service>.scan` actions a rebuild reads the stores with, oldest first. */
 export const SCAN_PARAMS = {
 	offset: { type: "number", integer: true, min: 0, default: 0 },

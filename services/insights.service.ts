@@ -14,7 +14,9 @@ import {
 	hourOf,
 	orderFacts,
 	type ProductFigures,
-	type Totals,
+	type SalesAnswer,
+	type SalesQuery,
+	type StatsPush,
 	topProducts,
 	totals,
 } from "../lib/sales-figures";
@@ -28,26 +30,6 @@ interface HourBucket extends Figures {
 	at: Date;
 	products: ProductFigures[];
 	facts: number;
-}
-
-interface SalesParams {
-	from: string;
-	to: string;
-	bucket: "hour" | "day";
-}
-
-export interface SalesAnswer {
-	totals: Totals;
-	previous: Totals;
-	buckets: { at: string; orders: number; revenue: number; cancelled: number }[];
-	topProducts: ProductFigures[];
-}
-
-/** What `stats.updated` carries: today's totals (the UTC day), for admins' dashboards. */
-export interface StatsPush {
-	from: string;
-	to: string;
-	totals: Totals;
 }
 
 /** One pass of the refresher: per hour, the facts it adds (none: check the hour), and the handlers waiting for it. */
@@ -191,7 +173,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 				to: { type: "string", pattern: ISO_DATE, max: 40, messages: { stringPattern: "Use an ISO 8601 date, e.g. 2026-01-31T00:00:00Z" } },
 				bucket: { type: "enum", values: ["hour", "day"], default: "hour" },
 			},
-			async handler(ctx: Context<SalesParams>): Promise<SalesAnswer> {
+			async handler(ctx: Context<SalesQuery>): Promise<SalesAnswer> {
 				const from = parseDate("from", ctx.params.from);
 				const to = parseDate("to", ctx.params.to);
 				const length = to.getTime() - from.getTime();

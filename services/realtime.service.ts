@@ -1,31 +1,18 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { DOMAIN_EVENTS, type DomainEventType, onEvent } from "../lib/events";
+import { DOMAIN_EVENTS, type DomainEventType, type EventHandler, type EventPayloads, type OrderSnapshot, onEvent } from "../lib/events";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
-import type { ChannelHandlerSchema } from "../types/moleculer";
 
-interface OrderPayload {
-	userId: string;
-}
+type Route<E extends DomainEventType> = (data: EventPayloads[E]) => Omit<Push, "event">;
 
-interface StockPayload {
-	productId: string;
-	available: number;
-}
-
-type Route = (data: unknown) => Omit<Push, "event">;
-
-const toOwnerAndAdmins: Route = (order) => ({ rooms: [userRoom((order as OrderPayload).userId), ADMINS_ROOM], payload: order });
-const toEveryone: Route = (payload) => ({ rooms: null, payload });
+const toOwnerAndAdmins = (order: OrderSnapshot) => ({ rooms: [userRoom(order.userId), ADMINS_ROOM], payload: order });
+const toEveryone = (payload: unknown) => ({ rooms: null, payload });
 
 /** Which domain events reach browsers, and whose. Orders never reach another customer. */
-export const ROUTES: Partial<Record<DomainEventType, Route>> = {
+export const ROUTES: { [E in DomainEventType]?: Route<E> } = {
 	"order.created": toOwnerAndAdmins,
 	"order.updated": toOwnerAndAdmins,
 	"order.cancelled": toOwnerAndAdmins,
-	"inventory.updated": (data) => {
-		const { productId, available } = data as StockPayload;
-		return { rooms: null, payload: { productId, available } };
-	},
+	"inventory.updated": ({ productId, available }) => ({ rooms: null, payload: { productId, available } }),
 	"inventory.low-stock": (payload) => ({ rooms: [ADMINS_ROOM], payload }),
 	"product.created": toEveryone,
 	"product.updated": toEveryone,
@@ -45,7 +32,10 @@ interface RealtimeMethods {
 
 type RealtimeThis = Service & RealtimeVars & RealtimeMethods;
 
-function channel(type: DomainEventType, route: Route): ChannelHandlerSchema<RealtimeThis> {
+/** The channel of one event type, if its event reaches browsers. */
+function channel<E extends DomainEventType>(type: E): EventHandler<RealtimeThis> | null {
+	const route = ROUTES[type];
+	if (!route) return null;
 	return onEvent(type, "realtime", async function pushToBrowsers(data, event) {
 		if (!this.firstDelivery(event.id)) return;
 		await this.broker.broadcast(PUSH_EVENT, { event: type, ...route(data) });
@@ -64,8 +54,8 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 	dependencies: ["api"],
 	channels: Object.fromEntries(
 		DOMAIN_EVENTS.flatMap((type) => {
-			const route = ROUTES[type];
-			return route ? [[type, channel(type, route)]] : [];
+			const handler = channel(type);
+			return handler ? [[type, handler]] : [];
 		}),
 	),
 

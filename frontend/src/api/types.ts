@@ -1,5 +1,7 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
+import type { EventPayloads } from "../../../lib/events";
 import type { OrderStatus } from "../../../lib/orders";
+import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/sales-figures";
 
 export type { OrderStatus };
 
@@ -135,58 +137,14 @@ export interface ErrorBody {
 	data?: unknown;
 }
 
-export interface InventoryChange {
-	productId: string;
-	available: number;
-}
+/** Inventory pushes: the event contract's payloads (everyone sees only the available units). */
+export type InventoryChange = Pick<EventPayloads["inventory.updated"], "productId" | "available">;
+export type LowStockAlert = EventPayloads["inventory.low-stock"];
 
-export interface LowStockAlert {
-	productId: string;
-	name: string;
-	available: number;
-	threshold: number;
-}
-
-/** GET /stats/sales: money in cents; `previous` is the period of equal length just before. */
-export interface SalesTotals {
-	orders: number;
-	revenue: number;
-	cancelled: number;
-	failed: number;
-	averageOrderValue: number;
-	newCustomers: number;
-}
-
-export interface SalesBucket {
-	at: string;
-	orders: number;
-	revenue: number;
-	cancelled: number;
-}
-
-export interface TopProduct {
-	productId: string;
-	name: string;
-	units: number;
-	revenue: number;
-}
-
-export interface SalesFigures {
-	totals: SalesTotals;
-	previous: SalesTotals;
-	buckets: SalesBucket[];
-	topProducts: TopProduct[];
-}
-
-export interface SalesQuery {
-	from: string;
-	to: string;
-	bucket: "hour" | "day";
-}
-
-/** `stats.updated`: today's totals (the UTC day); a dashboard fetches its own ranges again. */
-export interface StatsUpdate {
-	from: string;
-	to: string;
-	totals: SalesTotals;
-}
+/** GET /stats/sales and `stats.updated`: the insights service's own shapes. */
+export type SalesFigures = SalesAnswer;
+export type SalesTotals = Totals;
+export type SalesBucket = SalesAnswer["buckets"][number];
+export type TopProduct = ProductFigures;
+export type StatsUpdate = StatsPush;
+export type { SalesQuery };
