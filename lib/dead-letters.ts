@@ -1,4 +1,5 @@
 import { type IHeaders, Kafka, logLevel } from "kafkajs";
+import { readTopicsToNow } from "./topic-replay";
 
 /**
  * The dead-letter topic of the durable domain events, and its replay.
@@ -83,75 +84,28 @@ class DeadLetterTopic {
 		this.replayGroup = topicName(options.topicPrefix, "dead-letter-replay");
 	}
 
-	/** Per partition: from the replay group's committed offset (or the oldest kept message) to the end now. */
-	private async pendingRanges(): Promise<Map<number, { from: bigint; to: bigint }>> {
-		const admin = this.kafka.admin();
-		await admin.connect();
-		try {
-			const ends = await admin.fetchTopicOffsets(this.topic);
-			const [committed] = await admin.fetchOffsets({ groupId: this.replayGroup, topics: [this.topic] });
-			const ranges = new Map<number, { from: bigint; to: bigint }>();
-			for (const { partition, low, high } of ends) {
-				const done = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? "-1";
-				const from = BigInt(done) < BigInt(low) ? BigInt(low) : BigInt(done);
-				if (from < BigInt(high)) ranges.set(partition, { from, to: BigInt(high) });
-			}
-			return ranges;
-		} finally {
-			await admin.disconnect();
-		}
-	}
-
 	/**
-	 * Reads the pending dead letters in order, partition by partition; `each` runs for every
-	 * message before the next is read. With `commit`, the group's position moves past a message
-	 * once `each` is done with it.
+	 * Reads the pending dead letters (from the replay group's position to the end now) in order,
+	 * partition by partition; `each` runs for every message before the next is read. With `commit`,
+	 * the group's position moves past a message once `each` is done with it.
 	 */
 	private async read(groupId: string, commit: boolean, each: (letter: DeadLetter) => Promise<void>): Promise<void> {
-		const ranges = await this.pendingRanges();
-		if (ranges.size === 0) return;
-		const remaining = new Set(ranges.keys());
-		const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
-		await consumer.connect();
-		try {
-			await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-			await new Promise<void>((resolve, reject) => {
-				const timeoutMs = this.options.timeoutMs ?? 30_000;
-				const timer = setTimeout(() => reject(new Error(`Reading ${this.topic} took over ${timeoutMs} ms`)), timeoutMs);
-				const finish = (err?: unknown) => {
-					clearTimeout(timer);
-					if (err) reject(err);
-					else resolve();
-				};
-				consumer
-					.run({
-						autoCommit: false,
-						eachMessage: async ({ partition, message }) => {
-							const range = ranges.get(partition);
-							const offset = BigInt(message.offset);
-							if (!range || offset < range.from || offset >= range.to) return;
-							const headers = textHeaders(message.headers);
-							await each({
-								partition,
-								offset: message.offset,
-								topic: headers[DEAD_LETTER_HEADERS.topic] ?? "",
-								group: headers[DEAD_LETTER_HEADERS.group] ?? "",
-								key: message.key?.toString() ?? null,
-								...describeEvent(message.value),
-								deadAt: new Date(Number(message.timestamp)),
-								value: message.value,
-								headers,
-							});
-							if (commit) await consumer.commitOffsets([{ topic: this.topic, partition, offset: (offset + 1n).toString() }]);
-							if (offset + 1n >= range.to) remaining.delete(partition);
-							if (remaining.size === 0) finish();
-						},
-					})
-					.catch(finish);
+		const { brokers, timeoutMs = 30_000 } = this.options;
+		const reading = { brokers, topics: [this.topic], groupId, resumeGroup: this.replayGroup, commit, timeoutMs };
+		await readTopicsToNow(reading, async (message, _topic, partition) => {
+			const headers = textHeaders(message.headers);
+			await each({
+				partition,
+				offset: message.offset,
+				topic: headers[DEAD_LETTER_HEADERS.topic] ?? "",
+				group: headers[DEAD_LETTER_HEADERS.group] ?? "",
+				key: message.key?.toString() ?? null,
+				...describeEvent(message.value),
+				deadAt: new Date(Number(message.timestamp)),
+				value: message.value,
+				headers,
 			});
-		} finally {
-			await consumer.disconnect();
-		}
+		});
 	}
 
 	/** The dead letters no replay has taken yet, oldest first per partition; looking changes nothing. */

@@ -48,14 +48,7 @@ mongo_ping() {
   ' _ "$PORT" 2>/dev/null
 }
 
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + 60))
-  until mongo_ping; do
-    kill -0 "$pid" 2>/dev/null || fail_with_log "ferretdb exited during startup" "$LOG"
-    ((SECONDS < deadline)) || fail_with_log "no ping reply after 60s" "$LOG"
-    sleep 0.3
-  done
-}
+wait_ready() { wait_until "$1" 60 0.3 mongo_ping; }
 
 up() {
   local pid t0=$SECONDS

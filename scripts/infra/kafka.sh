@@ -64,16 +64,13 @@ format_storage() {
     || die "storage format failed"
 }
 
+# The log line comes after the broker is unfenced, so it is cheap and reliable.
+broker_started() { port_open "$PORT" && grep -q "Kafka Server started" "$LOG"; }
+
 wait_ready() {
-  local pid=$1 deadline=$((SECONDS + 120))
   say "waiting for broker on 127.0.0.1:$PORT..."
-  # The log line comes after the broker is unfenced, so it is cheap and reliable;
-  # a real metadata round trip through the admin client then confirms it.
-  until port_open "$PORT" && grep -q "Kafka Server started" "$LOG"; do
-    kill -0 "$pid" 2>/dev/null || fail_with_log "broker exited during startup" "$LOG"
-    ((SECONDS < deadline)) || fail_with_log "not ready after 120s" "$LOG"
-    sleep 0.5
-  done
+  wait_until "$1" 120 0.5 broker_started
+  # A real metadata round trip through the admin client then confirms it.
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$PORT" --list >/dev/null \
     || fail_with_log "broker is up but topic listing failed" "$LOG"
 }

@@ -61,6 +61,18 @@ stop_pid() {
   rm -f "$pidfile"
 }
 
+# Run "$@" every $3 seconds until it succeeds. Startup failed, with the last lines of $LOG, if
+# process $1 exits meanwhile or $2 seconds pass.
+wait_until() {
+  local pid=$1 limit=$2 pause=$3 deadline=$((SECONDS + $2))
+  shift 3
+  until "$@"; do
+    kill -0 "$pid" 2>/dev/null || fail_with_log "$SVC exited during startup" "$LOG"
+    ((SECONDS < deadline)) || fail_with_log "not ready after ${limit}s" "$LOG"
+    sleep "$pause"
+  done
+}
+
 fail_with_log() {
   say "ERROR: $1; last lines of $2:"
   tail -n "${3:-40}" "$2" >&2 || true

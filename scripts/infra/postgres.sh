@@ -31,14 +31,7 @@ init_cluster() {
     || fail_with_log "initdb failed" "$DIR/initdb.log"
 }
 
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + 60))
-  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; do
-    kill -0 "$pid" 2>/dev/null || fail_with_log "postgres exited during startup" "$LOG"
-    ((SECONDS < deadline)) || fail_with_log "not ready after 60s" "$LOG"
-    sleep 0.2
-  done
-}
+wait_ready() { wait_until "$1" 60 0.2 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; }
 
 # FerretDB's database, and the event trigger that gives its indexes a form its queries can use.
 prepare_database() {

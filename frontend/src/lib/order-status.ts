@@ -29,22 +29,22 @@ const LABELS: Record<OrderStatus, string> = {
 	failed: "Payment failed",
 };
 
-/** What a button that moves an order into the status says. */
-const ACTIONS: Record<OrderStatus, string> = {
-	pending: "Mark pending",
-	confirmed: "Confirm",
+/**
+ * What a button that moves an order into the status says, for the statuses ADMIN_TRANSITIONS leads
+ * to: an order starts `pending`, and `confirmed` and `failed` are the payment's verdict, never a move.
+ */
+const ACTIONS: Partial<Record<OrderStatus, string>> = {
 	processing: "Start processing",
 	shipped: "Mark shipped",
 	delivered: "Mark delivered",
 	cancelled: "Cancel order",
-	failed: "Mark payment failed",
 };
 
 export function statusLabel(status: OrderStatus): string {
 	return LABELS[status];
 }
 
-export function actionLabel(status: OrderStatus): string {
+export function actionLabel(status: OrderStatus): string | undefined {
 	return ACTIONS[status];
 }
 

@@ -10,7 +10,7 @@ import { Loader } from "../shared/loader";
 import { OrdersFeed } from "../shared/orders-feed";
 import "../shared/status-badge";
 import "./sales-insight";
-import { base, buttons, tables } from "../shared/styles";
+import { base, buttons, tables, tileGrid } from "../shared/styles";
 
 /** The statuses that ask something of the shop, in the order it works through them. */
 const WORK_STATUSES: readonly { status: OrderStatus; hint: string }[] = [
@@ -31,25 +31,8 @@ export class AdminOverview extends LitElement {
 		base,
 		buttons,
 		tables,
+		tileGrid,
 		css`
-			.tiles {
-				display: grid;
-				grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr));
-				gap: var(--agora-space-3);
-				margin: 0 0 var(--agora-space-5);
-				padding: 0;
-				list-style: none;
-			}
-			.tile {
-				display: grid;
-				gap: var(--agora-space-1);
-				color: inherit;
-				text-decoration: none;
-			}
-			.tile strong {
-				font-size: 2rem;
-				line-height: 1;
-			}
 			.columns {
 				display: grid;
 				grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));

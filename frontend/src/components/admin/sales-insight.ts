@@ -15,7 +15,7 @@ import {
 import { apiContext, liveContext } from "../../state/contexts";
 import { LiveSubscription, use } from "../../state/controllers";
 import { Loader } from "../shared/loader";
-import { base, buttons, tables } from "../shared/styles";
+import { base, buttons, tables, tileGrid } from "../shared/styles";
 
 const SPANS: readonly { span: ChartSpan; label: string; period: string }[] = [
 	{ span: "24h", label: "24 hours", period: "the last 24 hours" },
@@ -62,18 +62,14 @@ export class SalesInsight extends LitElement {
 		base,
 		buttons,
 		tables,
+		tileGrid,
 		css`
+			/* Five tiles, amounts among them and a change line under each: narrower, smaller figures that may wrap. */
 			.kpis {
-				display: grid;
 				grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr));
-				gap: var(--agora-space-3);
-				margin: 0 0 var(--agora-space-4);
-				padding: 0;
-				list-style: none;
+				margin-bottom: var(--agora-space-4);
 			}
 			.kpi {
-				display: grid;
-				gap: var(--agora-space-1);
 				padding: var(--agora-space-3) var(--agora-space-4);
 			}
 			.kpi strong {
@@ -211,12 +207,12 @@ export class SalesInsight extends LitElement {
 	}
 
 	#kpis(figures: SalesFigures) {
-		return html`<ul class="kpis">
+		return html`<ul class="tiles kpis">
 			${tiles(figures.totals, figures.previous).map(({ label, value, change, lowerIsBetter }) => {
 				const good = change.direction === (lowerIsBetter ? "down" : "up");
 				const tone = change.direction === "same" ? "muted" : good ? "good" : "bad";
 				const arrow = change.direction === "up" ? "▲" : change.direction === "down" ? "▼" : "";
-				return html`<li class="card kpi">
+				return html`<li class="card tile kpi">
 					<span>${label}</span>
 					<strong data-kpi=${label}>${value}</strong>
 					<span class="change ${tone}"><span aria-hidden="true">${arrow}</span> ${change.text}<span class="sr-only"> against the same hours yesterday</span></span>

@@ -211,6 +211,31 @@ export const forms = css`
 	}
 `;
 
+/**
+ * A list of figure tiles (`ul.tiles > .tile`, each a label and its figure in a `strong`) in as
+ * many columns as fit. A tile may be a link to the figure's page.
+ */
+export const tileGrid = css`
+	.tiles {
+		display: grid;
+		grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr));
+		gap: var(--agora-space-3);
+		margin: 0 0 var(--agora-space-5);
+		padding: 0;
+		list-style: none;
+	}
+	.tile {
+		display: grid;
+		gap: var(--agora-space-1);
+		color: inherit;
+		text-decoration: none;
+	}
+	.tile strong {
+		font-size: 2rem;
+		line-height: 1;
+	}
+`;
+
 export const tables = css`
 	.table-wrap {
 		overflow-x: auto;
