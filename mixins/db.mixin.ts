@@ -62,6 +62,8 @@ export interface DbMethods {
 	isDuplicateKey(err: unknown): boolean;
 	/** Drops cached reads of this service on every node. */
 	clearCache(): Promise<void>;
+	/** The service's documents with these ids (those that exist). */
+	findByIds(ids: string[]): Promise<unknown[]>;
 }
 
 export interface DbVars {
@@ -248,6 +250,14 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			},
 			isDuplicateKey(err: unknown): boolean {
 				return hasProperty(err, "code", 11000) || hasProperty(err, "errorType", "uniqueViolated");
+			},
+			/**
+			 * One lookup per id, together: the distributed test stand-in (FerretDB 1.24) pushes only
+			 * equality filters down to its indexes and reads the whole collection for `_id: {$in}`.
+			 */
+			async findByIds(ids: string[]): Promise<unknown[]> {
+				const docs = await Promise.all(ids.map((id) => this.adapter.findById(id)));
+				return docs.filter((doc) => doc != null);
 			},
 			clearCache(): Promise<void> {
 				this.broker.broadcast(`cache.clean.${spec.name}`);

@@ -152,7 +152,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			// TTL bounds what a read racing that clear could leave behind. Orders never read it.
 			cache: { keys: ["productIds"], ttl: 5 },
 			async handler(ctx: Context<{ productIds: string[] }>) {
-				const docs = await this.adapter.find({ query: { _id: { $in: ctx.params.productIds } } });
+				const docs = await this.findByIds(ctx.params.productIds);
 				return Object.fromEntries(
 					docs.map((doc) => {
 						const { id, available, reserved, lowStockThreshold } = this.toEntity<StockDoc>(doc);

@@ -160,7 +160,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			params: { ids: { type: "array", items: "string", max: 100 } },
 			cache: { keys: ["ids"], ttl: 60 },
 			async handler(ctx: Context<{ ids: string[] }>) {
-				const docs = await this.adapter.find({ query: { _id: { $in: ctx.params.ids } } });
+				const docs = await this.findByIds(ctx.params.ids);
 				return docs.map((doc) => this.toEntity<Product>(doc));
 			},
 		},
