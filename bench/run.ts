@@ -4,7 +4,8 @@
  *
  *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
  *   --soak-minutes <n>   length of the mixed soak (default 10)
- *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes)
+ *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes,
+ *                        8 = distributed placement with 1k and 50k orders stored)
  *   --modes <list>       embedded,distributed (default both)
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for docs/benchmarks.md) and stop
@@ -30,6 +31,7 @@ import {
 	uptime,
 } from "./harness";
 import { projectionLag } from "./insights";
+import { type PlacementScalingPoint, placementWithData } from "./placement-scaling";
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
@@ -52,7 +54,7 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
 if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
-const only = new Set((values.only ?? "1,2,3,4,5,6,7").split(",").map(Number));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7,8").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
 
 /** Sizes: the full run takes about 8 minutes plus the soak; --quick about 2 minutes. */
@@ -74,6 +76,7 @@ const SIZES = quick
 			queries: 10,
 			querySeconds: 5,
 			standIn: [1_000, 5_000],
+			placementLevels: [100, 1_000],
 		}
 	: {
 			seconds: 10,
@@ -94,6 +97,7 @@ const SIZES = quick
 			queries: 100,
 			querySeconds: 15,
 			standIn: [1_000, 10_000, 50_000],
+			placementLevels: [1_000, 50_000],
 		};
 
 if (values["order-conns"]) SIZES.orderConnections.distributed = values["order-conns"].split(",").map(Number);
@@ -111,6 +115,7 @@ export interface Results {
 	costs: CostRow[];
 	scaling: ScalingPoint[];
 	standIn?: StandInPoint[];
+	placementScaling?: PlacementScalingPoint[];
 	soak?: SoakReport;
 }
 
@@ -169,7 +174,8 @@ async function main(): Promise<void> {
 	}
 	if (only.has(4)) {
 		step("action call cost");
-		results.rows.push(...(await actionCallCost({ durationSeconds: SIZES.callSeconds, concurrency: 16 })));
+		// One in flight is a call's latency; 16 is the transporter's throughput (issue 13's targets).
+		for (const concurrency of [1, 16]) results.rows.push(...(await actionCallCost({ durationSeconds: SIZES.callSeconds, concurrency })));
 		save();
 	}
 	if (only.has(5)) {
@@ -187,6 +193,19 @@ async function main(): Promise<void> {
 		});
 		results.rows.push(...rows);
 		results.standIn = points;
+		save();
+	}
+	if (only.has(8) && modes.includes("distributed")) {
+		step("distributed placement with data");
+		const agora = await startSystem("distributed");
+		try {
+			const shop = await openShop(agora, { products: SIZES.products, customers: 1, stock: 1_000_000 });
+			const { rows, points } = await placementWithData(agora, shop, { levels: SIZES.placementLevels, seconds: quick ? 2 : 15 });
+			results.rows.push(...rows);
+			results.placementScaling = points;
+		} finally {
+			await agora.stop();
+		}
 		save();
 	}
 	if (only.has(6)) {

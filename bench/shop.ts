@@ -192,9 +192,15 @@ export async function orderPlacement(
 	const failedBefore = await countOrders(shop, "failed");
 	const costsBefore = await snapshot(agora);
 	const started = performance.now();
+	// The backlog: orders accepted but not yet confirmed or failed when the load stops, and how long
+	// the saga then takes to settle them (issue 13: the saga keeps up, the backlog is gone in seconds).
+	const backlog = { pending: 0, drainSeconds: 0 };
 	const ours = await measured(systemPids(agora), async () => {
 		const placed = await runLoad({ url: agora.url, connections: load.connections, durationSeconds: load.durationSeconds, pool });
+		const loadEnded = performance.now();
+		backlog.pending = await countOrders(shop, "pending");
 		await drainPending(shop);
+		backlog.drainSeconds = (performance.now() - loadEnded) / 1000;
 		return placed;
 	});
 	const elapsedSeconds = (performance.now() - started) / 1000;
@@ -239,7 +245,8 @@ export async function orderPlacement(
 			note:
 				`${confirmed} confirmed (${ours.result.ok} POSTs answered 201 within the run)` +
 				`${rejected + ours.result.errors > 0 ? `, ${rejected + ours.result.errors} POSTs failed ${JSON.stringify(ours.result.statusCounts)}` : ""}` +
-				`${reaped > 0 ? `, ${reaped} left pending by a timeout and failed by the reaper` : ""}; latency is the POST's`,
+				`${reaped > 0 ? `, ${reaped} left pending by a timeout and failed by the reaper` : ""}; ` +
+				`backlog at the end of the load: ${backlog.pending} pending, settled ${backlog.drainSeconds.toFixed(1)} s later; latency is the POST's`,
 		},
 	];
 	return { rows, costs };
