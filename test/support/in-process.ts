@@ -115,17 +115,54 @@ export async function startShop(services: string[], middlewares: Middleware[] = 
 }
 
 /**
- * Runs `step` before the first insert into `adapter` that `matches`, then lets that insert go on:
- * a competing writer's line, or a wait that holds the writer between its plan and its write.
+ * A point where a writer stops: `step` is what the writer runs there (it waits until `go()`), and
+ * `reached` resolves once it has arrived. So a test can let the other side of a race go first.
  */
-export function beforeInsert(adapter: DbAdapter, matches: (doc: Record<string, unknown>) => boolean, step: () => Promise<void>): void {
-	const insert = adapter.insert.bind(adapter);
-	let done = false;
-	adapter.insert = async (doc: object) => {
-		if (!done && matches(doc as Record<string, unknown>)) {
-			done = true;
-			await step();
-		}
-		return insert(doc);
+export function stopPoint() {
+	const door = gate();
+	door.close();
+	let arrive = () => {};
+	const reached = new Promise<void>((resolve) => {
+		arrive = resolve;
+	});
+	return {
+		reached,
+		go: () => door.open(),
+		async step() {
+			arrive();
+			await door.wait;
+		},
 	};
+}
+
+/**
+ * Runs `step` before the first `insert` (or `updateMany`) of `adapter` whose document (or query)
+ * `matches`, then lets that write go on: a competing writer's line written first, or a stop
+ * point that holds the writer between its decision and its write.
+ */
+export function beforeWrite(
+	adapter: DbAdapter,
+	method: "insert" | "updateMany",
+	matches: (docOrQuery: Record<string, unknown>) => boolean,
+	step: () => Promise<void>,
+): void {
+	let done = false;
+	const due = async (docOrQuery: object) => {
+		if (done || !matches(docOrQuery as Record<string, unknown>)) return;
+		done = true;
+		await step();
+	};
+	if (method === "insert") {
+		const insert = adapter.insert.bind(adapter);
+		adapter.insert = async (doc: object) => {
+			await due(doc);
+			return insert(doc);
+		};
+	} else {
+		const updateMany = adapter.updateMany.bind(adapter);
+		adapter.updateMany = async (query: object, update: object) => {
+			await due(query);
+			return updateMany(query, update);
+		};
+	}
 }
