@@ -138,31 +138,36 @@ export function stopPoint() {
 /**
  * Runs `step` before the first `insert` (or `updateMany`) of `adapter` whose document (or query)
  * `matches`, then lets that write go on: a competing writer's line written first, or a stop
- * point that holds the writer between its decision and its write.
+ * point that holds the writer between its decision and its write. Resolves once that write has
+ * been tried (whether it succeeded or not).
  */
 export function beforeWrite(
 	adapter: DbAdapter,
 	method: "insert" | "updateMany",
 	matches: (docOrQuery: Record<string, unknown>) => boolean,
 	step: () => Promise<void>,
-): void {
+): Promise<void> {
 	let done = false;
-	const due = async (docOrQuery: object) => {
-		if (done || !matches(docOrQuery as Record<string, unknown>)) return;
+	let tried = () => {};
+	const written = new Promise<void>((resolve) => {
+		tried = resolve;
+	});
+	const around = async <T>(docOrQuery: object, write: () => Promise<T>): Promise<T> => {
+		if (done || !matches(docOrQuery as Record<string, unknown>)) return write();
 		done = true;
 		await step();
+		try {
+			return await write();
+		} finally {
+			tried();
+		}
 	};
 	if (method === "insert") {
 		const insert = adapter.insert.bind(adapter);
-		adapter.insert = async (doc: object) => {
-			await due(doc);
-			return insert(doc);
-		};
+		adapter.insert = (doc: object) => around(doc, () => insert(doc));
 	} else {
 		const updateMany = adapter.updateMany.bind(adapter);
-		adapter.updateMany = async (query: object, update: object) => {
-			await due(query);
-			return updateMany(query, update);
-		};
+		adapter.updateMany = (query: object, update: object) => around(query, () => updateMany(query, update));
 	}
+	return written;
 }
