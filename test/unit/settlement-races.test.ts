@@ -44,9 +44,8 @@ interface LedgerLine {
 
 /** Holds the payments service's `order.created` messages while closed: the order waits, its payment pending. */
 const chargeGate = gate();
-const holdCharges: Middleware & {
-	localChannel(next: (msg: unknown, raw: unknown) => Promise<void>, chan: { name: string; group: string });
-} = {
+type ChannelHandler = (msg: unknown, raw: unknown) => Promise<void>;
+const holdCharges: Middleware & { localChannel(next: ChannelHandler, chan: { name: string; group: string }): ChannelHandler } = {
 	localChannel(next, chan) {
 		if (chan.group !== "payments" || !chan.name.endsWith("order.created")) return next;
 		return async (msg, raw) => {
