@@ -1,19 +1,14 @@
 /**
- * Placement recovery on the real products, inventory, payments and orders services in one broker,
- * as the embedded mode runs them (NeDB files in a temporary DATA_DIR, the in-process channel
- * adapter). Which node placed an order is the cluster test's part (test/distributed/cluster.test.ts,
- * an orders pod SIGKILLed); here the placement outlives the time limit while its node still runs.
+ * Placement recovery on the real products, inventory, payments and orders services in one broker
+ * (test/support/in-process.ts). Which node placed an order is the cluster test's part
+ * (test/distributed/cluster.test.ts, an orders pod SIGKILLed); here the placement outlives the
+ * time limit while its node still runs.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { type ActionSchema, type BrokerOptions, type Context, type Middleware, ServiceBroker, type ServiceSchema } from "moleculer";
+import type { ActionSchema, Context, Middleware } from "moleculer";
 import { orderBody } from "../support/commerce.suite";
+import { ADMIN, CUSTOMER, gate, type Shop, startShop } from "../support/in-process";
 import { eventually } from "../support/wait";
 
-const dataDir = mkdtempSync(path.join(tmpdir(), "agora-recovery-"));
-const ADMIN = { meta: { user: { id: "admin-1", role: "admin" } } };
-const CUSTOMER = { meta: { user: { id: "customer-1", role: "customer" } } };
 /** Past the orders service's limit for one placement (60 s). */
 const LATER = 61_000;
 
@@ -22,13 +17,7 @@ interface Recovering {
 }
 
 /** Holds `payments.prepare` calls while closed: a placement stops half-way, its stock reserved. */
-const prepareGate = {
-	wait: Promise.resolve(),
-	open: () => {},
-	close() {
-		this.wait = new Promise<void>((resolve) => (this.open = resolve));
-	},
-};
+const prepareGate = gate();
 const gateMiddleware: Middleware = {
 	localAction(next: (ctx: Context) => Promise<unknown>, action: ActionSchema) {
 		if (action.name !== "payments.prepare") return next;
@@ -39,52 +28,23 @@ const gateMiddleware: Middleware = {
 	},
 };
 
-let broker: ServiceBroker;
+let shop: Shop;
 let orders: Recovering;
 
 beforeAll(async () => {
-	// The services read their settings when first loaded.
-	Object.assign(process.env, { DATA_DIR: dataDir, SEED_DEMO: "0", LOGLEVEL: "warn" });
-	for (const name of ["MONGO_URI", "TRANSPORTER", "CHANNELS_URL"]) delete process.env[name];
-	const configFile = "../../moleculer.config";
-	const config = (await import(configFile)) as BrokerOptions;
-	broker = new ServiceBroker({
-		...config,
-		nodeID: "recovery-test",
-		logger: false,
-		middlewares: [...(config.middlewares ?? []), gateMiddleware],
-	});
-	for (const name of ["products", "inventory", "payments", "orders"]) {
-		const service = (await import(`../../services/${name}.service`)) as { default: ServiceSchema };
-		broker.createService(service.default);
-	}
-	await broker.start();
-	orders = broker.getLocalService("orders") as unknown as Recovering;
+	shop = await startShop(["products", "inventory", "payments", "orders"], [gateMiddleware]);
+	orders = shop.service<Recovering>("orders");
 });
 
 afterAll(async () => {
 	prepareGate.open();
-	await broker?.stop();
-	rmSync(dataDir, { recursive: true, force: true });
+	await shop?.stop();
 });
-
-let sku = 0;
-async function newProduct(stock: number): Promise<string> {
-	const product = await broker.call<{ id: string }, object>(
-		"products.create",
-		{ name: "Recovery kettle", sku: `R-${Date.now()}-${sku++}`, price: 1500, category: "brewing", stock },
-		ADMIN,
-	);
-	return product.id;
-}
-
-const stockOf = (productId: string) => broker.call<{ available: number; reserved: number }, object>("inventory.get", { productId });
-const orderOf = (id: string) =>
-	broker.call<{ status: string; history: { by: string; note?: string }[] }, object>("orders.get", { id }, ADMIN);
 
 describe("placements that do not finish", () => {
 	it("a placement over the time limit is undone: order failed with a note, stock released, payment voided, its client told to retry", async () => {
-		const productId = await newProduct(5);
+		const { broker, stockOf, orderOf } = shop;
+		const productId = await shop.newProduct(5);
 		prepareGate.close();
 		const placing = broker.call("orders.place", orderBody([{ productId, quantity: 2 }]), CUSTOMER).then(
 			() => null,
@@ -112,7 +72,8 @@ describe("placements that do not finish", () => {
 	});
 
 	it("a reservation that reaches inventory after its order was released (its node died with the call on its way) takes nothing", async () => {
-		const productId = await newProduct(5);
+		const { broker, stockOf } = shop;
+		const productId = await shop.newProduct(5);
 		const orderId = `cut-off-${Date.now()}`;
 		// What recovery's failed order makes inventory do, before the dead node's reserve call arrives.
 		await broker.call("inventory.release", { orderId, reason: "placing it was cut off" });
@@ -122,7 +83,8 @@ describe("placements that do not finish", () => {
 	});
 
 	it("a placement that answered is never touched, however old", async () => {
-		const productId = await newProduct(5);
+		const { broker, orderOf } = shop;
+		const productId = await shop.newProduct(5);
 		const placed = await broker.call<{ id: string; status: string }, object>(
 			"orders.place",
 			orderBody([{ productId, quantity: 1 }]),
