@@ -7,10 +7,11 @@ import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { DOMAIN_EVENTS } from "./lib/events";
 import { ResilientKafkaTransporter, transporterOptions } from "./lib/kafka-transporter";
 import { startProbeServer } from "./lib/probes";
-import { jsonLogFormatter, requestContextMiddleware } from "./lib/request-context";
+import { jsonLogFormatter } from "./lib/request-context";
 import { ConfigError, type Settings, settings } from "./lib/settings";
 import { COST_COUNTERS_DIR, costCountersMiddleware } from "./middlewares/cost-counters";
 import { kafkaTopicsMiddleware } from "./middlewares/kafka-topics";
+import { requestContextMiddleware } from "./middlewares/request-context";
 
 const SERVICES_DIR = path.join(__dirname, "services");
 

@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Context, Middleware, Service } from "moleculer";
+import type { Context, Service } from "moleculer";
 
 /**
  * Request ids across the cluster. The gateway takes `X-Request-Id` (or makes one) as the
  * Moleculer context's `requestID`, which Moleculer copies into every nested call. Two things
  * do not see a context on their own: log lines, and domain events published from deep inside a
  * service. This module keeps the context of the action or channel message being handled in an
- * AsyncLocalStorage, so both can find it without a `ctx` parameter threaded through every method.
+ * AsyncLocalStorage (the broker middleware `middlewares/request-context.ts` fills it), so both
+ * can find it without a `ctx` parameter threaded through every method.
  */
 
 const handling = new AsyncLocalStorage<Context>();
@@ -16,24 +17,10 @@ export function currentContext(): Context | undefined {
 	return handling.getStore();
 }
 
-type ChannelHandler = (ctx: Context, raw: unknown) => Promise<unknown>;
-
-/** @moleculer/channels wraps channel handlers with a `localChannel` hook that moleculer's typings do not know. */
-interface ChannelAwareMiddleware extends Middleware {
-	localChannel(next: ChannelHandler): ChannelHandler;
+/** Runs `work` as handling `ctx`: everything it calls, awaits or logs finds that context. */
+export function runInContext<T>(ctx: Context, work: () => T): T {
+	return handling.run(ctx, work);
 }
-
-export const requestContextMiddleware: ChannelAwareMiddleware = {
-	name: "RequestContext",
-	localAction(next) {
-		return function (this: Service, ctx: Context) {
-			return handling.run(ctx, () => next.call(this, ctx));
-		};
-	},
-	localChannel(next) {
-		return (ctx, raw) => handling.run(ctx, () => next(ctx, raw));
-	},
-};
 
 /**
  * What a published domain event keeps of the context that published it: the request id, the
