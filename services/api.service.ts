@@ -7,6 +7,7 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
 import { clientAddressResolver } from "../lib/client-address";
+import { clientFacing, type ErrorBody, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { readiness } from "../lib/probes";
@@ -16,7 +17,7 @@ import { SocketCap } from "../lib/socket-cap";
 import { type AuthUser, verifyToken } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
-const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & {
@@ -30,52 +31,8 @@ type GatewayRequest = IncomingMessage & {
 	parsedUrl?: string;
 };
 
-interface ErrorBody {
-	name: string;
-	message: string;
-	code: number;
-	type?: string;
-	data?: unknown;
-}
-
-/** Errors raised before any action ran (body parsing) come from body-parser, not Moleculer. */
-const BODY_PARSER_ERRORS: Record<string, Omit<ErrorBody, "code">> = {
-	"entity.parse.failed": { name: "BadRequestError", message: "The request body is not valid JSON", type: "INVALID_JSON" },
-	"entity.too.large": { name: "PayloadTooLargeError", message: "The request body is too large", type: "PAYLOAD_TOO_LARGE" },
-	"encoding.unsupported": { name: "UnsupportedMediaTypeError", message: "Unsupported body encoding", type: "UNSUPPORTED_ENCODING" },
-};
-
-function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
-	const parser = err.type ? BODY_PARSER_ERRORS[err.type] : undefined;
-	if (parser) return { ...parser, code: err.code };
-	if (!Number.isInteger(err.code) || err.code < 400 || err.code === 500 || err.code > 599) {
-		// Internals stay in the log; the client learns only that it was not its fault.
-		return { name: "InternalServerError", message: "Something went wrong on our side", code: 500 };
-	}
-	const data = Array.isArray(err.data)
-		? // Validation errors would echo the rejected value back, passwords included.
-			err.data.map(({ actual: _actual, ...field }: Record<string, unknown>) => field)
-		: err.data;
-	return { name: err.name, message: err.message, code: err.code, type: err.type, data };
-}
-
-/**
- * Moleculer's words for "that part of the cluster is down or busy" (no node hosts the action, the
- * node left, the transporter is gone). For a client it is the shop's temporary trouble, not a
- * missing page (Moleculer says 404) and not a reason to see node ids.
- */
-const UNAVAILABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_REJECTED", "REQUEST_SKIPPED", "BAD_GATEWAY"]);
-const RETRY_AFTER_SECONDS = 5;
 /** How long a gateway trusts that a token's account exists (users.exists caches as long). */
 const ACCOUNT_CHECK_TTL_SECONDS = 30;
-
-function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
-	// moleculer-web's own verdict when no node hosts the route's action: same answer.
-	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
-		return new Errors.MoleculerError("Part of the shop is unavailable right now: try again shortly", 503, "SERVICE_UNAVAILABLE");
-	if (err.type === "REQUEST_TIMEOUT") return new Errors.MoleculerError("The shop took too long to answer: try again", 504, "TIMEOUT");
-	return err;
-}
 
 /** Checks the bearer against the action's declared access; no `auth` means signed-in users only. */
 function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void {
@@ -140,13 +97,6 @@ function checkBodyIsObject(body: unknown): void {
 	throw new Errors.ValidationError("The request body must be a JSON object", "VALIDATION_ERROR", [
 		{ field: "body", message: `Send a JSON object, not ${jsonKind(body)}`, type: "object" },
 	]);
-}
-
-class MethodNotAllowedError extends Errors.MoleculerClientError {
-	constructor(method: string | undefined, allowed: readonly string[]) {
-		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, 405, "METHOD_NOT_ALLOWED", { method, allowed });
-		this.name = "MethodNotAllowedError";
-	}
 }
 
 /**
