@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Context, Service } from "moleculer";
+import type { IncomingMessage } from "node:http";
+import type { CallingOptions, Context, Service } from "moleculer";
 
 /**
  * Request ids across the cluster. The gateway takes `X-Request-Id` (or makes one) as the
@@ -11,6 +12,16 @@ import type { Context, Service } from "moleculer";
  */
 
 const handling = new AsyncLocalStorage<Context>();
+
+/**
+ * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
+ * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
+ * and headers never carry what a client smuggled in. moleculer-web echoes it in the response.
+ */
+export function requestIdFromHeader(options: CallingOptions, req: IncomingMessage): void {
+	const given = req.headers["x-request-id"];
+	options.requestID = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
+}
 
 /** The context of the action or channel message this code runs for, if any (timers have none). */
 export function currentContext(): Context | undefined {

@@ -13,6 +13,7 @@ import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { readiness } from "../lib/probes";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
 import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "../lib/request-checks";
+import { requestIdFromHeader } from "../lib/request-context";
 import { settings } from "../lib/settings";
 import { SocketCap } from "../lib/socket-cap";
 import { type AuthUser, verifyToken } from "../lib/tokens";
@@ -42,16 +43,6 @@ function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void
 	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY", { message: "Admins only" });
 	if (access === "customer" && user.role !== "customer")
 		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
-}
-
-/**
- * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
- * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
- * and headers never carry what a client smuggled in. moleculer-web echoes it in the response.
- */
-function requestIdFromHeader(options: CallingOptions, req: IncomingMessage): void {
-	const given = req.headers["x-request-id"];
-	options.requestID = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
 }
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
