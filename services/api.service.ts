@@ -7,6 +7,7 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
 import { clientAddressResolver } from "../lib/client-address";
+import { actionAccess, authorizeAccess, requestUser, tokenUser } from "../lib/gateway-auth";
 import { clientFacing, type ErrorBody, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
@@ -16,10 +17,10 @@ import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY }
 import { requestIdFromHeader } from "../lib/request-context";
 import { settings } from "../lib/settings";
 import { SocketCap } from "../lib/socket-cap";
-import { type AuthUser, verifyToken } from "../lib/tokens";
+import type { AuthUser } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
-const { UnAuthorizedError, ForbiddenError, NotFoundError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+const { NotFoundError } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & {
@@ -32,18 +33,6 @@ type GatewayRequest = IncomingMessage & {
 	/** The path without query string and trailing slash, as the router matched it. */
 	parsedUrl?: string;
 };
-
-/** How long a gateway trusts that a token's account exists (users.exists caches as long). */
-const ACCOUNT_CHECK_TTL_SECONDS = 30;
-
-/** Checks the bearer against the action's declared access; no `auth` means signed-in users only. */
-function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void {
-	if (access === "public") return;
-	if (!user) throw new UnAuthorizedError(ERR_NO_TOKEN, null);
-	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY", { message: "Admins only" });
-	if (access === "customer" && user.role !== "customer")
-		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
-}
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
 const SOCKET_ACTIONS = ["orders.changedSince"];
@@ -152,7 +141,6 @@ interface GatewayVars {
 }
 
 interface GatewayMethods {
-	tokenUser(ctx: Context | null, token: string): Promise<AuthUser | null>;
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
@@ -205,9 +193,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 								_params: unknown,
 								opts: { meta: { user?: AuthUser } },
 							) {
-								const endpoint = this.broker.findNextActionEndpoint(action);
-								const access = endpoint instanceof Error ? "user" : ((endpoint.action as { auth?: ActionAccess }).auth ?? "user");
-								authorizeAccess(access, opts.meta.user);
+								authorizeAccess(actionAccess(this.broker, action), opts.meta.user);
 							},
 						},
 					},
@@ -322,35 +308,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	methods: {
-		async authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
-			const header = req.headers.authorization;
-			if (!header) return null;
-			const [scheme, token] = header.split(" ");
-			const user = scheme === "Bearer" && token ? await this.tokenUser(ctx, token) : null;
-			if (!user) throw new UnAuthorizedError(ERR_INVALID_TOKEN, null);
-			return user;
-		},
-
-		/**
-		 * The bearer of a valid token whose account still exists: a deleted account's tokens stop
-		 * working within a minute (this gateway and users.exists each remember a yes for 30 s).
-		 */
-		async tokenUser(ctx: Context | null, token: string) {
-			const user = verifyToken(token);
-			if (!user) return null;
-			// Not a remote call per request only to hear "yes" again.
-			const known = `api.accountExists:${user.id}`;
-			if (await this.broker.cacher?.get(known)) return user;
-			let exists: boolean;
-			try {
-				exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
-			} catch (err) {
-				// Fail closed, but say what it is: not the client's token, the accounts service is away.
-				this.logger.warn("Cannot check a token's account:", (err as Error).message);
-				throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
-			}
-			if (exists) await this.broker.cacher?.set(known, true, ACCOUNT_CHECK_TTL_SECONDS);
-			return exists ? user : null;
+		authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
+			return requestUser(this, ctx, req.headers.authorization);
 		},
 
 		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
@@ -365,7 +324,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			const token: unknown = socket.handshake.auth?.token;
 			limitMessages(socket);
 			if (token === undefined || token === null || token === "") return null;
-			const user = typeof token === "string" ? await this.tokenUser(null, token) : null;
+			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
 			if (!(await this.socketCap.admit(socket.id, user.id))) {
 				this.logger.info(`Refused a socket of account ${user.id} from ${clientAddress(socket.request)}: ${socketsPerUser} already open`);
