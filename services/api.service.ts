@@ -16,7 +16,7 @@ import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../l
 import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "../lib/request-checks";
 import { requestIdFromHeader } from "../lib/request-context";
 import { settings } from "../lib/settings";
-import { SocketCap } from "../lib/socket-cap";
+import { limitMessages, SocketCap } from "../lib/socket-limits";
 import type { AuthUser } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
@@ -36,8 +36,6 @@ type GatewayRequest = IncomingMessage & {
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
 const SOCKET_ACTIONS = ["orders.changedSince"];
-
-const RATE_WINDOW_MS = 10_000;
 
 const {
 	port,
@@ -145,26 +143,6 @@ interface GatewayMethods {
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
 	allowedMethods(path: string): string[];
-}
-
-/**
- * Gives each socket a budget of messages per window; beyond it a message is dropped and, if it
- * expects an answer, told why. A noisy client slows only itself.
- */
-function limitMessages(socket: Socket): void {
-	let windowStart = Date.now();
-	let count = 0;
-	socket.use((packet, next) => {
-		const now = Date.now();
-		if (now - windowStart >= RATE_WINDOW_MS) {
-			windowStart = now;
-			count = 0;
-		}
-		if (++count <= socketMessagesPer10s) return next();
-		const reply = packet[packet.length - 1];
-		if (typeof reply === "function")
-			reply({ name: "RateLimitError", message: "Too many messages: slow down", code: 429, type: "RATE_LIMITED" } satisfies ErrorBody);
-	});
 }
 
 const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMethods, GatewayVars> = {
@@ -322,7 +300,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		 */
 		async socketAuthorize(socket: Socket) {
 			const token: unknown = socket.handshake.auth?.token;
-			limitMessages(socket);
+			limitMessages(socket, socketMessagesPer10s);
 			if (token === undefined || token === null || token === "") return null;
 			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
