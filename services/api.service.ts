@@ -1,6 +1,5 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import helmet from "helmet";
 import { type CallingOptions, type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
@@ -15,6 +14,7 @@ import { readiness } from "../lib/probes";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
 import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "../lib/request-checks";
 import { requestIdFromHeader } from "../lib/request-context";
+import { securityHeaders } from "../lib/security-headers";
 import { settings } from "../lib/settings";
 import { limitMessages, SocketCap } from "../lib/socket-limits";
 import type { AuthUser } from "../lib/tokens";
@@ -96,31 +96,6 @@ const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
 
 /** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
 const AUTH_ACTIONS = ["users.login", "users.register"];
-
-/**
- * Headers for every answer of the gateway: the app, its files, the API and its errors. The app
- * is one same-origin bundle (no inline script or style; Lit styles are constructed sheets), so
- * everything is 'self'; product pictures may be any https URL. No framing by anyone.
- */
-const securityHeaders = helmet({
-	contentSecurityPolicy: {
-		useDefaults: false,
-		directives: {
-			defaultSrc: ["'self'"],
-			scriptSrc: ["'self'"],
-			styleSrc: ["'self'"],
-			imgSrc: ["'self'", "https:"],
-			connectSrc: ["'self'"],
-			fontSrc: ["'self'"],
-			objectSrc: ["'none'"],
-			baseUri: ["'self'"],
-			formAction: ["'self'"],
-			frameAncestors: ["'none'"],
-		},
-	},
-	frameguard: { action: "deny" },
-	referrerPolicy: { policy: "strict-origin-when-cross-origin" },
-});
 
 interface GatewayVars {
 	io: Server;
