@@ -1,3 +1,8 @@
+/**
+ * The gateway: REST under /api, the web app's files and Socket.IO, as one Moleculer service. This
+ * file is its schema (routes, settings and the hooks that wire them); what the hooks do lives in
+ * lib/ (docs/architecture.md lists the files), so each concern can be read and tested on its own.
+ */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { type CallingOptions, type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
