@@ -34,6 +34,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json moleculer.config.ts ./
 COPY lib ./lib
 COPY mixins ./mixins
+COPY middlewares ./middlewares
 COPY services ./services
 COPY types ./types
 # `kubectl exec ... -- npm run repl`: the operators' console joins the cluster from any pod.

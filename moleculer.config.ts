@@ -3,14 +3,15 @@ import path from "node:path";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
-import { COST_COUNTERS_DIR, costCountersMiddleware } from "./lib/cost-counters";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { DOMAIN_EVENTS } from "./lib/events";
-import { kafkaTopicsMiddleware } from "./lib/kafka-topics";
 import { ResilientKafkaTransporter, transporterOptions } from "./lib/kafka-transporter";
 import { startProbeServer } from "./lib/probes";
-import { jsonLogFormatter, requestContextMiddleware } from "./lib/request-context";
+import { jsonLogFormatter } from "./lib/request-context";
 import { ConfigError, type Settings, settings } from "./lib/settings";
+import { COST_COUNTERS_DIR, costCountersMiddleware } from "./middlewares/cost-counters";
+import { kafkaTopicsMiddleware } from "./middlewares/kafka-topics";
+import { requestContextMiddleware } from "./middlewares/request-context";
 
 const SERVICES_DIR = path.join(__dirname, "services");
 

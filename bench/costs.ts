@@ -1,7 +1,7 @@
 /**
  * Cost per order, per pod role: process CPU time (from /proc), packets through the Kafka
  * transporter, messages on the durable channels, database commands and remote calls (the pods'
- * own counters, lib/cost-counters.ts), each over a workload and divided by the orders it confirmed.
+ * own counters, middlewares/cost-counters.ts), each over a workload and divided by the orders it confirmed.
  * The servers' CPU (Kafka, FerretDB, PostgreSQL, from scripts/infra's pid files under INFRA_DIR)
  * is read the same way; when other test runs share those servers, it includes their load.
  */
@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CostCounters } from "../lib/cost-counters";
+import type { CostCounters } from "../middlewares/cost-counters";
 import { type Agora, POD_ROLES } from "../test/support/agora";
 import type { Mode } from "./harness";
 

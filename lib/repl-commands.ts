@@ -1,8 +1,8 @@
 import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
-import type { Order } from "../services/orders.service";
 import { deadLetterTopic } from "./dead-letters";
+import type { OrderSnapshot } from "./events";
 import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus } from "./orders";
 import type { Settings } from "./settings";
 import type { AuthUser } from "./tokens";
@@ -12,6 +12,11 @@ import type { AuthUser } from "./tokens";
  * the details). Each one calls the same actions as the REST API, as an admin named after the
  * operator's login, so an order's history and the stock ledger show who did what from the REPL.
  */
+
+/** An order as the orders actions answer it: the whole order its events carry, and where it ships. */
+interface Order extends OrderSnapshot {
+	shippingAddress: { name: string; line1: string; city: string; postalCode: string; country: string };
+}
 
 interface StockLevel {
 	productId: string;

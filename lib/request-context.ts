@@ -1,39 +1,37 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Context, Middleware, Service } from "moleculer";
+import type { IncomingMessage } from "node:http";
+import type { CallingOptions, Context, Service } from "moleculer";
 
 /**
  * Request ids across the cluster. The gateway takes `X-Request-Id` (or makes one) as the
  * Moleculer context's `requestID`, which Moleculer copies into every nested call. Two things
  * do not see a context on their own: log lines, and domain events published from deep inside a
  * service. This module keeps the context of the action or channel message being handled in an
- * AsyncLocalStorage, so both can find it without a `ctx` parameter threaded through every method.
+ * AsyncLocalStorage (the broker middleware `middlewares/request-context.ts` fills it), so both
+ * can find it without a `ctx` parameter threaded through every method.
  */
 
 const handling = new AsyncLocalStorage<Context>();
+
+/**
+ * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
+ * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
+ * and headers never carry what a client smuggled in. moleculer-web echoes it in the response.
+ */
+export function requestIdFromHeader(options: CallingOptions, req: IncomingMessage): void {
+	const given = req.headers["x-request-id"];
+	options.requestID = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
+}
 
 /** The context of the action or channel message this code runs for, if any (timers have none). */
 export function currentContext(): Context | undefined {
 	return handling.getStore();
 }
 
-type ChannelHandler = (ctx: Context, raw: unknown) => Promise<unknown>;
-
-/** @moleculer/channels wraps channel handlers with a `localChannel` hook that moleculer's typings do not know. */
-interface ChannelAwareMiddleware extends Middleware {
-	localChannel(next: ChannelHandler): ChannelHandler;
+/** Runs `work` as handling `ctx`: everything it calls, awaits or logs finds that context. */
+export function runInContext<T>(ctx: Context, work: () => T): T {
+	return handling.run(ctx, work);
 }
-
-export const requestContextMiddleware: ChannelAwareMiddleware = {
-	name: "RequestContext",
-	localAction(next) {
-		return function (this: Service, ctx: Context) {
-			return handling.run(ctx, () => next.call(this, ctx));
-		};
-	},
-	localChannel(next) {
-		return (ctx, raw) => handling.run(ctx, () => next(ctx, raw));
-	},
-};
 
 /**
  * What a published domain event keeps of the context that published it: the request id, the

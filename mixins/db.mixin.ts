@@ -5,10 +5,10 @@ import { type Context, Errors, type Logger, type ServiceSchema } from "moleculer
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
-import { COST_COUNTERS_DIR } from "../lib/cost-counters";
 import { defineMixin } from "../lib/schema";
 import { settings } from "../lib/settings";
 import { SqliteAdapter } from "../lib/sqlite-adapter";
+import { COST_COUNTERS_DIR } from "../middlewares/cost-counters";
 
 export interface IndexSpec {
 	fields: Record<string, 1 | -1>;
@@ -158,7 +158,7 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 		return {
 			// No buffering while disconnected: with the database down a query fails after the server
 			// selection timeout, well within the request timeout, instead of waiting past it.
-			// monitorCommands: the bench counts this pod's database commands (lib/cost-counters.ts).
+			// monitorCommands: the bench counts this pod's database commands (middlewares/cost-counters.ts).
 			adapter: new MongooseAdapter(mongoUri, {
 				serverSelectionTimeoutMS: 5_000,
 				bufferCommands: false,

@@ -12,7 +12,7 @@ import mongoose from "mongoose";
 import { RateLimiterMongo } from "rate-limiter-flexible";
 import { AuthLimiter } from "../lib/auth-limits";
 import { LimitStore } from "../lib/limit-store";
-import { SocketCap } from "../lib/socket-cap";
+import { SocketCap } from "../lib/socket-limits";
 
 const LIMIT = 10;
 const CONCURRENT = 100;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 		const cap = 3;
 		const gateways = [0, 1].map((n) => new SocketCap(cap, { store, gateway: `gateway-${n}`, leaseMs: 60_000 }));
 		let socket = 0;
-		await rounds("Agora's socket cap (lib/socket-cap.ts), two gateways", cap, (round) => {
+		await rounds("Agora's socket cap (lib/socket-limits.ts), two gateways", cap, (round) => {
 			const id = `socket-${socket++}`;
 			return gateways[socket % 2]?.admit(id, `account-${round}`) ?? Promise.resolve(false);
 		});

@@ -1,22 +1,31 @@
+/**
+ * The gateway: REST under /api, the web app's files and Socket.IO, as one Moleculer service. This
+ * file is its schema (routes, settings and the hooks that wire them); what the hooks do lives in
+ * lib/ (docs/architecture.md lists the files), so each concern can be read and tested on its own.
+ */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import helmet from "helmet";
 import { type CallingOptions, type Context, Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
 import { clientAddressResolver } from "../lib/client-address";
+import { actionAccess, authorizeAccess, requestUser, tokenUser } from "../lib/gateway-auth";
+import { clientFacing, type ErrorBody, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { readiness } from "../lib/probes";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
+import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "../lib/request-checks";
+import { requestIdFromHeader } from "../lib/request-context";
+import { securityHeaders } from "../lib/security-headers";
 import { settings } from "../lib/settings";
-import { SocketCap } from "../lib/socket-cap";
-import { type AuthUser, verifyToken } from "../lib/tokens";
+import { limitMessages, SocketCap } from "../lib/socket-limits";
+import type { AuthUser } from "../lib/tokens";
 import type { ActionAccess } from "../types/moleculer";
 
-const { UnAuthorizedError, ForbiddenError, NotFoundError, ServiceUnavailableError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
+const { NotFoundError } = ApiGateway.Errors;
 
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & {
@@ -30,139 +39,8 @@ type GatewayRequest = IncomingMessage & {
 	parsedUrl?: string;
 };
 
-interface ErrorBody {
-	name: string;
-	message: string;
-	code: number;
-	type?: string;
-	data?: unknown;
-}
-
-/** Errors raised before any action ran (body parsing) come from body-parser, not Moleculer. */
-const BODY_PARSER_ERRORS: Record<string, Omit<ErrorBody, "code">> = {
-	"entity.parse.failed": { name: "BadRequestError", message: "The request body is not valid JSON", type: "INVALID_JSON" },
-	"entity.too.large": { name: "PayloadTooLargeError", message: "The request body is too large", type: "PAYLOAD_TOO_LARGE" },
-	"encoding.unsupported": { name: "UnsupportedMediaTypeError", message: "Unsupported body encoding", type: "UNSUPPORTED_ENCODING" },
-};
-
-function errorBody(err: Errors.MoleculerError & { type?: string }): ErrorBody {
-	const parser = err.type ? BODY_PARSER_ERRORS[err.type] : undefined;
-	if (parser) return { ...parser, code: err.code };
-	if (!Number.isInteger(err.code) || err.code < 400 || err.code === 500 || err.code > 599) {
-		// Internals stay in the log; the client learns only that it was not its fault.
-		return { name: "InternalServerError", message: "Something went wrong on our side", code: 500 };
-	}
-	const data = Array.isArray(err.data)
-		? // Validation errors would echo the rejected value back, passwords included.
-			err.data.map(({ actual: _actual, ...field }: Record<string, unknown>) => field)
-		: err.data;
-	return { name: err.name, message: err.message, code: err.code, type: err.type, data };
-}
-
-/**
- * Moleculer's words for "that part of the cluster is down or busy" (no node hosts the action, the
- * node left, the transporter is gone). For a client it is the shop's temporary trouble, not a
- * missing page (Moleculer says 404) and not a reason to see node ids.
- */
-const UNAVAILABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_REJECTED", "REQUEST_SKIPPED", "BAD_GATEWAY"]);
-const RETRY_AFTER_SECONDS = 5;
-/** How long a gateway trusts that a token's account exists (users.exists caches as long). */
-const ACCOUNT_CHECK_TTL_SECONDS = 30;
-
-function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
-	// moleculer-web's own verdict when no node hosts the route's action: same answer.
-	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
-		return new Errors.MoleculerError("Part of the shop is unavailable right now: try again shortly", 503, "SERVICE_UNAVAILABLE");
-	if (err.type === "REQUEST_TIMEOUT") return new Errors.MoleculerError("The shop took too long to answer: try again", 504, "TIMEOUT");
-	return err;
-}
-
-/** Checks the bearer against the action's declared access; no `auth` means signed-in users only. */
-function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void {
-	if (access === "public") return;
-	if (!user) throw new UnAuthorizedError(ERR_NO_TOKEN, null);
-	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY", { message: "Admins only" });
-	if (access === "customer" && user.role !== "customer")
-		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
-}
-
-/** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
-const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
-
-function checkIdempotencyKey(key: string): string {
-	if (!IDEMPOTENCY_KEY.test(key))
-		throw new Errors.ValidationError("Bad Idempotency-Key header", "VALIDATION_ERROR", [
-			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
-		]);
-	return key;
-}
-
-/** No request of this API nests deeper than a few levels; far deeper input only costs stack. */
-const MAX_NESTING = 16;
-
-/**
- * Refuses params nested deeper than MAX_NESTING, naming the top-level field. Walked without
- * recursion: a body of a few kilobytes of `[[[[...` nests tens of thousands of levels, and code
- * that recurses into it (validation messages, serializers) would overflow the stack.
- */
-function checkNesting(params: unknown): void {
-	if (typeof params !== "object" || params === null) return;
-	const pending: { value: unknown; depth: number; field: string }[] = Object.entries(params).map(([field, value]) => ({
-		value,
-		depth: 1,
-		field,
-	}));
-	for (let next = pending.pop(); next; next = pending.pop()) {
-		const { value, depth, field } = next;
-		if (typeof value !== "object" || value === null) continue;
-		if (depth > MAX_NESTING)
-			throw new Errors.ValidationError("The request nests too deeply", "VALIDATION_ERROR", [
-				{ field, message: `Nested more than ${MAX_NESTING} levels deep`, type: "nesting" },
-			]);
-		for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1, field });
-	}
-}
-
-/** A JSON value as a person would name it, for an error message. */
-function jsonKind(value: unknown): string {
-	if (value === null) return "null";
-	if (Array.isArray(value)) return "an array";
-	return `a ${typeof value}`;
-}
-
-/**
- * Every JSON body of this API is an object of named fields. Any other JSON value would be spread
- * into the params (an array's items as fields "0", "1"...) or dropped, and the request would
- * pass as if it had sent nothing, so it is refused as the invalid body it is.
- */
-function checkBodyIsObject(body: unknown): void {
-	if (body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body))) return;
-	throw new Errors.ValidationError("The request body must be a JSON object", "VALIDATION_ERROR", [
-		{ field: "body", message: `Send a JSON object, not ${jsonKind(body)}`, type: "object" },
-	]);
-}
-
-class MethodNotAllowedError extends Errors.MoleculerClientError {
-	constructor(method: string | undefined, allowed: readonly string[]) {
-		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, 405, "METHOD_NOT_ALLOWED", { method, allowed });
-		this.name = "MethodNotAllowedError";
-	}
-}
-
-/**
- * A request id from the client or a proxy (`X-Request-Id`) becomes the context's requestID if it
- * is a plain token; anything else (too long, odd characters) is replaced by a fresh one, so logs
- * and headers never carry what a client smuggled in. moleculer-web echoes it in the response.
- */
-function requestIdFromHeader(options: CallingOptions, req: IncomingMessage): void {
-	const given = req.headers["x-request-id"];
-	options.requestID = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : undefined;
-}
-
 /** The actions a browser may call over its socket; everything else goes through REST. */
 const SOCKET_ACTIONS = ["orders.changedSince"];
-
-const RATE_WINDOW_MS = 10_000;
 
 const {
 	port,
@@ -224,31 +102,6 @@ const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
 /** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
 const AUTH_ACTIONS = ["users.login", "users.register"];
 
-/**
- * Headers for every answer of the gateway: the app, its files, the API and its errors. The app
- * is one same-origin bundle (no inline script or style; Lit styles are constructed sheets), so
- * everything is 'self'; product pictures may be any https URL. No framing by anyone.
- */
-const securityHeaders = helmet({
-	contentSecurityPolicy: {
-		useDefaults: false,
-		directives: {
-			defaultSrc: ["'self'"],
-			scriptSrc: ["'self'"],
-			styleSrc: ["'self'"],
-			imgSrc: ["'self'", "https:"],
-			connectSrc: ["'self'"],
-			fontSrc: ["'self'"],
-			objectSrc: ["'none'"],
-			baseUri: ["'self'"],
-			formAction: ["'self'"],
-			frameAncestors: ["'none'"],
-		},
-	},
-	frameguard: { action: "deny" },
-	referrerPolicy: { policy: "strict-origin-when-cross-origin" },
-});
-
 interface GatewayVars {
 	io: Server;
 	/** moleculer-web's HTTP server */
@@ -266,31 +119,10 @@ interface GatewayVars {
 }
 
 interface GatewayMethods {
-	tokenUser(ctx: Context | null, token: string): Promise<AuthUser | null>;
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
 	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
 	allowedMethods(path: string): string[];
-}
-
-/**
- * Gives each socket a budget of messages per window; beyond it a message is dropped and, if it
- * expects an answer, told why. A noisy client slows only itself.
- */
-function limitMessages(socket: Socket): void {
-	let windowStart = Date.now();
-	let count = 0;
-	socket.use((packet, next) => {
-		const now = Date.now();
-		if (now - windowStart >= RATE_WINDOW_MS) {
-			windowStart = now;
-			count = 0;
-		}
-		if (++count <= socketMessagesPer10s) return next();
-		const reply = packet[packet.length - 1];
-		if (typeof reply === "function")
-			reply({ name: "RateLimitError", message: "Too many messages: slow down", code: 429, type: "RATE_LIMITED" } satisfies ErrorBody);
-	});
 }
 
 const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMethods, GatewayVars> = {
@@ -319,9 +151,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 								_params: unknown,
 								opts: { meta: { user?: AuthUser } },
 							) {
-								const endpoint = this.broker.findNextActionEndpoint(action);
-								const access = endpoint instanceof Error ? "user" : ((endpoint.action as { auth?: ActionAccess }).auth ?? "user");
-								authorizeAccess(access, opts.meta.user);
+								authorizeAccess(actionAccess(this.broker, action), opts.meta.user);
 							},
 						},
 					},
@@ -436,35 +266,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	},
 
 	methods: {
-		async authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
-			const header = req.headers.authorization;
-			if (!header) return null;
-			const [scheme, token] = header.split(" ");
-			const user = scheme === "Bearer" && token ? await this.tokenUser(ctx, token) : null;
-			if (!user) throw new UnAuthorizedError(ERR_INVALID_TOKEN, null);
-			return user;
-		},
-
-		/**
-		 * The bearer of a valid token whose account still exists: a deleted account's tokens stop
-		 * working within a minute (this gateway and users.exists each remember a yes for 30 s).
-		 */
-		async tokenUser(ctx: Context | null, token: string) {
-			const user = verifyToken(token);
-			if (!user) return null;
-			// Not a remote call per request only to hear "yes" again.
-			const known = `api.accountExists:${user.id}`;
-			if (await this.broker.cacher?.get(known)) return user;
-			let exists: boolean;
-			try {
-				exists = await (ctx ?? this.broker).call<boolean, { id: string }>("users.exists", { id: user.id });
-			} catch (err) {
-				// Fail closed, but say what it is: not the client's token, the accounts service is away.
-				this.logger.warn("Cannot check a token's account:", (err as Error).message);
-				throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
-			}
-			if (exists) await this.broker.cacher?.set(known, true, ACCOUNT_CHECK_TTL_SECONDS);
-			return exists ? user : null;
+		authenticate(ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthUser | null> {
+			return requestUser(this, ctx, req.headers.authorization);
 		},
 
 		authorize(ctx: Context<unknown, { user?: AuthUser }>, _route: unknown, req: GatewayRequest): void {
@@ -477,9 +280,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		 */
 		async socketAuthorize(socket: Socket) {
 			const token: unknown = socket.handshake.auth?.token;
-			limitMessages(socket);
+			limitMessages(socket, socketMessagesPer10s);
 			if (token === undefined || token === null || token === "") return null;
-			const user = typeof token === "string" ? await this.tokenUser(null, token) : null;
+			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN");
 			if (!(await this.socketCap.admit(socket.id, user.id))) {
 				this.logger.info(`Refused a socket of account ${user.id} from ${clientAddress(socket.request)}: ${socketsPerUser} already open`);

@@ -10,7 +10,7 @@ import { DEMO_CATALOGUE, demoImageUrl } from "../../lib/demo-catalogue";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FRONTEND = path.join(ROOT, "frontend");
-const SOURCE_FOLDERS = ["frontend", "services", "lib", "mixins", "scripts", "test", "k8s", "docs", "bench", "types"];
+const SOURCE_FOLDERS = ["frontend", "services", "lib", "middlewares", "mixins", "scripts", "test", "k8s", "docs", "bench", "types"];
 
 function git(...args: string[]): string[] {
 	return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" })

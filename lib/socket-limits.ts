@@ -1,3 +1,9 @@
+/**
+ * The gateway's limits on Socket.IO: open sockets per account (SocketCap) and messages per socket
+ * (limitMessages).
+ */
+import type { Socket } from "socket.io";
+import type { ErrorBody } from "./http-errors";
 import type { LimitStore } from "./limit-store";
 
 export interface SharedSockets {
@@ -90,4 +96,26 @@ export class SocketCap {
 		const ids = [...this.local.values()].flatMap((sockets) => [...sockets].map((socketId) => `${shared.gateway}/${socketId}`));
 		await shared.store.use(() => shared.store.sockets.updateMany({ _id: { $in: ids } }, { $set: { expireAt } }));
 	}
+}
+
+const RATE_WINDOW_MS = 10_000;
+
+/**
+ * Gives a socket a budget of `perWindow` messages per 10 s (`SOCKET_RATE_LIMIT`); beyond it a
+ * message is dropped and, if it expects an answer, told why. A noisy client slows only itself.
+ */
+export function limitMessages(socket: Socket, perWindow: number): void {
+	let windowStart = Date.now();
+	let count = 0;
+	socket.use((packet, next) => {
+		const now = Date.now();
+		if (now - windowStart >= RATE_WINDOW_MS) {
+			windowStart = now;
+			count = 0;
+		}
+		if (++count <= perWindow) return next();
+		const reply = packet[packet.length - 1];
+		if (typeof reply === "function")
+			reply({ name: "RateLimitError", message: "Too many messages: slow down", code: 429, type: "RATE_LIMITED" } satisfies ErrorBody);
+	});
 }
