@@ -24,6 +24,9 @@ export interface PlacementScalingPoint {
 	placementP50Ms: number;
 	placementP99Ms: number;
 	newestPageP50Ms: number;
+	/** Pages the gateway gave up on (504 after the 10 s request timeout), of `pages`. */
+	newestPageTimeouts: number;
+	pages: number;
 	seedSeconds: number;
 }
 
@@ -113,19 +116,24 @@ export async function placementWithData(
 			if (level > orders) await copyOrders(db, pattern, patternIds, level - orders);
 			const seedSeconds = (performance.now() - seedStarted) / 1000;
 			orders = await db.collection("orders").countDocuments();
+			process.stderr.write(`bench: ${orders} orders stored (${seedSeconds.toFixed(0)} s of copying)\n`);
 			const placements = await timeRequests(settings.seconds, async () => {
 				await place();
 			});
 			await drainPending(shop);
+			let newestPageTimeouts = 0;
 			const pages = await timeRequests(settings.seconds, async () => {
 				const res = await shop.api.get("/orders?pageSize=20", { token: shop.admin });
-				if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
+				if (res.status === 504) newestPageTimeouts++;
+				else if (res.status !== 200) throw new Error(`GET /orders answered ${res.status}`);
 			});
 			points.push({
 				orders,
 				placementP50Ms: percentile(placements, 50),
 				placementP99Ms: percentile(placements, 99),
 				newestPageP50Ms: percentile(pages, 50),
+				newestPageTimeouts,
+				pages: pages.length,
 				seedSeconds,
 			});
 		}
@@ -151,7 +159,11 @@ export async function placementWithData(
 			p99Ms: point.placementP99Ms,
 			note: `${point.seedSeconds.toFixed(0)} s to copy documents up to this level`,
 		}),
-		row(`GET /api/orders newest 20 (admin), ${point.orders} orders stored`, point.newestPageP50Ms, first?.newestPageP50Ms ?? Number.NaN),
+		row(`GET /api/orders newest 20 (admin), ${point.orders} orders stored`, point.newestPageP50Ms, first?.newestPageP50Ms ?? Number.NaN, {
+			...(point.newestPageTimeouts > 0
+				? { note: `${point.newestPageTimeouts} of ${point.pages} answered 504 (the 10 s request timeout)` }
+				: {}),
+		}),
 	]);
 	return { rows, points };
 }
