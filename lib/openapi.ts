@@ -5,7 +5,8 @@
  * each answer, is written here.
  */
 import type { ActionAccess } from "../types/moleculer";
-import { ORDER_STATUSES, TEST_CARDS } from "./orders";
+import { ORDER_STATUSES } from "./orders";
+import { TEST_CARDS } from "./simulated-provider";
 import { ROLES } from "./tokens";
 
 /** A JSON Schema (the 2020-12 dialect of OpenAPI 3.1), as far as this document uses it. */

@@ -35,9 +35,3 @@ export function mergeLines(items: readonly OrderLine[]): OrderLine[] {
 	for (const { productId, quantity } of items) totals.set(productId, (totals.get(productId) ?? 0) + quantity);
 	return [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([productId, quantity]) => ({ productId, quantity }));
 }
-
-/** The simulated payment provider's test cards; any other number is refused before anything is reserved. */
-export const TEST_CARDS: Readonly<Record<string, "approve" | "decline">> = {
-	"4242424242424242": "approve",
-	"4000000000000002": "decline",
-};

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
-import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus, TEST_CARDS } from "../lib/orders";
+import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus } from "../lib/orders";
+import { paymentProvider } from "../lib/payment-provider";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
 import type { AuthUser } from "../lib/tokens";
@@ -175,14 +176,8 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				payment: {
 					type: "object",
 					strict: "remove",
-					props: {
-						// The simulated provider knows only its test cards: any other number is refused before anything is reserved.
-						cardNumber: {
-							type: "string",
-							enum: Object.keys(TEST_CARDS),
-							messages: { stringEnum: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (is declined)" },
-						},
-					},
+					// A card the provider cannot take is refused before anything is reserved.
+					props: { cardNumber: paymentProvider.cardNumberRule },
 				},
 				// Prices, totals, owner and status come from the server; anything else sent is dropped.
 				$$strict: "remove",

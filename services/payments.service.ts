@@ -1,8 +1,6 @@
-import { setTimeout } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
-import { TEST_CARDS } from "../lib/orders";
-import { settings } from "../lib/settings";
+import { paymentProvider } from "../lib/payment-provider";
 import type { AuthUser } from "../lib/tokens";
 import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
@@ -18,8 +16,12 @@ export interface Payment extends Entity {
 	currency: string;
 	status: "pending" | "succeeded" | "failed" | "voided" | "refunded";
 	cardLast4: string;
-	/** What the simulated provider will answer for this card. */
-	outcome: "approve" | "decline";
+	/**
+	 * The provider's authorization of the card (`paymentProvider.authorize`), handed back to it to
+	 * charge, void or refund. Named for the simulated provider, whose authorization is the verdict
+	 * its charge will give; stored payments carry it under this name.
+	 */
+	outcome: string;
 	failureReason: string | null;
 	createdAt: Date;
 	updatedAt: Date;
@@ -35,15 +37,12 @@ interface PaymentMethods extends DbMethods, DomainEventMethods {
 	cancel(orderId: string): Promise<void>;
 }
 
-/** A payment as clients and events see it: the simulation's script stays inside. */
-function publicPayment({ outcome: _simulation, ...payment }: Payment): Omit<Payment, "outcome"> {
+/** A payment as clients and events see it: the provider's authorization stays inside. */
+function publicPayment({ outcome: _authorization, ...payment }: Payment): Omit<Payment, "outcome"> {
 	return payment;
 }
 
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
-
-/** A real provider takes a while to answer; the simulation can too (demos, crash tests). */
-const PROVIDER_DELAY_MS = settings().paymentProviderDelayMs;
 
 const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVars> = {
 	name: "payments",
@@ -76,19 +75,11 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 				userId: { type: "string", min: 1, max: 64 },
 				amount: { type: "number", integer: true, min: 0 },
 				currency: { type: "string", length: 3 },
-				cardNumber: { type: "string" },
+				cardNumber: paymentProvider.cardNumberRule,
 			},
 			async handler(ctx: Context<{ orderId: string; userId: string; amount: number; currency: string; cardNumber: string }>) {
 				const { orderId, userId, amount, currency, cardNumber } = ctx.params;
-				const outcome = TEST_CARDS[cardNumber];
-				if (!outcome)
-					throw new Errors.ValidationError("Unknown card", "VALIDATION_ERROR", [
-						{
-							field: "payment.cardNumber",
-							message: "Use a test card: 4242424242424242 (succeeds) or 4000000000000002 (declined)",
-							type: "card",
-						},
-					]);
+				const outcome = await paymentProvider.authorize({ orderId, amount, currency }, cardNumber);
 				const now = new Date();
 				try {
 					const doc = await this.adapter.insert({
@@ -176,28 +167,31 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			return (await this.changeOnce(`${orderId}:${from}`, { orderId, status: from }, update, events)) ? moved : null;
 		},
 
-		/** Asks the (simulated) provider; a redelivered event finds the payment no longer pending. */
+		/** Asks the provider; a redelivered event finds the payment no longer pending. */
 		async charge(orderId: string) {
 			const payment = await this.paymentFor(orderId);
 			if (payment?.status !== "pending") return;
-			if (PROVIDER_DELAY_MS > 0) await setTimeout(PROVIDER_DELAY_MS);
-			const approved = payment.outcome === "approve";
-			const settled = approved
+			const verdict = await paymentProvider.charge(payment, payment.outcome);
+			const settled = verdict.approved
 				? await this.transition(payment, "succeeded", {}, "payment.succeeded")
-				: await this.transition(payment, "failed", { failureReason: "Card declined" }, "payment.failed");
+				: await this.transition(payment, "failed", { failureReason: verdict.reason }, "payment.failed");
 			// The money trail: one line per verdict, tagged with the request id of the order's placement.
-			if (settled) this.logger.info(`Payment of order ${orderId} ${approved ? "succeeded" : "was declined"}`);
+			if (settled) this.logger.info(`Payment of order ${orderId} ${verdict.approved ? "succeeded" : "was declined"}`);
 		},
 
 		/** A cancelled or failed order: a pending payment is voided, a captured one refunded, once. */
 		async cancel(orderId: string) {
 			let payment = await this.paymentFor(orderId);
 			if (payment?.status === "pending") {
+				await paymentProvider.void(payment, payment.outcome);
 				if (await this.transition(payment, "voided")) return;
 				// The charge won the race: refund what it captured.
 				payment = await this.paymentFor(orderId);
 			}
-			if (payment?.status === "succeeded") await this.transition(payment, "refunded", {}, "payment.refunded");
+			if (payment?.status === "succeeded") {
+				await paymentProvider.refund(payment, payment.outcome);
+				await this.transition(payment, "refunded", {}, "payment.refunded");
+			}
 		},
 	},
 };
