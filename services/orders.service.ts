@@ -139,8 +139,8 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				placingInstance: { type: String, default: null },
 			},
 			indexes: [
-				// Recovery looks for placements still running; only orders being placed have a date here.
-				{ fields: { placingSince: 1 }, sparse: true },
+				// Recovery looks for placements still running: pending orders with a date here, oldest first.
+				{ fields: { status: 1, placingSince: 1 } },
 				{ fields: { idempotencyKey: 1 }, unique: true, sparse: true },
 				{ fields: { userId: 1, createdAt: -1 } },
 				{ fields: { status: 1, createdAt: -1 } },
