@@ -61,7 +61,14 @@ describe("a fresh clone", () => {
 		expect(urls.filter((url) => !sourceOf(url))).toEqual([]);
 	});
 
-	it("ignores nothing under a source folder", () => {
-		expect(git("ls-files", "--others", "--ignored", "--exclude-standard", "--", ...SOURCE_FOLDERS)).toEqual([]);
+	it("ignores nothing under a source folder but the run outputs it names one by one", () => {
+		// Such as bench/results.json, which a bench run leaves: a rule naming one file hides no source.
+		const runOutputs = new Set(
+			readFileSync(path.join(ROOT, ".gitignore"), "utf8")
+				.split("\n")
+				.filter((rule) => /^[\w-]+(\/[\w.-]+)+$/.test(rule)),
+		);
+		const ignored = git("ls-files", "--others", "--ignored", "--exclude-standard", "--", ...SOURCE_FOLDERS);
+		expect(ignored.filter((file) => !runOutputs.has(file))).toEqual([]);
 	});
 });
