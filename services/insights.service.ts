@@ -51,8 +51,9 @@ interface InsightsMethods extends DbMethods {
 	project(facts: Fact[], eventId: string): Promise<void>;
 	refresh(hours: Iterable<number>, added?: Fact[]): Promise<void>;
 	runPasses(): void;
-	addToHour(hour: number, added: Fact[]): Promise<void>;
-	recompute(hour: number): Promise<void>;
+	addToHour(hour: number, added: Fact[]): Promise<Set<string> | null>;
+	recompute(hour: number): Promise<Set<string>>;
+	forgetCounted(hour: number, counted: Set<string>): void;
 	figuresBetween(from: Date, to: Date): Promise<HourBucket[]>;
 	announce(): Promise<void>;
 	replayTopics(): Promise<{ source: string; read: number; hours: Set<number> }>;
@@ -271,7 +272,10 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					const pass = this.next;
 					this.next = null;
 					try {
-						for (const [hour, added] of pass.hours) await this.addToHour(hour, added);
+						for (const [hour, added] of pass.hours) {
+							const counted = await this.addToHour(hour, added);
+							if (counted) this.forgetCounted(hour, counted);
+						}
 						pass.settle();
 					} catch (err) {
 						pass.settle(err);
@@ -289,8 +293,9 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 		 * the bucket must then hold exactly as many facts as the hour has; anything else (the first
 		 * facts of an hour, another node's write in between, a fact a crashed writer stored but never
 		 * added, FerretDB letting two conditional writes through) recomputes the hour from its facts.
+		 * Answers the keys of the facts a recompute counted, or null if it added `added` alone.
 		 */
-		async addToHour(hour: number, added: Fact[]): Promise<void> {
+		async addToHour(hour: number, added: Fact[]): Promise<Set<string> | null> {
 			const id = new Date(hour).toISOString();
 			const doc = added.length > 0 ? await this.adapter.findById(id) : null;
 			if (doc) {
@@ -302,9 +307,9 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 				const bucket = { facts: stored.facts + added.length, ...figures, products: [...products.values()] };
 				const written = await this.adapter.updateMany({ _id: id, facts: stored.facts }, { $set: bucket });
 				const present = written > 0 ? await this.facts().count({ query: { hour: new Date(hour) } }) : -1;
-				if (present === bucket.facts) return;
+				if (present === bucket.facts) return null;
 			}
-			await this.recompute(hour);
+			return this.recompute(hour);
 		},
 
 		/**
@@ -312,14 +317,15 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 		 * newer, and a writer holding fewer never overwrites it. FerretDB may still let two such
 		 * conditional writes through at once (the older sum last): so every writer looks again after
 		 * its write and starts over while the bucket holds fewer facts than the hour has. The last
-		 * writer always looks last, so the bucket ends up holding every fact.
+		 * writer always looks last, so the bucket ends up holding every fact. Answers the keys of the
+		 * facts it counted.
 		 */
-		async recompute(hour: number): Promise<void> {
+		async recompute(hour: number): Promise<Set<string>> {
 			const at = new Date(hour);
 			const id = at.toISOString();
 			for (;;) {
 				const facts = (await this.facts().find({ query: { hour: at } })).map((doc) => this.toEntity<Fact & { id: string }>(doc));
-				if (facts.length === 0) return;
+				if (facts.length === 0) return new Set();
 				const sum = emptySum();
 				for (const fact of facts) addFigures(sum, fact);
 				const { products, ...figures } = sum;
@@ -332,8 +338,21 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 					}
 				}
 				const [stored, present] = await Promise.all([this.adapter.findById(id), this.facts().count({ query: { hour: at } })]);
-				if (stored && this.toEntity<HourBucket>(stored).facts >= present) return;
+				if (stored && this.toEntity<HourBucket>(stored).facts >= present) return new Set(facts.map((fact) => fact.id));
 			}
+		},
+
+		/**
+		 * A recompute reads every fact of the hour stored so far, also those the next pass is to add
+		 * (stored while this one ran): adding them again would count them twice.
+		 */
+		forgetCounted(hour: number, counted: Set<string>): void {
+			const queued = this.next?.hours.get(hour);
+			if (queued)
+				this.next?.hours.set(
+					hour,
+					queued.filter((fact) => !counted.has(fact.key)),
+				);
 		},
 
 		async figuresBetween(from: Date, to: Date): Promise<HourBucket[]> {
