@@ -132,10 +132,14 @@ describe("faults of Kafka, the database and payments", () => {
 	test("a hung payments pod: placing times out with nothing reserved, the reaper fails what waits too long and releases its stock, a late charge is refunded", async () => {
 		// Orders reaped after 5 s instead of 15 minutes: restart the orders pod with that setting.
 		const [orders] = agora.running(POD_ROLES.orders);
-		const [payments] = agora.running(POD_ROLES.payments);
-		if (!orders || !payments) throw new Error("missing pods");
+		const [usualPayments] = agora.running(POD_ROLES.payments);
+		if (!orders || !usualPayments) throw new Error("missing pods");
 		await agora.kill(orders, "SIGTERM");
 		await agora.addNode(pod("orders", { ORDER_PENDING_TTL_SECONDS: "5" }));
+		// A provider that takes 2 s per charge: orders accepted just before the hang are still waiting
+		// for theirs when it comes, so the reaper has orders to fail.
+		await agora.kill(usualPayments, "SIGTERM");
+		const payments = await agora.addNode(pod("payments", { PAYMENT_PROVIDER_DELAY_MS: "2000" }));
 
 		const retry = () =>
 			api().post("/orders", orderBody([{ productId: [...shop.initialStock.keys()][0] as string, quantity: 1 }], GOOD_CARD), {
