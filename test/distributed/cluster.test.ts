@@ -193,8 +193,10 @@ describe("six pod roles in eight processes over Kafka", () => {
 			`SIGKILL of an orders pod: ${cutOff.length} failed call(s) until both gateways dropped it ${noticedAfterMs} ms after the kill: ${describeFailures(cutOff).join("; ")}`,
 		);
 		// Each customer places one order at a time: it can lose the one in flight on the pod at the
-		// kill, and one more routed there before the gateways noticed (their heartbeat timeout).
-		expect(cutOff.length).toBeLessThanOrEqual(2 * shop.customers.length);
+		// kill, and one more routed there before the gateways noticed (their heartbeat timeout). The
+		// two gateways notice seconds apart on a loaded machine, which can route a customer there once
+		// more. What must hold is below: only 503 or 504, and nothing lost once both have noticed.
+		expect(cutOff.length).toBeLessThanOrEqual(3 * shop.customers.length);
 		for (const attempt of cutOff) expect(["SERVICE_UNAVAILABLE", "TIMEOUT"]).toContain(attempt.error);
 		expect(describeFailures(failuresIn(attempts, afterPhase))).toEqual([]);
 		const outcome = await checkOutcome(api(), shop, attempts);
