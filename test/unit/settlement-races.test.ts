@@ -5,7 +5,7 @@
  * held at its channel, and a writer is stopped between its decision and its write.
  */
 import type { Middleware } from "moleculer";
-import type { DomainEvent } from "../../lib/events";
+import type { DomainEvent, PaymentSnapshot } from "../../lib/events";
 import type { OrderStatus } from "../../lib/orders";
 import type { DbAdapter } from "../../mixins/db.mixin";
 import type { DomainEventMethods } from "../../mixins/domain-events.mixin";
@@ -25,16 +25,6 @@ interface Journalled {
 
 interface Orders extends Journalled {
 	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
-}
-
-interface PaymentRow {
-	id: string;
-	orderId: string;
-	userId: string;
-	amount: number;
-	currency: string;
-	status: "pending" | "succeeded" | "failed" | "voided" | "refunded";
-	failureReason: string | null;
 }
 
 interface LedgerLine {
@@ -79,7 +69,7 @@ async function placeOrder(quantity = 2): Promise<{ order: Order; productId: stri
 }
 
 const paymentOf = async (orderId: string) => {
-	const [payment] = await shop.broker.call<PaymentRow[], object>("payments.list", { orderId }, ADMIN);
+	const [payment] = await shop.broker.call<PaymentSnapshot[], object>("payments.list", { orderId }, ADMIN);
 	if (!payment) throw new Error(`order ${orderId} has no payment`);
 	return payment;
 };
@@ -195,7 +185,7 @@ describe("a redelivered settlement", () => {
 
 describe("an order cancelled while its payment is charged", () => {
 	/** Stops the payment's first journalled move of `orderId` to `status`, before it is written. */
-	const stopPaymentMove = (orderId: string, status: PaymentRow["status"]) => {
+	const stopPaymentMove = (orderId: string, status: PaymentSnapshot["status"]) => {
 		const stop = stopPoint();
 		const moves = (doc: Record<string, unknown>) =>
 			(doc.filter as { orderId?: string } | undefined)?.orderId === orderId &&
