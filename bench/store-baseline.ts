@@ -14,7 +14,8 @@ import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
 import { SqliteAdapter } from "../lib/sqlite-adapter";
-import { EMBEDDED_STORE, type IndexSpec } from "../mixins/db.mixin";
+import type { IndexSpec } from "../lib/store";
+import { EMBEDDED_STORE } from "../mixins/db.mixin";
 import { percentile } from "./harness";
 
 export interface StoreBaselinePlan {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import type { CollectionSpec, DbAdapter, FindFilters } from "../mixins/db.mixin";
+import type { CollectionSpec, DbAdapter, FindFilters } from "./store";
 
 type Doc = Record<string, unknown>;
 

@@ -3,8 +3,9 @@ import type { ServiceSchema } from "moleculer";
 import type { DomainEvent, DomainEventType, EventPayloads } from "../lib/events";
 import { currentContext, eventOrigin, type RequestOrigin, requestOrigin } from "../lib/request-context";
 import { defineMixin } from "../lib/schema";
+import type { DbAdapter } from "../lib/store";
 import type { ChannelBroker } from "../types/moleculer";
-import { type DbAdapter, type DbMethods, type DbVars, journalName } from "./db.mixin";
+import { type DbMethods, type DbVars, journalName } from "./db.mixin";
 
 /** An event to send, with the key that keeps one entity's events in order (one Kafka partition per key). */
 export interface OutgoingEvent<E extends DomainEventType = DomainEventType> {

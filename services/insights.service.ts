@@ -21,8 +21,9 @@ import {
 	totals,
 } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
+import type { DbAdapter } from "../lib/store";
 import { readTopicsToNow } from "../lib/topic-replay";
-import { type DbAdapter, type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 
 /** A stored hour: the sum of its facts, and how many facts that sum holds. */
 interface HourBucket extends Figures {

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
 import { mergeLines, type OrderLine } from "../lib/orders";
+import type { DbAdapter, Entity } from "../lib/store";
 import type { AuthUser } from "../lib/tokens";
-import { type DbAdapter, type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 /** Stock of one product, as the API shows it. */

@@ -5,8 +5,9 @@ import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLin
 import { paymentProvider } from "../lib/payment-provider";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
+import type { Entity } from "../lib/store";
 import type { AuthUser } from "../lib/tokens";
-import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
 
 type PaymentStatus = "pending" | "paid" | "declined" | "voided" | "refunded";
@@ -54,6 +55,17 @@ interface RequestMeta {
 	$location?: string;
 }
 
+/** An order as its placement writes it: with its idempotency key, and being placed by this node. */
+interface NewOrder extends Omit<Order, "id">, Placing {
+	_id: string;
+	idempotencyKey?: string;
+}
+
+interface PricedLines {
+	items: Order["items"];
+	currency: string;
+}
+
 interface CatalogueEntry {
 	id: string;
 	name: string;
@@ -78,14 +90,22 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 	toOrder(doc: unknown): Order;
 	findOrder(id: string, user?: AuthUser): Promise<Order>;
 	byIdempotencyKey(key: string): Promise<Order | null>;
-	priceLines(ctx: Context, lines: OrderLine[]): Promise<{ items: Order["items"]; currency: string }>;
+	answerCreated(ctx: Context<unknown, RequestMeta>, order: Order): Order;
+	priceLines(ctx: Context, lines: OrderLine[]): Promise<PricedLines>;
+	newOrder(ctx: Context<PlaceParams, RequestMeta>, priced: PricedLines, key: string | undefined): NewOrder;
+	writeOrder(order: NewOrder): Promise<Order | null>;
+	removeOrder(orderId: string): Promise<void>;
+	reserveStock(ctx: Context, order: NewOrder, lines: OrderLine[]): Promise<void>;
+	releaseStock(ctx: Context, orderId: string, reason: string): Promise<void>;
+	preparePayment(ctx: Context, order: NewOrder, cardNumber: string): Promise<void>;
+	voidPayment(ctx: Context, orderId: string): Promise<void>;
+	finishPlacement(ctx: Context, order: NewOrder): Promise<Order>;
+	placementUndone(ctx: Context, orderId: string): Promise<never>;
+	compensate(ctx: Context, action: "inventory.release" | "payments.refund", params: { orderId: string; reason?: string }): Promise<void>;
 	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
 	changeStatusOnce(order: Order, field: "status" | "paymentStatus", update: Partial<Order>, events?: OutgoingEvent[]): Promise<boolean>;
 	settlePayment(orderId: string, from: PaymentStatus[], to: PaymentStatus, next?: { status: OrderStatus; note: string }): Promise<void>;
 	reapStalePending(): Promise<number>;
-	finishPlacement(order: Order): Promise<boolean>;
-	placementUndone(ctx: Context, orderId: string): Promise<never>;
-	compensate(ctx: Context, action: "inventory.release" | "payments.refund", params: { orderId: string; reason?: string }): Promise<unknown>;
 	abandonedPlacement(placing: Placing, now: number): string | null;
 	recoverPlacements(now?: number): Promise<number>;
 	undoPlacement(doc: unknown, why: string): Promise<boolean>;
@@ -112,6 +132,8 @@ const RECOVERY_INTERVAL_MS = 2_000;
 const SAME_KEY_WAIT_MS = 5_000;
 const sameKeyBusy = (state: string) =>
 	new Errors.MoleculerRetryableError(`An order with this Idempotency-Key ${state}: try again`, 409, "ORDER_BEING_PLACED");
+/** Each customer's keys are their own: another customer's request with the same key places another order. */
+const placementKey = ({ user, idempotencyKey }: RequestMeta) => (idempotencyKey ? `${user.id}:${idempotencyKey}` : undefined);
 
 const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars> = {
 	name: "orders",
@@ -182,88 +204,23 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				// Prices, totals, owner and status come from the server; anything else sent is dropped.
 				$$strict: "remove",
 			},
+			/**
+			 * The placement, step by step; each step's method says what it decides and what undoes it.
+			 * A step that fails for sure undoes the steps before it; one that may have half happened
+			 * (a timeout) leaves the order being placed, for placement recovery to undo.
+			 */
 			async handler(ctx: Context<PlaceParams, RequestMeta>) {
-				const { user, idempotencyKey } = ctx.meta;
-				const { payment, shippingAddress } = ctx.params;
-				const key = idempotencyKey ? `${user.id}:${idempotencyKey}` : undefined;
+				const key = placementKey(ctx.meta);
 				// A repeated request gets the first order, answered exactly as the first time.
-				const created = (order: Order) => {
-					ctx.meta.$statusCode = 201;
-					ctx.meta.$location = `/api/orders/${order.id}`;
-					return order;
-				};
-				if (key) {
-					const first = await this.byIdempotencyKey(key);
-					if (first) return created(first);
-				}
+				const first = key ? await this.byIdempotencyKey(key) : null;
+				if (first) return this.answerCreated(ctx, first);
 				const lines = mergeLines(ctx.params.items);
-				const { items, currency } = await this.priceLines(ctx, lines);
-				const now = new Date();
-				const order = {
-					_id: this.newId(),
-					userId: user.id,
-					items,
-					total: items.reduce((sum, line) => sum + line.price * line.quantity, 0),
-					currency,
-					status: "pending" as const,
-					paymentStatus: "pending" as const,
-					history: [{ status: "pending" as const, at: now, by: user.id, note: "order placed" }],
-					shippingAddress,
-					cardLast4: payment.cardNumber.slice(-4),
-					...(key ? { idempotencyKey: key } : {}),
-					createdAt: now,
-					updatedAt: now,
-					placingSince: now,
-					placingNode: this.broker.nodeID,
-					placingInstance: this.broker.instanceID,
-				};
-				// The order is written first: its unique idempotency key lets exactly one of several
-				// identical concurrent requests go on to reserve stock; the others return this order.
-				try {
-					await this.adapter.insert(order);
-				} catch (err) {
-					if (!(key && this.isDuplicateKey(err))) throw err;
-					const first = await this.byIdempotencyKey(key);
-					if (first) return created(first);
-					// The first was refused (and removed) between this insert and that lookup.
-					throw sameKeyBusy("was just refused");
-				}
-				try {
-					await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
-				} catch (err) {
-					// Only a refusal (out of stock, bad input: a client error) says for sure that nothing was
-					// reserved. Anything else (a timeout, a lost connection, a crash) may have reserved: keep
-					// that order being placed, so recovery fails it in time and releases whatever it holds.
-					if (!(err instanceof Errors.MoleculerClientError)) throw err;
-					await this.adapter.removeById(order._id);
-					if (err instanceof Errors.MoleculerError && err.type === "OUT_OF_STOCK") {
-						const { productId, available } = err.data as { productId: string; available: number };
-						const name = items.find((line) => line.productId === productId)?.name ?? productId;
-						throw new Errors.MoleculerClientError(`Not enough stock of ${name}: ${available} left`, 409, "OUT_OF_STOCK", {
-							...err.data,
-							name,
-						});
-					}
-					throw err;
-				}
-				try {
-					await ctx.call("payments.prepare", {
-						orderId: order._id,
-						userId: user.id,
-						amount: order.total,
-						currency: order.currency,
-						cardNumber: payment.cardNumber,
-					});
-				} catch (err) {
-					await this.compensate(ctx, "inventory.release", { orderId: order._id, reason: "order could not be placed" });
-					await this.adapter.removeById(order._id);
-					throw err;
-				}
-				// The order as written, not read back: order.created announces it as placed; what the
-				// saga changes later (even within these milliseconds) follows as order.updated.
-				const placed = this.toOrder(order);
-				if (!(await this.finishPlacement(placed))) await this.placementUndone(ctx, order._id);
-				return created(placed);
+				const order = this.newOrder(ctx, await this.priceLines(ctx, lines), key);
+				const earlier = await this.writeOrder(order);
+				if (earlier) return this.answerCreated(ctx, earlier);
+				await this.reserveStock(ctx, order, lines);
+				await this.preparePayment(ctx, order, ctx.params.payment.cardNumber);
+				return this.answerCreated(ctx, await this.finishPlacement(ctx, order));
 			},
 		},
 
@@ -429,6 +386,13 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			}
 		},
 
+		/** 201 with the order's address, for a new order and for the first order of a repeated request alike. */
+		answerCreated(ctx: Context<unknown, RequestMeta>, order: Order) {
+			ctx.meta.$statusCode = 201;
+			ctx.meta.$location = `/api/orders/${order.id}`;
+			return order;
+		},
+
 		/** Copies name and price from the catalogue now: later price changes never touch this order. */
 		async priceLines(ctx: Context, lines: OrderLine[]) {
 			const products = await ctx.call<CatalogueEntry[], { ids: string[] }>("products.getMany", {
@@ -451,6 +415,150 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				return { productId, name, price, quantity };
 			});
 			return { items, currency: currencies[0] ?? "USD" };
+		},
+
+		/** The order the request asks for, priced, pending, and being placed by this node from now on. */
+		newOrder(ctx: Context<PlaceParams, RequestMeta>, { items, currency }: PricedLines, key: string | undefined): NewOrder {
+			const { user } = ctx.meta;
+			const { payment, shippingAddress } = ctx.params;
+			const now = new Date();
+			return {
+				_id: this.newId(),
+				userId: user.id,
+				items,
+				total: items.reduce((sum, line) => sum + line.price * line.quantity, 0),
+				currency,
+				status: "pending",
+				paymentStatus: "pending",
+				history: [{ status: "pending", at: now, by: user.id, note: "order placed" }],
+				shippingAddress,
+				cardLast4: payment.cardNumber.slice(-4),
+				...(key ? { idempotencyKey: key } : {}),
+				createdAt: now,
+				updatedAt: now,
+				placingSince: now,
+				placingNode: this.broker.nodeID,
+				placingInstance: this.broker.instanceID,
+			};
+		},
+
+		/**
+		 * Step 1: the order is written first, so that its unique idempotency key lets exactly one of
+		 * several identical concurrent requests go on to reserve stock. Returns null when this order
+		 * was written and its placement goes on, or else the order placed first under the same key,
+		 * which answers this request. Undo: `removeOrder`.
+		 */
+		async writeOrder(order: NewOrder) {
+			try {
+				await this.adapter.insert(order);
+				return null;
+			} catch (err) {
+				const key = order.idempotencyKey;
+				if (!(key && this.isDuplicateKey(err))) throw err;
+				const first = await this.byIdempotencyKey(key);
+				if (first) return first;
+				// The first was refused (and removed) between this insert and that lookup.
+				throw sameKeyBusy("was just refused");
+			}
+		},
+
+		/** Undoes `writeOrder` once the placement is known to have been refused: no client was told of the order. */
+		async removeOrder(orderId: string) {
+			await this.adapter.removeById(orderId);
+		},
+
+		/**
+		 * Step 2: inventory reserves every line or none. Undo: `releaseStock`. Only a refusal (out of
+		 * stock, bad input: a client error) says for sure that nothing was reserved: then the order is
+		 * removed, and a shortage is told by the product's name. Anything else (a timeout, a lost
+		 * connection, a crash) may have reserved: the order stays being placed, so recovery fails it
+		 * in time and releases whatever it holds.
+		 */
+		async reserveStock(ctx: Context, order: NewOrder, lines: OrderLine[]) {
+			try {
+				await ctx.call("inventory.reserve", { orderId: order._id, items: lines });
+			} catch (err) {
+				if (!(err instanceof Errors.MoleculerClientError)) throw err;
+				await this.removeOrder(order._id);
+				if (err.type === "OUT_OF_STOCK") {
+					const { productId, available } = err.data as { productId: string; available: number };
+					const name = order.items.find((line) => line.productId === productId)?.name ?? productId;
+					throw new Errors.MoleculerClientError(`Not enough stock of ${name}: ${available} left`, 409, "OUT_OF_STOCK", {
+						...err.data,
+						name,
+					});
+				}
+				throw err;
+			}
+		},
+
+		/** Undoes `reserveStock`; inventory releases an order once, however often it is asked. */
+		async releaseStock(ctx: Context, orderId: string, reason: string) {
+			await this.compensate(ctx, "inventory.release", { orderId, reason });
+		},
+
+		/**
+		 * Step 3: payments registers the card for the order's payment (one per order). Undo:
+		 * `voidPayment`. If it fails, nothing of the placement stays: its stock is released and the
+		 * order removed.
+		 */
+		async preparePayment(ctx: Context, order: NewOrder, cardNumber: string) {
+			try {
+				await ctx.call("payments.prepare", {
+					orderId: order._id,
+					userId: order.userId,
+					amount: order.total,
+					currency: order.currency,
+					cardNumber,
+				});
+			} catch (err) {
+				await this.releaseStock(ctx, order._id, "order could not be placed");
+				await this.removeOrder(order._id);
+				throw err;
+			}
+		},
+
+		/** Undoes `preparePayment`: voids the payment, or refunds it if it was charged meanwhile (once, however often asked). */
+		async voidPayment(ctx: Context, orderId: string) {
+			await this.compensate(ctx, "payments.refund", { orderId });
+		},
+
+		/**
+		 * Step 4, the placement's end: the order is announced (`order.created` starts the payment) and
+		 * no longer being placed, in one journalled decision. Undo: placement recovery
+		 * (`undoPlacement`) fails an order whose placement never got here. If recovery claimed this
+		 * placement first, the order is being undone: `placementUndone` gives back what this node
+		 * took, and the client is told to try again, never that it was placed.
+		 */
+		async finishPlacement(ctx: Context, order: NewOrder) {
+			// The order as written, not read back: order.created announces it as placed; what the
+			// saga changes later (even within these milliseconds) follows as order.updated.
+			const placed = this.toOrder(order);
+			const finished = await this.changeOnce(`${placed.id}:placement`, { _id: placed.id }, PLACING_OVER, [
+				this.domainEvent("order.created", placed, placed.id),
+			]);
+			if (!finished) await this.placementUndone(ctx, placed.id);
+			return placed;
+		},
+
+		/**
+		 * Recovery undid this placement while this node was still at it (it looked gone, or took over
+		 * PLACEMENT_LIMIT_MS): what it reserved or prepared after recovery released the order is given
+		 * back here (both undos are idempotent), and the client is told to try again.
+		 */
+		async placementUndone(ctx, orderId) {
+			await this.releaseStock(ctx, orderId, "placement undone");
+			await this.voidPayment(ctx, orderId);
+			throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
+		},
+
+		/**
+		 * Runs an undo. Not through `ctx.call`: Moleculer skips a call from a context whose time is up
+		 * (RequestSkippedError), so a placement that timed out waiting for payments kept its stock
+		 * until recovery's time limit. The request id goes along for the logs.
+		 */
+		async compensate(ctx, action, params) {
+			await this.broker.call(action, params, { requestID: ctx.requestID ?? undefined, meta: ctx.meta });
 		},
 
 		/**
@@ -521,37 +629,6 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			}
 			if (failed > 0) this.logger.warn(`Reaper failed ${failed} order(s) that waited over ${PENDING_TTL_MS / 1000} s for payment.`);
 			return failed;
-		},
-
-		/**
-		 * Ends a placement: the order is announced (`order.created` starts the payment) and no longer
-		 * being placed, in one journalled decision. False if recovery claimed the placement first: the
-		 * order is being undone, and the client must not be told it was placed.
-		 */
-		finishPlacement(order) {
-			return this.changeOnce(`${order.id}:placement`, { _id: order.id }, PLACING_OVER, [
-				this.domainEvent("order.created", order, order.id),
-			]);
-		},
-
-		/**
-		 * Recovery undid this placement while this node was still at it (it looked gone, or took over
-		 * PLACEMENT_LIMIT_MS): what it reserved or prepared after recovery released the order is given
-		 * back here (both calls are idempotent), and the client is told to try again.
-		 */
-		async placementUndone(ctx, orderId) {
-			await this.compensate(ctx, "inventory.release", { orderId, reason: "placement undone" });
-			await this.compensate(ctx, "payments.refund", { orderId });
-			throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
-		},
-
-		/**
-		 * Gives back what a placement took. Not through `ctx.call`: Moleculer skips a call from a
-		 * context whose time is up (RequestSkippedError), so a placement that timed out waiting for
-		 * payments kept its stock until recovery's time limit. The request id goes along for the logs.
-		 */
-		compensate(ctx, action, params) {
-			return this.broker.call(action, params, { requestID: ctx.requestID ?? undefined, meta: ctx.meta });
 		},
 
 		/** Why a placement still running must be undone, or null while its node may yet finish it. */

@@ -1,8 +1,9 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
 import { paymentProvider } from "../lib/payment-provider";
+import type { Entity } from "../lib/store";
 import type { AuthUser } from "../lib/tokens";
-import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
 /**

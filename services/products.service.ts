@@ -1,7 +1,8 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
 import type { ProductSnapshot } from "../lib/events";
-import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import type { Entity } from "../lib/store";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
 /** A stored product: what its events carry, and when it was made and last changed. */

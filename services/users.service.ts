@@ -2,8 +2,9 @@ import { hash, verify } from "@node-rs/argon2";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/settings";
+import type { Entity } from "../lib/store";
 import { type AuthUser, type Role, signToken } from "../lib/tokens";
-import { type DbMethods, type DbVars, dbMixin, type Entity } from "../mixins/db.mixin";
+import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 
 interface StoredUser extends Entity {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BrokerOptions, ServiceBroker } from "moleculer";
 import { SqliteAdapter } from "../../lib/sqlite-adapter";
-import type { FindFilters } from "../../mixins/db.mixin";
+import type { FindFilters } from "../../lib/store";
 import { ADDRESS } from "../support/commerce.suite";
 
 /**

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type BrokerOptions, type Middleware, type Service, ServiceBroker, type ServiceSchema } from "moleculer";
 import type { DomainEvent, DomainEventType, OrderSnapshot } from "../../lib/events";
-import type { DbAdapter } from "../../mixins/db.mixin";
+import type { DbAdapter } from "../../lib/store";
 import type { ChannelBroker } from "../../types/moleculer";
 
 export const ADMIN = { meta: { user: { id: "admin-1", role: "admin" } } };

@@ -7,7 +7,7 @@
 import type { Middleware } from "moleculer";
 import type { DomainEvent, PaymentSnapshot } from "../../lib/events";
 import type { OrderStatus } from "../../lib/orders";
-import type { DbAdapter } from "../../mixins/db.mixin";
+import type { DbAdapter } from "../../lib/store";
 import type { DomainEventMethods } from "../../mixins/domain-events.mixin";
 import type { Order } from "../../services/orders.service";
 import { orderBody } from "../support/commerce.suite";
