@@ -1,12 +1,13 @@
 import { Errors } from "moleculer";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { ErrorType } from "./errors";
 import type { LimitStore } from "./limit-store";
 import type { AuthRateLimit } from "./settings";
 
 /** 429: the client must wait `retryAfterSeconds` (sent as `Retry-After`). */
 export class TooManyAttemptsError extends Errors.MoleculerClientError {
 	constructor(readonly retryAfterSeconds: number) {
-		super("Too many attempts: try again later", 429, "TOO_MANY_ATTEMPTS", { retryAfter: retryAfterSeconds });
+		super("Too many attempts: try again later", 429, "TOO_MANY_ATTEMPTS" satisfies ErrorType, { retryAfter: retryAfterSeconds });
 	}
 }
 

@@ -3,9 +3,11 @@
  * the account exists, and each action's declared access (`auth`) is checked against that user,
  * for REST requests and socket calls alike.
  */
-import { type Context, Errors, type Service, type ServiceBroker } from "moleculer";
+import type { Context, Service, ServiceBroker } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { ActionAccess } from "../types/moleculer";
+import type { ErrorType } from "./errors";
+import { shopError } from "./http-errors";
 import { type AuthUser, verifyToken } from "./tokens";
 
 const { UnAuthorizedError, ForbiddenError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
@@ -33,7 +35,7 @@ export async function tokenUser(gateway: Gateway, ctx: Context | null, token: st
 	} catch (err) {
 		// Fail closed, but say what it is: not the client's token, the accounts service is away.
 		gateway.logger.warn("Cannot check a token's account:", (err as Error).message);
-		throw new Errors.MoleculerRetryableError("Accounts cannot be checked right now", 503, "ACCOUNTS_UNAVAILABLE");
+		throw shopError("ACCOUNTS_UNAVAILABLE", "Accounts cannot be checked right now");
 	}
 	if (exists) await broker.cacher?.set(known, true, ACCOUNT_CHECK_TTL_SECONDS);
 	return exists ? user : null;
@@ -52,9 +54,9 @@ export async function requestUser(gateway: Gateway, ctx: Context, header: string
 export function authorizeAccess(access: ActionAccess, user: AuthUser | undefined): void {
 	if (access === "public") return;
 	if (!user) throw new UnAuthorizedError(ERR_NO_TOKEN, null);
-	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY", { message: "Admins only" });
+	if (access === "admin" && user.role !== "admin") throw new ForbiddenError("ADMIN_ONLY" satisfies ErrorType, { message: "Admins only" });
 	if (access === "customer" && user.role !== "customer")
-		throw new ForbiddenError("CUSTOMERS_ONLY", { message: "Only customer accounts can do this" });
+		throw new ForbiddenError("CUSTOMERS_ONLY" satisfies ErrorType, { message: "Only customer accounts can do this" });
 }
 
 /** The declared access of an action some node hosts; signed-in users only when no node hosts it (the call fails anyway). */

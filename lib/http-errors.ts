@@ -1,18 +1,30 @@
 /**
  * What a client sees of an error: the JSON body of every error answer (REST and socket calls), the
- * cluster's troubles told as temporary, and nothing of the internals.
+ * cluster's troubles told as temporary, and nothing of the internals. Services raise the errors a
+ * client may see through `shopError` and `invalidFields`, by the catalogue of lib/errors.ts.
  */
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
+import { ERROR_TYPES, type ErrorBody, type ErrorType, type FieldProblem, isErrorType } from "./errors";
 
 const { ServiceUnavailableError } = ApiGateway.Errors;
 
-export interface ErrorBody {
-	name: string;
-	message: string;
-	code: number;
-	type?: string;
-	data?: unknown;
+/**
+ * The error of a catalogue type, with the catalogue's status. One a client may repeat as it is
+ * (`again`) is retryable; any other below 500 is a client error, which callers read as "refused
+ * for sure, nothing was done".
+ */
+export function shopError(type: Exclude<ErrorType, "VALIDATION_ERROR">, message: string, data?: unknown): Errors.MoleculerError {
+	const kind: { status: number; again?: true } = ERROR_TYPES[type];
+	if (kind.again) return new Errors.MoleculerRetryableError(message, kind.status, type, data);
+	return kind.status < 500
+		? new Errors.MoleculerClientError(message, kind.status, type, data)
+		: new Errors.MoleculerError(message, kind.status, type, data);
+}
+
+/** 422 for input that breaks a rule the parameter schema cannot say: `problems` names each field. */
+export function invalidFields(message: string, problems: FieldProblem[]): Errors.ValidationError {
+	return new Errors.ValidationError(message, "VALIDATION_ERROR", problems);
 }
 
 /** Errors raised before any action ran (body parsing) come from body-parser, not Moleculer. */
@@ -34,7 +46,8 @@ export function errorBody(err: Errors.MoleculerError & { type?: string }): Error
 		? // Validation errors would echo the rejected value back, passwords included.
 			err.data.map(({ actual: _actual, ...field }: Record<string, unknown>) => field)
 		: err.data;
-	return { name: err.name, message: err.message, code: err.code, type: err.type, data };
+	// A type outside the catalogue (a library's own) is no contract a client could rely on.
+	return { name: err.name, message: err.message, code: err.code, type: isErrorType(err.type) ? err.type : undefined, data };
 }
 
 /**
@@ -50,15 +63,18 @@ export const RETRY_AFTER_SECONDS = 5;
 export function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
 	// moleculer-web's own verdict when no node hosts the route's action: same answer.
 	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
-		return new Errors.MoleculerError("Part of the shop is unavailable right now: try again shortly", 503, "SERVICE_UNAVAILABLE");
-	if (err.type === "REQUEST_TIMEOUT") return new Errors.MoleculerError("The shop took too long to answer: try again", 504, "TIMEOUT");
+		return shopError("SERVICE_UNAVAILABLE", "Part of the shop is unavailable right now: try again shortly");
+	if (err.type === "REQUEST_TIMEOUT") return shopError("TIMEOUT", "The shop took too long to answer: try again");
 	return err;
 }
 
 /** 405: the path exists, but not for this method; `allowed` names the methods it has. */
 export class MethodNotAllowedError extends Errors.MoleculerClientError {
 	constructor(method: string | undefined, allowed: readonly string[]) {
-		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, 405, "METHOD_NOT_ALLOWED", { method, allowed });
+		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, ERROR_TYPES.METHOD_NOT_ALLOWED.status, "METHOD_NOT_ALLOWED", {
+			method,
+			allowed,
+		});
 		this.name = "MethodNotAllowedError";
 	}
 }

@@ -3,7 +3,7 @@
  * too deeply for the code behind them, and idempotency keys that are not plain tokens. Each is a
  * 422 naming the field, as the actions' own validation answers.
  */
-import { Errors } from "moleculer";
+import { invalidFields } from "./http-errors";
 
 /** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
 export const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
@@ -11,7 +11,7 @@ export const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 /** The `Idempotency-Key` header as the order's key; a 422 if it is not a plain token. */
 export function checkIdempotencyKey(key: string): string {
 	if (!IDEMPOTENCY_KEY.test(key))
-		throw new Errors.ValidationError("Bad Idempotency-Key header", "VALIDATION_ERROR", [
+		throw invalidFields("Bad Idempotency-Key header", [
 			{ field: "Idempotency-Key", message: "Use 1 to 200 letters, digits, '-', '_', '.' or ':'", type: "header" },
 		]);
 	return key;
@@ -36,7 +36,7 @@ export function checkNesting(params: unknown): void {
 		const { value, depth, field } = next;
 		if (typeof value !== "object" || value === null) continue;
 		if (depth > MAX_NESTING)
-			throw new Errors.ValidationError("The request nests too deeply", "VALIDATION_ERROR", [
+			throw invalidFields("The request nests too deeply", [
 				{ field, message: `Nested more than ${MAX_NESTING} levels deep`, type: "nesting" },
 			]);
 		for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1, field });
@@ -57,7 +57,7 @@ function jsonKind(value: unknown): string {
  */
 export function checkBodyIsObject(body: unknown): void {
 	if (body === undefined || (typeof body === "object" && body !== null && !Array.isArray(body))) return;
-	throw new Errors.ValidationError("The request body must be a JSON object", "VALIDATION_ERROR", [
+	throw invalidFields("The request body must be a JSON object", [
 		{ field: "body", message: `Send a JSON object, not ${jsonKind(body)}`, type: "object" },
 	]);
 }

@@ -3,7 +3,7 @@
  * (limitMessages).
  */
 import type { Socket } from "socket.io";
-import type { ErrorBody } from "./http-errors";
+import type { ErrorBody } from "./errors";
 import type { LimitStore } from "./limit-store";
 
 export interface SharedSockets {

@@ -5,6 +5,7 @@ import { type Context, Errors, type Logger, type ServiceSchema } from "moleculer
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
+import type { ErrorType } from "../lib/errors";
 import { defineMixin } from "../lib/schema";
 import { settings } from "../lib/settings";
 import { SqliteAdapter } from "../lib/sqlite-adapter";
@@ -60,7 +61,7 @@ const UNREACHABLE = [
 /** A 503 the client may retry, instead of a 500 or a hang, while the database is down. */
 export class DatabaseUnavailableError extends Errors.MoleculerRetryableError {
 	constructor() {
-		super("The database is unreachable; try again shortly", 503, "DATABASE_UNAVAILABLE");
+		super("The database is unreachable; try again shortly", 503, "DATABASE_UNAVAILABLE" satisfies ErrorType);
 		this.name = "DatabaseUnavailableError";
 	}
 }

@@ -11,8 +11,9 @@ import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
 import { clientAddressResolver } from "../lib/client-address";
+import type { ErrorBody, SocketRefusal } from "../lib/errors";
 import { actionAccess, authorizeAccess, requestUser, tokenUser } from "../lib/gateway-auth";
-import { clientFacing, type ErrorBody, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
+import { clientFacing, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS, shopError } from "../lib/http-errors";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { readiness } from "../lib/probes";
@@ -224,7 +225,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			auth: "public",
 			async handler() {
 				const { ready, checks } = await readiness(this.broker);
-				if (!ready) throw new Errors.MoleculerError("Not ready", 503, "NOT_READY", { checks });
+				if (!ready) throw shopError("NOT_READY", "Not ready", { checks });
 				return { status: "ready", checks };
 			},
 		},
@@ -283,10 +284,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			limitMessages(socket, socketMessagesPer10s);
 			if (token === undefined || token === null || token === "") return null;
 			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
-			if (!user) throw new Error("INVALID_TOKEN");
+			if (!user) throw new Error("INVALID_TOKEN" satisfies SocketRefusal);
 			if (!(await this.socketCap.admit(socket.id, user.id))) {
 				this.logger.info(`Refused a socket of account ${user.id} from ${clientAddress(socket.request)}: ${socketsPerUser} already open`);
-				throw new Error("TOO_MANY_CONNECTIONS");
+				throw new Error("TOO_MANY_CONNECTIONS" satisfies SocketRefusal);
 			}
 			// A socket that closes before its namespace connected emits no "disconnect"; its transport closes all the same.
 			const leave = () => void this.socketCap.leave(socket.id, user.id);

@@ -1,7 +1,8 @@
-import { type Context, Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { Context, Errors, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import mongoose from "mongoose";
 import { topicName } from "../lib/dead-letters";
 import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../lib/events";
+import { invalidFields } from "../lib/http-errors";
 import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT } from "../lib/realtime";
 import {
 	accountFacts,
@@ -84,7 +85,7 @@ const FIGURE_FIELDS = {
 };
 
 function invalid(field: string, message: string, type = "range"): Errors.ValidationError {
-	return new Errors.ValidationError(message, "VALIDATION_ERROR", [{ field, message, type }]);
+	return invalidFields(message, [{ field, message, type }]);
 }
 
 /** The date of an ISO_DATE string; JavaScript alone would roll 2026-02-30 over into March. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { Context, Errors, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
+import { invalidFields, shopError } from "../lib/http-errors";
 import { mergeLines, type OrderLine } from "../lib/orders";
 import type { DbAdapter, Entity } from "../lib/store";
 import type { AuthUser } from "../lib/tokens";
@@ -83,8 +84,8 @@ const releasedDecision = (orderId: string) => `${orderId}:released`;
 /** Writers racing for a product's next ledger line retry this often before giving up. */
 const MAX_ATTEMPTS = 200;
 
-function outOfStock(productId: string, requested: number, available: number): Errors.MoleculerClientError {
-	return new Errors.MoleculerClientError("Not enough stock", 409, "OUT_OF_STOCK", { productId, requested, available });
+function outOfStock(productId: string, requested: number, available: number): Errors.MoleculerError {
+	return shopError("OUT_OF_STOCK", "Not enough stock", { productId, requested, available });
 }
 
 /** The tail of each product's queue of writers on this node. */
@@ -264,7 +265,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 					// them (recovery fails a placement whose node died while this call was on its way);
 					// it recorded its decision before that read, so it is seen here and they go back.
 					if (await this.hasDecided(releasedDecision(orderId)))
-						throw new Errors.MoleculerRetryableError("The order was released while its stock was being reserved", 503, "ORDER_RELEASED", {
+						throw shopError("ORDER_RELEASED", "The order was released while its stock was being reserved", {
 							orderId,
 						});
 				} catch (err) {
@@ -320,20 +321,19 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				// The validator lets null through for an optional field; the document says a number.
 				const nulled = Object.entries({ delta, set }).filter(([, value]) => value === null);
 				if (nulled.length > 0)
-					throw new Errors.ValidationError(
+					throw invalidFields(
 						"Amounts cannot be null",
-						"VALIDATION_ERROR",
 						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
 					);
 				if ((delta === undefined) === (set === undefined))
-					throw new Errors.ValidationError("Give either delta or set", "VALIDATION_ERROR", [
+					throw invalidFields("Give either delta or set", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },
 					]);
 				const key = `adjust:${this.newId()}`;
 				const applied = await this.apply(productId, (current) => {
 					const change = delta ?? (set as number) - current.available;
 					if (current.available + change < 0)
-						throw new Errors.MoleculerClientError("Stock cannot go below zero", 409, "NEGATIVE_STOCK", {
+						throw shopError("NEGATIVE_STOCK", "Stock cannot go below zero", {
 							productId,
 							available: current.available,
 							delta: change,
@@ -377,7 +377,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 
 		async latest(productId: string) {
 			const [doc] = await this.ledger().find({ query: { productId }, sort: ["-seq"], limit: 1 });
-			if (!doc) throw new Errors.MoleculerClientError("No stock record for this product", 404, "PRODUCT_NOT_FOUND", { productId });
+			if (!doc) throw shopError("PRODUCT_NOT_FOUND", "No stock record for this product", { productId });
 			return this.toEntity<Movement>(doc);
 		},
 
@@ -459,7 +459,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 				const { _id, ...fields } = movement;
 				return { movement: { id: _id, ...fields }, before };
 			}
-			throw new Errors.MoleculerRetryableError("Stock of this product is changing too fast: try again", 503, "STOCK_BUSY", { productId });
+			throw shopError("STOCK_BUSY", "Stock of this product is changing too fast: try again", { productId });
 		},
 
 		/**

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
+import { shopError } from "../lib/http-errors";
 import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus } from "../lib/orders";
 import { paymentProvider } from "../lib/payment-provider";
 import { SCAN_PARAMS } from "../lib/sales-figures";
@@ -130,8 +131,7 @@ const PLACEMENT_LIMIT_MS = 60_000;
 const RECOVERY_INTERVAL_MS = 2_000;
 /** A request repeating an order still being placed waits this long for it (well within the request timeout). */
 const SAME_KEY_WAIT_MS = 5_000;
-const sameKeyBusy = (state: string) =>
-	new Errors.MoleculerRetryableError(`An order with this Idempotency-Key ${state}: try again`, 409, "ORDER_BEING_PLACED");
+const sameKeyBusy = (state: string) => shopError("ORDER_BEING_PLACED", `An order with this Idempotency-Key ${state}: try again`);
 /** Each customer's keys are their own: another customer's request with the same key places another order. */
 const placementKey = ({ user, idempotencyKey }: RequestMeta) => (idempotencyKey ? `${user.id}:${idempotencyKey}` : undefined);
 
@@ -274,7 +274,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				const order = await this.findOrder(ctx.params.id);
 				const to = ctx.params.status;
 				if (!ADMIN_TRANSITIONS[order.status].includes(to))
-					throw new Errors.MoleculerClientError(`An order that is ${order.status} cannot become ${to}`, 409, "ILLEGAL_TRANSITION", {
+					throw shopError("ILLEGAL_TRANSITION", `An order that is ${order.status} cannot become ${to}`, {
 						from: order.status,
 						to,
 						allowed: ADMIN_TRANSITIONS[order.status],
@@ -294,15 +294,10 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				for (;;) {
 					const order = await this.findOrder(ctx.params.id, user);
 					if (!canCancel(order.status, user.role))
-						throw new Errors.MoleculerClientError(
-							`An order that is ${order.status} can no longer be cancelled`,
-							409,
-							"ILLEGAL_TRANSITION",
-							{
-								from: order.status,
-								to: "cancelled",
-							},
-						);
+						throw shopError("ILLEGAL_TRANSITION", `An order that is ${order.status} can no longer be cancelled`, {
+							from: order.status,
+							to: "cancelled",
+						});
 					try {
 						return await this.transition(order, "cancelled", user.id);
 					} catch (err) {
@@ -364,7 +359,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			const doc = await this.adapter.findById(id);
 			const order = doc ? this.toOrder(doc) : null;
 			if (!order || (user && user.role !== "admin" && order.userId !== user.id))
-				throw new Errors.MoleculerClientError("Order not found", 404, "ORDER_NOT_FOUND", { id });
+				throw shopError("ORDER_NOT_FOUND", "Order not found", { id });
 			return order;
 		},
 
@@ -402,12 +397,12 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			// Both depend on the catalogue as it is now, not on the request's shape: not 422.
 			const missing = lines.find((line) => !byId.has(line.productId));
 			if (missing)
-				throw new Errors.MoleculerClientError("A product of this order is no longer sold", 404, "PRODUCT_NOT_FOUND", {
+				throw shopError("PRODUCT_NOT_FOUND", "A product of this order is no longer sold", {
 					productId: missing.productId,
 				});
 			const currencies = [...new Set(products.map((product) => product.currency))];
 			if (currencies.length > 1)
-				throw new Errors.MoleculerClientError("All items of one order must be priced in the same currency", 409, "MIXED_CURRENCIES", {
+				throw shopError("MIXED_CURRENCIES", "All items of one order must be priced in the same currency", {
 					currencies,
 				});
 			const items = lines.map(({ productId, quantity }) => {
@@ -483,7 +478,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				if (err.type === "OUT_OF_STOCK") {
 					const { productId, available } = err.data as { productId: string; available: number };
 					const name = order.items.find((line) => line.productId === productId)?.name ?? productId;
-					throw new Errors.MoleculerClientError(`Not enough stock of ${name}: ${available} left`, 409, "OUT_OF_STOCK", {
+					throw shopError("OUT_OF_STOCK", `Not enough stock of ${name}: ${available} left`, {
 						...err.data,
 						name,
 					});
@@ -549,7 +544,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		async placementUndone(ctx, orderId) {
 			await this.releaseStock(ctx, orderId, "placement undone");
 			await this.voidPayment(ctx, orderId);
-			throw new Errors.MoleculerRetryableError("Placing the order took too long and it was undone: try again", 503, "PLACEMENT_UNDONE");
+			throw shopError("PLACEMENT_UNDONE", "Placing the order took too long and it was undone: try again");
 		},
 
 		/**
@@ -574,7 +569,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			const announcement = this.domainEvent(to === "cancelled" ? "order.cancelled" : "order.updated", changed, order.id);
 			if (!(await this.changeStatusOnce(order, "status", update, [announcement]))) {
 				const now = await this.findOrder(order.id);
-				throw new Errors.MoleculerClientError(`The order changed meanwhile: it is ${now.status} now`, 409, "ORDER_CHANGED", {
+				throw shopError("ORDER_CHANGED", `The order changed meanwhile: it is ${now.status} now`, {
 					from: now.status,
 					to,
 				});

@@ -1,5 +1,6 @@
-import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
+import { shopError } from "../lib/http-errors";
 import { paymentProvider } from "../lib/payment-provider";
 import type { Entity } from "../lib/store";
 import type { AuthUser } from "../lib/tokens";
@@ -125,8 +126,7 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			async handler(ctx: Context<{ orderId?: string; page: number; pageSize: number }, { user: AuthUser }>) {
 				const { orderId, page, pageSize } = ctx.params;
 				const { user } = ctx.meta;
-				if (user.role !== "admin" && !orderId)
-					throw new Errors.MoleculerClientError("Customers list payments of one order: add ?orderId=", 403, "ORDER_ID_REQUIRED");
+				if (user.role !== "admin" && !orderId) throw shopError("ORDER_ID_REQUIRED", "Customers list payments of one order: add ?orderId=");
 				const query: Record<string, string> = {};
 				if (orderId) query.orderId = orderId;
 				// Another customer's order looks exactly like an order without payments.

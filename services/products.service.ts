@@ -1,6 +1,7 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
 import type { ProductSnapshot } from "../lib/events";
+import { invalidFields, shopError } from "../lib/http-errors";
 import type { Entity } from "../lib/store";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
@@ -233,9 +234,8 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				// The validator lets null through for an optional field; only the picture may be removed that way.
 				const nulled = Object.entries({ ...fields, lowStockThreshold }).filter(([name, value]) => value === null && name !== "imageUrl");
 				if (nulled.length > 0)
-					throw new Errors.ValidationError(
+					throw invalidFields(
 						"Fields cannot be emptied with null",
-						"VALIDATION_ERROR",
 						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
 					);
 				await this.findProduct(id);
@@ -243,8 +243,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 				try {
 					doc = await this.adapter.updateById(id, { $set: { ...fields, updatedAt: new Date() } });
 				} catch (err) {
-					if (this.isDuplicateKey(err))
-						throw new Errors.MoleculerClientError("Another product has this SKU", 409, "SKU_TAKEN", { field: "sku" });
+					if (this.isDuplicateKey(err)) throw shopError("SKU_TAKEN", "Another product has this SKU", { field: "sku" });
 					throw err;
 				}
 				if (lowStockThreshold !== undefined) await ctx.call("inventory.setThreshold", { productId: id, lowStockThreshold });
@@ -273,7 +272,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 	methods: {
 		async findProduct(id: string) {
 			const doc = await this.adapter.findById(id);
-			if (!doc) throw new Errors.MoleculerClientError("Product not found", 404, "PRODUCT_NOT_FOUND", { id });
+			if (!doc) throw shopError("PRODUCT_NOT_FOUND", "Product not found", { id });
 			return this.toEntity<Product>(doc);
 		},
 
@@ -291,8 +290,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			try {
 				doc = await this.adapter.insert({ _id: id, ...fields, createdAt: now, updatedAt: now });
 			} catch (err) {
-				if (this.isDuplicateKey(err))
-					throw new Errors.MoleculerClientError("A product with this SKU already exists", 409, "SKU_TAKEN", { field: "sku" });
+				if (this.isDuplicateKey(err)) throw shopError("SKU_TAKEN", "A product with this SKU already exists", { field: "sku" });
 				throw err;
 			}
 			try {

@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { shopError } from "../lib/http-errors";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/settings";
 import type { Entity } from "../lib/store";
@@ -79,7 +80,7 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 			async handler(ctx: Context<{ email: string; password: string }>) {
 				const user = await this.findByEmail(ctx.params.email);
 				const matches = await verify(user?.passwordHash ?? (await decoyHash), ctx.params.password);
-				if (!user || !matches) throw new Errors.MoleculerClientError("Wrong email or password", 401, "INVALID_CREDENTIALS");
+				if (!user || !matches) throw shopError("INVALID_CREDENTIALS", "Wrong email or password");
 				return { user: publicUser(user), token: signToken(authUser(user)) };
 			},
 		},
@@ -88,7 +89,7 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 			auth: "user",
 			async handler(ctx: Context<unknown, { user: AuthUser }>) {
 				const doc = await this.adapter.findById(ctx.meta.user.id);
-				if (!doc) throw new Errors.MoleculerClientError("Your account no longer exists", 401, "ACCOUNT_GONE");
+				if (!doc) throw shopError("ACCOUNT_GONE", "Your account no longer exists");
 				return publicUser(this.toEntity<StoredUser>(doc));
 			},
 		},
@@ -127,7 +128,7 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 				return this.toEntity<StoredUser>(doc);
 			} catch (err) {
 				if (this.isDuplicateKey(err))
-					throw new Errors.MoleculerClientError("An account with this email already exists", 409, "EMAIL_TAKEN", {
+					throw shopError("EMAIL_TAKEN", "An account with this email already exists", {
 						field: "email",
 					});
 				throw err;

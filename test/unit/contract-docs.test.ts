@@ -2,6 +2,7 @@ import "../support/gateway-settings";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { ERROR_TYPES } from "../../lib/errors";
 import { DOMAIN_EVENTS } from "../../lib/events";
 import { ADMIN_TRANSITIONS, CUSTOMER_CANCELLABLE, ORDER_STATUSES, type OrderStatus } from "../../lib/orders";
 import { ADMINS_ROOM, userRoom } from "../../lib/realtime";
@@ -46,6 +47,22 @@ describe("docs/api.md", () => {
 				.map(([route]) => route)
 				.sort(),
 		).toEqual(aliases.sort());
+	});
+});
+
+describe("docs/api.md errors", () => {
+	test("the error table lists every type of the catalogue (lib/errors.ts) under its status, and no other", () => {
+		const byStatus = (pairs: [string, number][]) => {
+			const grouped: Record<string, string[]> = {};
+			for (const [type, status] of pairs) (grouped[status] ??= []).push(type);
+			return Object.fromEntries(Object.entries(grouped).map(([status, types]) => [status, types.sort()]));
+		};
+		const documented = table("api.md", "Errors").flatMap(([status, , types]) =>
+			(types ? types.split(", ") : []).map((type): [string, number] => [type, Number(status)]),
+		);
+		const catalogue = Object.entries(ERROR_TYPES).map(([type, { status }]): [string, number] => [type, status]);
+		expect(documented.length).toBeGreaterThan(25);
+		expect(byStatus(documented)).toEqual(byStatus(catalogue));
 	});
 });
 

@@ -1,4 +1,5 @@
 import { fieldErrors, humanMessage, missingMessage, outOfStockItems } from "../../frontend/src/lib/problems";
+import type { ErrorBody } from "../../lib/errors";
 
 describe("web error answers", () => {
 	it("maps a 422's field problems to form fields in words for people, first problem first", () => {
@@ -71,11 +72,12 @@ describe("web error answers", () => {
 			code: 409,
 			type: "OUT_OF_STOCK",
 			data: { productId: "p1", name: "Sencha", requested: 9, available: 2 },
-		};
+		} satisfies ErrorBody;
 		expect(outOfStockItems(body)).toEqual([{ productId: "p1", name: "Sencha", available: 2 }]);
 		expect(outOfStockItems({ ...body, data: [{ productId: "p2" }] })).toEqual([
 			{ productId: "p2", name: "This item", available: undefined },
 		]);
-		expect(outOfStockItems({ ...body, code: 422 })).toEqual([]);
+		// Another conflict's data names a product too (a stock adjustment below zero): not a shortage.
+		expect(outOfStockItems({ ...body, type: "NEGATIVE_STOCK" })).toEqual([]);
 	});
 });

@@ -1,5 +1,6 @@
 /** The Socket.IO side of the contract: typed pushes, a connection state, reconnect and catch-up. */
 import { io, type Socket } from "socket.io-client";
+import type { SocketRefusal } from "../../../lib/errors";
 import { Store } from "../state/store";
 import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
 
@@ -104,7 +105,7 @@ export class LiveConnection extends Store<ConnectionState> {
 		});
 		socket.on("connect_error", (error) => {
 			// Refused by the server's middleware: Socket.IO will not retry on its own.
-			if (error.message === "INVALID_TOKEN") this.#options.onInvalidToken();
+			if (error.message === ("INVALID_TOKEN" satisfies SocketRefusal)) this.#options.onInvalidToken();
 			else if (this.value !== "offline") this.set("reconnecting");
 		});
 		// A dead network would only show after the heartbeat times out; the browser knows sooner.

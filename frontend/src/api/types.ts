@@ -1,9 +1,10 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
+import type { ErrorBody, FieldProblem } from "../../../lib/errors";
 import type { EventPayloads } from "../../../lib/events";
 import type { OrderStatus } from "../../../lib/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/sales-figures";
 
-export type { OrderStatus };
+export type { ErrorBody, FieldProblem, OrderStatus };
 
 export type Role = "customer" | "admin";
 
@@ -117,24 +118,6 @@ export interface PlaceOrder {
 	items: { productId: string; quantity: number }[];
 	shippingAddress: ShippingAddress;
 	payment: { cardNumber: string };
-}
-
-export interface FieldProblem {
-	field: string;
-	message: string;
-	/** The validator's rule that failed (`required`, `stringMax`...), or a service's own word. */
-	type?: string;
-	/** The rule's limit, such as the longest length allowed. */
-	expected?: unknown;
-}
-
-/** Every error answer: `data` is a list of field problems for a 422, details otherwise. */
-export interface ErrorBody {
-	name: string;
-	message: string;
-	code: number;
-	type?: string;
-	data?: unknown;
 }
 
 /** Inventory pushes: the event contract's payloads (everyone sees only the available units). */

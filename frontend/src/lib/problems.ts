@@ -141,7 +141,7 @@ export interface OutOfStock {
 
 /** The items of a 409 out-of-stock answer; `data` holds one item or a list of them. */
 export function outOfStockItems(body: ErrorBody): OutOfStock[] {
-	if (body.code !== 409 || body.data == null) return [];
+	if (body.type !== "OUT_OF_STOCK" || body.data == null) return [];
 	const items = Array.isArray(body.data) ? body.data : [body.data];
 	return items.flatMap((item: unknown) => {
 		if (typeof item !== "object" || item === null) return [];

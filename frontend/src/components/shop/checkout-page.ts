@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
+import { refusedForGood } from "../../../../lib/errors";
 import { ApiError } from "../../api/client";
 import type { PlaceOrder } from "../../api/types";
 import { cartTotals, orderItems } from "../../lib/cart";
@@ -174,8 +175,8 @@ export class CheckoutPage extends LitElement {
 	};
 
 	#showProblem(error: unknown): void {
-		const definite = error instanceof ApiError && error.status >= 400 && error.status < 500;
-		if (definite) this.#idempotencyKey = newIdempotencyKey();
+		// A request the shop may still be at keeps its key, so sending it again cannot order twice.
+		if (error instanceof ApiError && refusedForGood(error.body)) this.#idempotencyKey = newIdempotencyKey();
 		const errors = error instanceof ApiError ? error.fieldErrors : {};
 		const outOfStock = error instanceof ApiError ? outOfStockItems(error.body) : [];
 		this.stockProblems = Object.fromEntries(

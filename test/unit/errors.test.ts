@@ -1,0 +1,41 @@
+import { Errors } from "moleculer";
+import { refusedForGood } from "../../lib/errors";
+import { errorBody, shopError } from "../../lib/http-errors";
+
+describe("the error catalogue", () => {
+	it("gives each error the catalogue's status, and tells a client error from one worth repeating", () => {
+		const outOfStock = shopError("OUT_OF_STOCK", "Not enough stock", { productId: "p1" });
+		expect(outOfStock).toBeInstanceOf(Errors.MoleculerClientError);
+		expect(errorBody(outOfStock)).toEqual({
+			name: "MoleculerClientError",
+			message: "Not enough stock",
+			code: 409,
+			type: "OUT_OF_STOCK",
+			data: { productId: "p1" },
+		});
+		// Placement reads a client error as "refused for sure, nothing reserved": a busy one is not.
+		const stillPlacing = shopError("ORDER_BEING_PLACED", "still being placed");
+		expect(stillPlacing).not.toBeInstanceOf(Errors.MoleculerClientError);
+		expect(stillPlacing.retryable).toBe(true);
+		expect(stillPlacing.code).toBe(409);
+		expect(shopError("TIMEOUT", "too slow").code).toBe(504);
+	});
+
+	it("keeps a type outside the catalogue out of the answer", () => {
+		const body = errorBody(new Errors.MoleculerClientError("Queue is full", 429, "QUEUE_FULL"));
+		expect(body).toMatchObject({ code: 429, message: "Queue is full" });
+		expect(body.type).toBeUndefined();
+	});
+
+	it("says which refusals are final, so the web app knows when a new Idempotency-Key is safe", () => {
+		const body = (code: number, type?: string) => ({ name: "x", message: "x", code, type }) as Parameters<typeof refusedForGood>[0];
+		expect(refusedForGood(body(409, "OUT_OF_STOCK"))).toBe(true);
+		expect(refusedForGood(body(422, "VALIDATION_ERROR"))).toBe(true);
+		// The first request with this key may still place the order: a new key could order twice.
+		expect(refusedForGood(body(409, "ORDER_BEING_PLACED"))).toBe(false);
+		expect(refusedForGood(body(429, "TOO_MANY_ATTEMPTS"))).toBe(false);
+		expect(refusedForGood(body(503, "SERVICE_UNAVAILABLE"))).toBe(false);
+		expect(refusedForGood(body(504))).toBe(false);
+		expect(refusedForGood(body(400, "SOMETHING_NEW"))).toBe(true);
+	});
+});
