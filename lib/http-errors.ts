@@ -71,10 +71,7 @@ export function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError 
 /** 405: the path exists, but not for this method; `allowed` names the methods it has. */
 export class MethodNotAllowedError extends Errors.MoleculerClientError {
 	constructor(method: string | undefined, allowed: readonly string[]) {
-		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, ERROR_TYPES.METHOD_NOT_ALLOWED.status, "METHOD_NOT_ALLOWED", {
-			method,
-			allowed,
-		});
+		super(`${method} is not allowed here; use ${allowed.join(" or ")}`, 405, "METHOD_NOT_ALLOWED" satisfies ErrorType, { method, allowed });
 		this.name = "MethodNotAllowedError";
 	}
 }
