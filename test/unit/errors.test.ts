@@ -1,6 +1,8 @@
 import { Errors } from "moleculer";
-import { refusedForGood } from "../../lib/errors";
-import { errorBody, shopError } from "../../lib/http-errors";
+import { TooManyAttemptsError } from "../../lib/auth-limits";
+import { ERROR_TYPES, refusedForGood } from "../../lib/errors";
+import { errorBody, MethodNotAllowedError, shopError } from "../../lib/http-errors";
+import { DatabaseUnavailableError } from "../../mixins/db.mixin";
 
 describe("the error catalogue", () => {
 	it("gives each error the catalogue's status, and tells a client error from one worth repeating", () => {
@@ -19,6 +21,14 @@ describe("the error catalogue", () => {
 		expect(stillPlacing.retryable).toBe(true);
 		expect(stillPlacing.code).toBe(409);
 		expect(shopError("TIMEOUT", "too slow").code).toBe(504);
+	});
+
+	it("gives the error classes that carry more than shopError can the catalogue's status too", () => {
+		for (const err of [new MethodNotAllowedError("PUT", ["GET"]), new TooManyAttemptsError(3), new DatabaseUnavailableError()]) {
+			const { code, type } = errorBody(err);
+			if (!type) throw new Error(`${err.name} answers with no catalogue type`);
+			expect({ type, code }).toEqual({ type, code: ERROR_TYPES[type].status });
+		}
 	});
 
 	it("keeps a type outside the catalogue out of the answer", () => {
