@@ -642,6 +642,33 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 		}
 	});
 
+	it("defines every variable before an env value refers to it as $(NAME)", () => {
+		// The kubelet expands $(NAME) only with variables defined earlier in the list; kustomize's
+		// strategic merge puts the env entries of a patch first, so a patched value can lose them.
+		const problems: string[] = [];
+		let references = 0;
+		for (const workload of workloads(objects)) {
+			for (const container of workload.spec.template.spec.containers) {
+				const defined = new Set<string>();
+				for (const source of container.envFrom ?? []) {
+					if (source.configMapRef)
+						for (const key of Object.keys(byName<ConfigMapObject>(objects, "ConfigMap", source.configMapRef.name).data ?? {}))
+							defined.add(key);
+				}
+				for (const variable of container.env ?? []) {
+					for (const [, name] of (variable.value ?? "").matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+						references++;
+						if (!defined.has(name as string))
+							problems.push(`${idOf(workload)}/${container.name}: ${variable.name} refers to $(${name}) before it is set`);
+					}
+					defined.add(variable.name);
+				}
+			}
+		}
+		expect(problems).toEqual([]);
+		expect(references).toBeGreaterThan(0);
+	});
+
 	it("commits no secret: no Secret objects, no secret-looking plain values", () => {
 		expect(ofKind(objects, "Secret")).toEqual([]);
 		const secretName = /SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|API_KEY|MONGO_URI/i;
