@@ -7,10 +7,11 @@
  * Nothing here talks to a cluster.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { clientAddressResolver } from "../../lib/client-address";
 import { DOMAIN_EVENTS } from "../../lib/events";
 import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/probes";
@@ -148,12 +149,33 @@ function checkKustomize(): void {
 		throw new Error(`${KUSTOMIZE} is ${version || "not runnable"}, scripts/infra/kustomize/go.mod pins ${pinned}: ${how}`);
 }
 
-/** `kustomize build k8s/overlays/<overlay>`: the objects `kubectl apply -k` would send. */
-function kustomizeBuild(overlay: string): K8sObject[] {
-	const dir = path.join("k8s", "overlays", overlay);
-	const run = spawnSync(KUSTOMIZE, ["build", dir], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-	if (run.error || run.status !== 0) throw new Error(`kustomize build ${dir} failed: ${run.error?.message ?? run.stderr}`);
-	return yamlObjects(run.stdout, `kustomize build ${dir}`);
+function overlayDir(overlay: string): string {
+	return path.join(K8S, "overlays", overlay);
+}
+
+/** `kustomize build <dir>`: the YAML that `kubectl apply -k <dir>` would send. */
+function kustomizeBuild(dir: string): string {
+	const run = spawnSync(KUSTOMIZE, ["build", dir], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+	const shown = dir.startsWith(ROOT) ? path.relative(ROOT, dir) : dir;
+	if (run.error || run.status !== 0) throw new Error(`kustomize build ${shown} failed: ${run.error?.message ?? run.stderr}`);
+	return run.stdout;
+}
+
+/** The overlay rendered without its patch number `index`, from a copy outside the repository. */
+function buildWithoutPatch(overlay: string, index: number): string {
+	const source = overlayDir(overlay);
+	const dir = mkdtempSync(path.join(tmpdir(), `agora-${overlay}-`));
+	try {
+		cpSync(source, dir, { recursive: true });
+		const kustomization = parse(readText(path.join(source, "kustomization.yaml"))) as { resources?: string[]; patches?: unknown[] };
+		// Relative, still pointing at k8s/base: kustomize refuses absolute paths to a kustomization.
+		kustomization.resources = kustomization.resources?.map((resource) => path.relative(dir, path.resolve(source, resource)));
+		kustomization.patches?.splice(index, 1);
+		writeFileSync(path.join(dir, "kustomization.yaml"), stringify(kustomization));
+		return kustomizeBuild(dir);
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
 }
 
 // --- schema validation -------------------------------------------------------------------------
@@ -329,12 +351,18 @@ function topicSettings(objects: K8sObject[]): Labels {
 }
 
 checkKustomize();
-const rendered = new Map<string, K8sObject[]>();
-for (const overlay of OVERLAYS) rendered.set(overlay, kustomizeBuild(overlay));
+const rendered = new Map<string, { text: string; objects: K8sObject[] }>();
+for (const overlay of OVERLAYS) {
+	const text = kustomizeBuild(overlayDir(overlay));
+	rendered.set(overlay, { text, objects: yamlObjects(text, `kustomize build k8s/overlays/${overlay}`) });
+}
+function overlayRendering(overlay: string): { text: string; objects: K8sObject[] } {
+	const rendering = rendered.get(overlay);
+	if (!rendering) throw new Error(`overlay ${overlay} not rendered`);
+	return rendering;
+}
 function overlayObjects(overlay: string): K8sObject[] {
-	const objects = rendered.get(overlay);
-	if (!objects) throw new Error(`overlay ${overlay} not rendered`);
-	return objects;
+	return overlayRendering(overlay).objects;
 }
 
 // --- Kubernetes ------------------------------------------------------------------------------------
@@ -350,6 +378,18 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 
 	it("has no unknown or misspelled fields", () => {
 		expect(unknownFieldErrors(objects)).toEqual([]);
+	});
+
+	it("has no patch that changes nothing (kustomize skips a patch whose target matches no object)", () => {
+		const { patches = [] } = parse(readText(path.join(overlayDir(overlay), "kustomization.yaml"))) as {
+			patches?: { path?: string; target?: object }[];
+		};
+		expect(patches.length).toBeGreaterThan(0);
+		const idle = patches
+			.map((patch, index) => ({ patch, index }))
+			.filter(({ index }) => buildWithoutPatch(overlay, index) === overlayRendering(overlay).text)
+			.map(({ patch, index }) => `patches[${index}]: ${patch.path ?? JSON.stringify(patch.target)}`);
+		expect(idle).toEqual([]);
 	});
 
 	it("puts everything in the agora Namespace, with unique names", () => {
