@@ -3,7 +3,7 @@ const transform = {
 	"^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
 };
 
-/** One project per test tier (unit, embedded, distributed, browser, hardening); `npm test` selects unit + embedded. */
+/** One project per test tier (unit, embedded, distributed, deploy, browser, hardening); `npm test` selects unit + embedded. */
 function project(name, extra = {}) {
 	return {
 		displayName: name,
@@ -21,6 +21,8 @@ module.exports = {
 		project("unit"),
 		project("embedded"),
 		project("distributed", { globalSetup: "<rootDir>/test/support/infrastructure.ts" }),
+		// Renders k8s/ with the kustomize that scripts/infra/kustomize.sh builds (Go); only `npm run test:all` runs it.
+		project("deploy"),
 		project("browser", { globalSetup: "<rootDir>/test/browser/global-setup.ts" }),
 		// Needs Python 3.11 and PyPI (Schemathesis); only `npm run test:all` runs it.
 		project("hardening"),

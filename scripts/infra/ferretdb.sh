@@ -14,26 +14,6 @@ BIN="$INFRA_DIR/bin/ferretdb" SRC="$INFRA_SRC/ferretdb"
 PIDFILE="$DIR/ferretdb.pid" LOG="$DIR/ferretdb.log"
 PG_URL="postgres://postgres@127.0.0.1:${PG_PORT:-54329}/ferretdb"
 
-build() {
-  # Rebuild only when the wrapper module changed; Go's module and build caches
-  # make even a rebuild fast after the first one.
-  if [[ -x $BIN && $BIN -nt $SRC/go.mod && $BIN -nt $SRC/go.sum && $BIN -nt $SRC/main.go ]]; then return 0; fi
-  command -v go >/dev/null || die "go not found (need Go 1.24+)"
-  mkdir -p "$(dirname "$BIN")"
-  say "building FerretDB v1.24.2 into $BIN (a few minutes when Go's build cache is cold)..."
-  local t0=$SECONDS
-  # -buildvcs=false: the repo may have no commits yet, which makes VCS stamping fail.
-  (cd "$SRC" && go mod download && exec go build -buildvcs=false -trimpath -o "$BIN.tmp" .) &
-  local gpid=$!
-  local n=0
-  while kill -0 "$gpid" 2>/dev/null; do  # heartbeat so CI logs show it is not hung
-    sleep 1; ((++n % 20)) || say "still building ($((SECONDS - t0))s)..."
-  done
-  wait "$gpid" || die "go build failed"
-  mv "$BIN.tmp" "$BIN"
-  say "built in $((SECONDS - t0))s"
-}
-
 # A real MongoDB round trip in pure bash: OP_MSG {ping: 1, $db: "admin"}, then
 # look for {ok: 1.0} in the reply. An open port alone can be a half-started server.
 mongo_ping() {
@@ -63,7 +43,7 @@ up() {
   if port_open "$PORT"; then
     say "port $PORT is already in use by another process; reusing it as MongoDB"; return 0
   fi
-  build
+  go_build "$BIN" "$SRC" "FerretDB v1.24.2" .
   "$INFRA_SRC/postgres.sh" up
   spawn "$LOG" "$PIDFILE" "$BIN" --handler=postgresql --postgresql-url="$PG_URL" \
     --listen-addr="127.0.0.1:$PORT"

@@ -78,3 +78,27 @@ fail_with_log() {
   tail -n "${3:-40}" "$2" >&2 || true
   exit 1
 }
+
+# Build Go package $4 of the wrapper module in directory $2 into $1, announced as $3 (name and
+# version). Rebuilds only when a file of the module is newer than the binary; Go's module and
+# build caches make even a rebuild fast after the first one. Callers hold their lock_dir, so
+# two concurrent calls never build into the same file.
+go_build() {
+  local bin=$1 src=$2 what=$3 pkg=$4
+  if [[ -x $bin && -z $(find "$src" -type f -newer "$bin") ]]; then return 0; fi
+  command -v go >/dev/null || die "go not found (need Go 1.24+)"
+  mkdir -p "$(dirname "$bin")"
+  say "building $what into $bin (a few minutes when Go's build cache is cold)..."
+  local t0=$SECONDS
+  # -buildvcs=false: the repo may have no commits yet, which makes VCS stamping fail.
+  # Go's output goes to stderr: stdout belongs to up.sh's exports.
+  (cd "$src" && go mod download && exec go build -buildvcs=false -trimpath -o "$bin.tmp" "$pkg") >&2 &
+  local gpid=$!
+  local n=0
+  while kill -0 "$gpid" 2>/dev/null; do  # heartbeat so CI logs show it is not hung
+    sleep 1; ((++n % 20)) || say "still building ($((SECONDS - t0))s)..."
+  done
+  wait "$gpid" || die "go build failed"
+  mv "$bin.tmp" "$bin"
+  say "built in $((SECONDS - t0))s"
+}

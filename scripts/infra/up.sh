@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start Kafka and FerretDB (on its own PostgreSQL cluster) for tests, in parallel
-# (one is JVM start-up, the other a Go build on first run). Progress goes to
+# Start Kafka and FerretDB (on its own PostgreSQL cluster) for tests, and build kustomize for the
+# deploy tests, in parallel (JVM start-up, and Go builds on first run). Progress goes to
 # stderr; stdout carries only the environment, so this works:
 #   eval "$(scripts/infra/up.sh)"
 # Ports: KAFKA_PORT (9092), MONGO_PORT (27017), PG_PORT (54329); state in INFRA_DIR.
@@ -14,10 +14,12 @@ if [[ -z ${MONGO_PORT:-} && ${MONGO_URI:-} =~ $local_port ]]; then export MONGO_
 
 "$here/kafka.sh" up & kpid=$!
 "$here/ferretdb.sh" up & fpid=$!
+"$here/kustomize.sh" up & zpid=$!
 rc=0
 wait "$kpid" || rc=1
 wait "$fpid" || rc=1
-((rc == 0)) || { echo "up: a service failed to start (see above)" >&2; exit 1; }
+wait "$zpid" || rc=1
+((rc == 0)) || { echo "up: a service failed to start or a build failed (see above)" >&2; exit 1; }
 
 echo "export KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-9092}"
 echo "export MONGO_URI=${MONGO_URI:-mongodb://127.0.0.1:${MONGO_PORT:-27017}/agora}"
