@@ -21,8 +21,8 @@ module.exports = {
 		project("unit"),
 		project("embedded"),
 		project("distributed", { globalSetup: "<rootDir>/test/support/infrastructure.ts" }),
-		// Renders k8s/ with the kustomize that scripts/infra/kustomize.sh builds (Go); only `npm run test:all` runs it.
-		project("deploy"),
+		// Renders k8s/ with kustomize, built with Go by scripts/infra/kustomize.sh; only `npm run test:all` runs it.
+		project("deploy", { globalSetup: "<rootDir>/test/deploy/global-setup.ts" }),
 		project("browser", { globalSetup: "<rootDir>/test/browser/global-setup.ts" }),
 		// Needs Python 3.11 and PyPI (Schemathesis); only `npm run test:all` runs it.
 		project("hardening"),

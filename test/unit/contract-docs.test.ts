@@ -54,7 +54,7 @@ describe("docs/api.md errors", () => {
 	test("the error table lists every type of the catalogue (lib/errors.ts) under its status, and no other", () => {
 		const byStatus = (pairs: [string, number][]) => {
 			const grouped: Record<string, string[]> = {};
-			for (const [type, status] of pairs) (grouped[status] ??= []).push(type);
+			for (const [type, status] of pairs) grouped[status] = [...(grouped[status] ?? []), type];
 			return Object.fromEntries(Object.entries(grouped).map(([status, types]) => [status, types.sort()]));
 		};
 		const documented = table("api.md", "Errors").flatMap(([status, , types]) =>
