@@ -21,8 +21,46 @@ export const PUSH_EVENT = "realtime.push";
 /** The sales figures changed; admins' dashboards fetch what they show again. */
 export const STATS_EVENT = "stats.updated";
 
+/** How often admins' dashboards are told the sales figures changed, at most. */
+export const STATS_PUSH_INTERVAL_MS = 1_000;
+
 /** Pushes a gateway sends its sockets at most once per interval (ms): the latest one wins. */
-const THROTTLED: Readonly<Record<string, number>> = { [STATS_EVENT]: 1_000 };
+const THROTTLED: Readonly<Record<string, number>> = { [STATS_EVENT]: STATS_PUSH_INTERVAL_MS };
+
+/**
+ * Runs `run` at once, then at most once per interval: the calls within an interval fold into one
+ * run when it ends, so the last call is always followed by a run.
+ */
+export class Throttle {
+	private window: NodeJS.Timeout | null = null;
+	private wanted = false;
+
+	constructor(
+		private readonly intervalMs: number,
+		private readonly run: () => void,
+	) {}
+
+	call(): void {
+		if (this.window) {
+			this.wanted = true;
+			return;
+		}
+		this.run();
+		this.window = setTimeout(() => {
+			this.window = null;
+			if (!this.wanted) return;
+			this.wanted = false;
+			this.call();
+		}, this.intervalMs);
+		this.window.unref();
+	}
+
+	stop(): void {
+		if (this.window) clearTimeout(this.window);
+		this.window = null;
+		this.wanted = false;
+	}
+}
 
 /**
  * Holds back throttled pushes on one gateway: the first goes out at once, the ones that follow
@@ -30,37 +68,32 @@ const THROTTLED: Readonly<Record<string, number>> = { [STATS_EVENT]: 1_000 };
  * flood of orders reaches a browser as one push a second, and the last figures always arrive.
  */
 export class PushThrottle {
-	private readonly waiting = new Map<string, Push>();
-	private readonly windows = new Map<string, NodeJS.Timeout>();
+	private readonly latest = new Map<string, Push>();
+	private readonly throttles = new Map<string, Throttle>();
 
 	constructor(private readonly emit: (push: Push) => void) {}
 
 	push(push: Push): void {
 		const interval = THROTTLED[push.event];
-		if (interval !== undefined && this.windows.has(push.event)) {
-			this.waiting.set(push.event, push);
+		if (interval === undefined) {
+			this.emit(push);
 			return;
 		}
-		this.emit(push);
-		if (interval !== undefined) this.open(push.event, interval);
+		this.latest.set(push.event, push);
+		let throttle = this.throttles.get(push.event);
+		if (!throttle) {
+			throttle = new Throttle(interval, () => {
+				const next = this.latest.get(push.event);
+				this.latest.delete(push.event);
+				if (next) this.emit(next);
+			});
+			this.throttles.set(push.event, throttle);
+		}
+		throttle.call();
 	}
 
 	stop(): void {
-		for (const window of this.windows.values()) clearTimeout(window);
-		this.windows.clear();
-		this.waiting.clear();
-	}
-
-	private open(event: string, interval: number): void {
-		const window = setTimeout(() => {
-			this.windows.delete(event);
-			const next = this.waiting.get(event);
-			if (!next) return;
-			this.waiting.delete(event);
-			this.emit(next);
-			this.open(event, interval);
-		}, interval);
-		window.unref();
-		this.windows.set(event, window);
+		for (const throttle of this.throttles.values()) throttle.stop();
+		this.latest.clear();
 	}
 }

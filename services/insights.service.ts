@@ -3,7 +3,7 @@ import mongoose from "mongoose";
 import { topicName } from "../lib/dead-letters";
 import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../lib/events";
 import { invalidFields } from "../lib/http-errors";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT } from "../lib/realtime";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT, STATS_PUSH_INTERVAL_MS, Throttle } from "../lib/realtime";
 import {
 	accountFacts,
 	addFigures,
@@ -45,6 +45,11 @@ interface InsightsVars extends DbVars {
 	/** The pass that collects hours now; it starts when the running one ends. */
 	next: Pass | null;
 	running: Promise<void> | null;
+	/**
+	 * Announcements of today's totals, at most as often as a gateway passes them on: each one reads
+	 * today's buckets and reaches every gateway, and under light load every event has a pass of its own.
+	 */
+	announcer: Throttle;
 }
 
 interface InsightsMethods extends DbMethods {
@@ -283,7 +288,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 						pass.settle(err);
 						continue;
 					}
-					this.announce().catch((err: Error) => this.logger.warn("Could not announce the new sales figures:", err.message));
+					this.announcer.call();
 				}
 				this.running = null;
 			})();
@@ -420,10 +425,14 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 	created() {
 		this.next = null;
 		this.running = null;
+		this.announcer = new Throttle(STATS_PUSH_INTERVAL_MS, () => {
+			this.announce().catch((err: Error) => this.logger.warn("Could not announce the new sales figures:", err.message));
+		});
 	},
 
 	async stopped() {
 		await this.running;
+		this.announcer.stop();
 	},
 };
 
