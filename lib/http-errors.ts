@@ -9,17 +9,32 @@ import { ERROR_TYPES, type ErrorBody, type ErrorType, type FieldProblem, isError
 
 const { ServiceUnavailableError } = ApiGateway.Errors;
 
+/** What the gateway answers of the shop's state on its own (`gatewayVerdict`); services never raise these. */
+type GatewayVerdict = "SERVICE_UNAVAILABLE" | "TIMEOUT" | "NOT_READY";
+
 /**
  * The error of a catalogue type, with the catalogue's status. One a client may repeat as it is
  * (`again`) is retryable; any other below 500 is a client error, which callers read as "refused
  * for sure, nothing was done".
  */
-export function shopError(type: Exclude<ErrorType, "VALIDATION_ERROR">, message: string, data?: unknown): Errors.MoleculerError {
+export function shopError(
+	type: Exclude<ErrorType, "VALIDATION_ERROR" | GatewayVerdict>,
+	message: string,
+	data?: unknown,
+): Errors.MoleculerError {
 	const kind: { status: number; again?: true } = ERROR_TYPES[type];
 	if (kind.again) return new Errors.MoleculerRetryableError(message, kind.status, type, data);
 	return kind.status < 500
 		? new Errors.MoleculerClientError(message, kind.status, type, data)
 		: new Errors.MoleculerError(message, kind.status, type, data);
+}
+
+/**
+ * The gateway's own word on the shop's state (unavailable, timed out, not ready), not an error a
+ * service raised: a plain MoleculerError, as clients have always seen it named.
+ */
+export function gatewayVerdict(type: GatewayVerdict, message: string, data?: unknown): Errors.MoleculerError {
+	return new Errors.MoleculerError(message, ERROR_TYPES[type].status, type, data);
 }
 
 /** 422 for input that breaks a rule the parameter schema cannot say: `problems` names each field. */
@@ -63,8 +78,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
 	// moleculer-web's own verdict when no node hosts the route's action: same answer.
 	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
-		return shopError("SERVICE_UNAVAILABLE", "Part of the shop is unavailable right now: try again shortly");
-	if (err.type === "REQUEST_TIMEOUT") return shopError("TIMEOUT", "The shop took too long to answer: try again");
+		return gatewayVerdict("SERVICE_UNAVAILABLE", "Part of the shop is unavailable right now: try again shortly");
+	if (err.type === "REQUEST_TIMEOUT") return gatewayVerdict("TIMEOUT", "The shop took too long to answer: try again");
 	return err;
 }
 

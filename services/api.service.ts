@@ -13,7 +13,7 @@ import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limit
 import { clientAddressResolver } from "../lib/client-address";
 import type { ErrorBody, SocketRefusal } from "../lib/errors";
 import { actionAccess, authorizeAccess, requestUser, tokenUser } from "../lib/gateway-auth";
-import { clientFacing, errorBody, MethodNotAllowedError, RETRY_AFTER_SECONDS, shopError } from "../lib/http-errors";
+import { clientFacing, errorBody, gatewayVerdict, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
 import { LimitStore } from "../lib/limit-store";
 import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
 import { readiness } from "../lib/probes";
@@ -225,7 +225,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			auth: "public",
 			async handler() {
 				const { ready, checks } = await readiness(this.broker);
-				if (!ready) throw shopError("NOT_READY", "Not ready", { checks });
+				if (!ready) throw gatewayVerdict("NOT_READY", "Not ready", { checks });
 				return { status: "ready", checks };
 			},
 		},

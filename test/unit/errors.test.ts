@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import { TooManyAttemptsError } from "../../lib/auth-limits";
 import { ERROR_TYPES, refusedForGood } from "../../lib/errors";
-import { errorBody, MethodNotAllowedError, shopError } from "../../lib/http-errors";
+import { clientFacing, errorBody, MethodNotAllowedError, shopError } from "../../lib/http-errors";
 import { DatabaseUnavailableError } from "../../mixins/db.mixin";
 
 describe("the error catalogue", () => {
@@ -20,7 +20,7 @@ describe("the error catalogue", () => {
 		expect(stillPlacing).not.toBeInstanceOf(Errors.MoleculerClientError);
 		expect(stillPlacing.retryable).toBe(true);
 		expect(stillPlacing.code).toBe(409);
-		expect(shopError("TIMEOUT", "too slow").code).toBe(504);
+		expect(shopError("STOCK_BUSY", "busy").code).toBe(503);
 	});
 
 	it("gives the error classes that carry more than shopError can the catalogue's status too", () => {
@@ -29,6 +29,13 @@ describe("the error catalogue", () => {
 			if (!type) throw new Error(`${err.name} answers with no catalogue type`);
 			expect({ type, code }).toEqual({ type, code: ERROR_TYPES[type].status });
 		}
+	});
+
+	it("answers the cluster's troubles as the gateway's own 503 and 504, named as before", () => {
+		const unavailable = errorBody(clientFacing(new Errors.ServiceNotAvailableError({ action: "orders.place", nodeID: "n1" })));
+		expect(unavailable).toMatchObject({ name: "MoleculerError", code: 503, type: "SERVICE_UNAVAILABLE" });
+		const timeout = errorBody(clientFacing(new Errors.RequestTimeoutError({ action: "orders.place", nodeID: "n1" })));
+		expect(timeout).toMatchObject({ name: "MoleculerError", code: 504, type: "TIMEOUT" });
 	});
 
 	it("keeps a type outside the catalogue out of the answer", () => {
