@@ -3,6 +3,15 @@ export const ORDER_STATUSES = ["pending", "confirmed", "processing", "shipped", 
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** Where an order ships: given at checkout, kept with the order. */
+export interface ShippingAddress {
+	name: string;
+	line1: string;
+	city: string;
+	postalCode: string;
+	country: string;
+}
+
 /**
  * What an admin may set with PATCH /orders/:id/status. `confirmed` and `failed` are the payment's
  * verdict, set by the saga, never by hand; cancelling is allowed until the parcel has shipped.

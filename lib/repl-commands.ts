@@ -3,7 +3,7 @@ import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
 import { deadLetterTopic } from "./dead-letters";
 import type { OrderSnapshot } from "./events";
-import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus } from "./orders";
+import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus, type ShippingAddress } from "./orders";
 import type { Settings } from "./settings";
 import type { AuthUser } from "./tokens";
 
@@ -15,7 +15,7 @@ import type { AuthUser } from "./tokens";
 
 /** An order as the orders actions answer it: the whole order its events carry, and where it ships. */
 interface Order extends OrderSnapshot {
-	shippingAddress: { name: string; line1: string; city: string; postalCode: string; country: string };
+	shippingAddress: ShippingAddress;
 }
 
 interface StockLevel {

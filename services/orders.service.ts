@@ -2,7 +2,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { onEvent } from "../lib/events";
 import { shopError } from "../lib/http-errors";
-import { ADMIN_TRANSITIONS, canCancel, mergeLines, ORDER_STATUSES, type OrderLine, type OrderStatus } from "../lib/orders";
+import {
+	ADMIN_TRANSITIONS,
+	canCancel,
+	mergeLines,
+	ORDER_STATUSES,
+	type OrderLine,
+	type OrderStatus,
+	type ShippingAddress,
+} from "../lib/orders";
 import { paymentProvider } from "../lib/payment-provider";
 import { SCAN_PARAMS } from "../lib/sales-figures";
 import { settings } from "../lib/settings";
@@ -33,14 +41,6 @@ export interface Order extends Entity {
 	cardLast4: string;
 	createdAt: Date;
 	updatedAt: Date;
-}
-
-interface ShippingAddress {
-	name: string;
-	line1: string;
-	city: string;
-	postalCode: string;
-	country: string;
 }
 
 interface PlaceParams {

@@ -1,10 +1,10 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 import type { ErrorBody, FieldProblem } from "../../../lib/errors";
 import type { EventPayloads } from "../../../lib/events";
-import type { OrderStatus } from "../../../lib/orders";
+import type { OrderStatus, ShippingAddress } from "../../../lib/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/sales-figures";
 
-export type { ErrorBody, FieldProblem, OrderStatus };
+export type { ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
 
 export type Role = "customer" | "admin";
 
@@ -81,14 +81,6 @@ export interface OrderItem {
 	name: string;
 	price: number;
 	quantity: number;
-}
-
-export interface ShippingAddress {
-	name: string;
-	line1: string;
-	city: string;
-	postalCode: string;
-	country: string;
 }
 
 export interface OrderHistoryEntry {
