@@ -43,7 +43,6 @@ export const ERROR_TYPES = {
 	SERVICE_UNAVAILABLE: { status: 503, again: true },
 	NOT_READY: { status: 503, again: true },
 	DATABASE_UNAVAILABLE: { status: 503, again: true },
-	ACCOUNTS_UNAVAILABLE: { status: 503, again: true },
 	STOCK_BUSY: { status: 503, again: true },
 	PLACEMENT_UNDONE: { status: 503, again: true },
 	ORDER_RELEASED: { status: 503, again: true },

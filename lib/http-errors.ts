@@ -74,11 +74,25 @@ const UNAVAILABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQU
 /** How long a client is asked to wait (`Retry-After`) when part of the shop is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** The answer a client gets for `err`: the cluster's unavailability and timeouts as 503 and 504; anything else as it is. */
-export function clientFacing(err: Errors.MoleculerError): Errors.MoleculerError {
+/** The service an unavailable call was for: named by the action it called, or the route's own action. */
+function unavailableService(err: Errors.MoleculerError, routeAction: string | undefined): string | undefined {
+	const action = (err.data as { action?: unknown } | undefined)?.action;
+	return (typeof action === "string" ? action : routeAction)?.split(".")[0];
+}
+
+/**
+ * The answer a client gets for `err`: the cluster's unavailability (naming the service that is away)
+ * and timeouts as 503 and 504; anything else as it is. `routeAction` is the action the request's
+ * route calls, for moleculer-web's own "no node hosts it", which names none.
+ */
+export function clientFacing(err: Errors.MoleculerError, routeAction?: string): Errors.MoleculerError {
 	// moleculer-web's own verdict when no node hosts the route's action: same answer.
-	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError)
-		return gatewayVerdict("SERVICE_UNAVAILABLE", "Part of the shop is unavailable right now: try again shortly");
+	if (UNAVAILABLE.has(err.type) || err instanceof ServiceUnavailableError) {
+		const service = unavailableService(err, routeAction);
+		return service
+			? gatewayVerdict("SERVICE_UNAVAILABLE", `The ${service} service is unavailable right now: try again shortly`, { service })
+			: gatewayVerdict("SERVICE_UNAVAILABLE", "Part of the shop is unavailable right now: try again shortly");
+	}
 	if (err.type === "REQUEST_TIMEOUT") return gatewayVerdict("TIMEOUT", "The shop took too long to answer: try again");
 	return err;
 }

@@ -335,7 +335,11 @@ const SCHEMAS: Record<string, Schema> = {
 	ProductPage: pageOf(ref("Product")),
 	OrderPage: pageOf(ref("Order")),
 	Health: record({ status: { const: "ok" }, nodeID: text, uptime: integer(0) }),
-	Ready: record({ status: { const: "ready" }, checks: { type: "object", additionalProperties: text } }),
+	Ready: record({
+		status: { const: "ready" },
+		checks: { type: "object", additionalProperties: text },
+		services: { type: "object", additionalProperties: { type: "array", items: text } },
+	}),
 };
 
 interface Answer {
@@ -368,7 +372,12 @@ const withOrderId = (operationId: string, description: string, parameter = "id")
 /** The successful answer of each action the gateway publishes, and the errors particular to it. */
 const ANSWERS: Record<string, Answer> = {
 	"api.health": { status: 200, description: "The process is live", schema: ref("Health") },
-	"api.ready": { status: 200, description: "Every database and the broker answer", schema: ref("Ready"), errors: [503] },
+	"api.ready": {
+		status: 200,
+		description: "The gateway is connected and has seen the checkout path since it started",
+		schema: ref("Ready"),
+		errors: [503],
+	},
 	"api.openapi": { status: 200, description: "This document", schema: { type: "object" } },
 	"users.register": { status: 201, description: "The new customer and a token", schema: ref("Session"), errors: [409] },
 	"users.login": { status: 200, description: "The account and a token", schema: ref("Session") },

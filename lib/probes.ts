@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { ActionSchema, ServiceBroker } from "moleculer";
+import type { ServiceBroker } from "moleculer";
 import type { ChannelBroker } from "../types/moleculer";
 
 /**
@@ -20,29 +20,35 @@ export const PROBE_PATHS = { live: "/live", ready: "/ready" } as const;
 /** `ok`, or why the check failed. */
 export type ProbeChecks = Record<string, string>;
 
+/** The services this node sees live, each with the nodes that host it: what it can route to now. */
+export type ServiceMap = Record<string, string[]>;
+
 export interface ProbeAnswer {
 	status: "live" | "ready" | "not live" | "not ready";
 	nodeID: string;
 	checks: ProbeChecks;
+	/** `/ready` only. */
+	services?: ServiceMap;
 }
 
 export interface Readiness {
 	ready: boolean;
 	checks: ProbeChecks;
+	services: ServiceMap;
 }
 
 /** How long one service's storage probe may take before the node counts as not ready. */
 export const READY_CALL_TIMEOUT = 2_000;
 
-/** What a node's services need: their own names, what they wait for at start, and what their actions call. */
-function neededServices(broker: ServiceBroker): string[] {
-	const names = broker.services.flatMap((service) => {
-		const { dependencies = [], calls = [] } = service.schema;
-		const waited = (Array.isArray(dependencies) ? dependencies : [dependencies]).map((dep) => (typeof dep === "string" ? dep : dep.name));
-		return [service.name, ...waited, ...calls];
-	});
-	return [...new Set(names)].filter((name) => !name.startsWith("$")).sort();
-}
+/**
+ * The services an order needs. A node waits, once, until it has seen each of them live, so that the
+ * first order a gateway takes after saying "ready" finds them; after that, a service with no live
+ * node makes only its own routes answer 503 and leaves this node ready.
+ */
+export const CHECKOUT_PATH = ["products", "inventory", "orders", "payments", "users"] as const;
+
+/** The brokers that have seen the whole checkout path since they started. */
+const checkoutPathSeen = new WeakSet<ServiceBroker>();
 
 function isLive(broker: ServiceBroker): boolean {
 	// `started` turns false as soon as stop() begins; `stopping` covers the drain that follows.
@@ -57,47 +63,67 @@ function brokerState(broker: ServiceBroker): string {
 	return channels && !channels.connected ? "starting" : "ok";
 }
 
-/**
- * Whether this node can do its work now, for the gateway's `GET /api/ready` and the probe server's
- * `GET /ready` alike: its broker has started (and its channel adapter connected), its transporter
- * is connected, every service it hosts, depends on (`dependencies`) or calls (`calls`) has a live
- * node in the registry, and each of those that keeps storage answers its storage probe (the
- * `<service>.ready` action of mixins/db.mixin.ts; this node's own copy for a local service).
- * One entry per check: `ok`, or why not.
- */
-export async function readiness(broker: ServiceBroker): Promise<Readiness> {
-	const checks: ProbeChecks = { broker: brokerState(broker) };
-	if (broker.transit) checks.transporter = broker.transit.connected ? "ok" : "disconnected";
-	if (broker.started) {
-		const live = new Set(broker.registry.getServiceList({ onlyAvailable: true }).map((service) => service.name));
-		const actions = new Map(broker.registry.getActionList({ onlyAvailable: true }).map((entry) => [entry.name, entry.action]));
-		const states = await Promise.all(
-			neededServices(broker).map(async (service): Promise<[string, string]> => {
-				if (!live.has(service)) return [service, "no live node"];
-				const probe = `${service}.ready`;
-				if (!(actions.get(probe) as ActionSchema | undefined)?.storageProbe) return [service, "ok"];
-				const local = broker.getLocalService(service) ? { nodeID: broker.nodeID } : {};
-				try {
-					await broker.call(probe, {}, { ...local, timeout: READY_CALL_TIMEOUT });
-					return [service, "ok"];
-				} catch (err) {
-					return [service, err instanceof Error ? err.message : String(err)];
-				}
-			}),
-		);
-		Object.assign(checks, Object.fromEntries(states));
-	}
-	return { ready: Object.values(checks).every((state) => state === "ok"), checks };
+function liveServices(broker: ServiceBroker): ServiceMap {
+	const services: ServiceMap = {};
+	for (const { name, nodeID } of broker.registry.getServiceList({ onlyAvailable: true }))
+		if (nodeID && !name.startsWith("$")) services[name] = [...(services[name] ?? []), nodeID].sort();
+	return services;
 }
 
-async function answer(broker: ServiceBroker, path: string): Promise<{ code: number; body: ProbeAnswer }> {
+/** Until the checkout path has been seen once: each of its services not seen live yet. */
+function checkoutPathChecks(broker: ServiceBroker, path: readonly string[], services: ServiceMap): ProbeChecks {
+	if (checkoutPathSeen.has(broker)) return {};
+	const unseen = path.filter((service) => !services[service]);
+	if (unseen.length === 0) {
+		checkoutPathSeen.add(broker);
+		return {};
+	}
+	return Object.fromEntries(unseen.map((service) => [service, "not seen yet"]));
+}
+
+/** Each local service that keeps storage: whether it answers (the `<service>.ready` action of mixins/db.mixin.ts). */
+async function storageChecks(broker: ServiceBroker): Promise<ProbeChecks> {
+	const states = await Promise.all(
+		broker.services
+			.filter((service) => !service.name.startsWith("$"))
+			.map(async (service): Promise<[string, string]> => {
+				const probe = service.schema.actions?.ready;
+				if (!(typeof probe === "object" && probe.storageProbe)) return [service.name, "ok"];
+				try {
+					await broker.call(`${service.name}.ready`, {}, { nodeID: broker.nodeID, timeout: READY_CALL_TIMEOUT });
+					return [service.name, "ok"];
+				} catch (err) {
+					return [service.name, err instanceof Error ? err.message : String(err)];
+				}
+			}),
+	);
+	return Object.fromEntries(states);
+}
+
+/**
+ * Whether this node can do its own part now, for the gateway's `GET /api/ready` and the probe
+ * server's `GET /ready` alike: its broker has started (and its channel adapter connected), its
+ * transporter is connected, and the storage of each service it hosts answers. At start-up it also
+ * waits, once, until every service of `checkoutPath` has been seen live. Another pod going away
+ * later never makes this node unready: the routes of a missing service answer 503 on their own.
+ * One entry per check: `ok`, or why not; and, for operators, the services this node sees live.
+ */
+export async function readiness(broker: ServiceBroker, checkoutPath: readonly string[] = CHECKOUT_PATH): Promise<Readiness> {
+	const checks: ProbeChecks = { broker: brokerState(broker) };
+	if (broker.transit) checks.transporter = broker.transit.connected ? "ok" : "disconnected";
+	const services = liveServices(broker);
+	if (broker.started) Object.assign(checks, await storageChecks(broker), checkoutPathChecks(broker, checkoutPath, services));
+	return { ready: Object.values(checks).every((state) => state === "ok"), checks, services };
+}
+
+async function answer(broker: ServiceBroker, path: string, checkoutPath: readonly string[]): Promise<{ code: number; body: ProbeAnswer }> {
 	const nodeID = broker.nodeID;
 	if (path === PROBE_PATHS.live) {
 		const live = isLive(broker);
 		return { code: live ? 200 : 503, body: { status: live ? "live" : "not live", nodeID, checks: { broker: live ? "ok" : "stopped" } } };
 	}
-	const { ready, checks } = await readiness(broker);
-	return { code: ready ? 200 : 503, body: { status: ready ? "ready" : "not ready", nodeID, checks } };
+	const { ready, checks, services } = await readiness(broker, checkoutPath);
+	return { code: ready ? 200 : 503, body: { status: ready ? "ready" : "not ready", nodeID, checks, services } };
 }
 
 function send(res: http.ServerResponse, code: number, body: unknown): void {
@@ -110,13 +136,23 @@ function send(res: http.ServerResponse, code: number, body: unknown): void {
 	res.end(text);
 }
 
-export function startProbeServer(broker: ServiceBroker, port: number, host = process.env.HOST || "127.0.0.1"): Promise<http.Server> {
+export interface ProbeServerOptions {
+	host?: string;
+	/** What the node waits for once at start-up (`readiness`); the shop's checkout path unless given. */
+	checkoutPath?: readonly string[];
+}
+
+export function startProbeServer(
+	broker: ServiceBroker,
+	port: number,
+	{ host = process.env.HOST || "127.0.0.1", checkoutPath = CHECKOUT_PATH }: ProbeServerOptions = {},
+): Promise<http.Server> {
 	const server = http.createServer((req, res) => {
 		const path = (req.url ?? "/").split("?")[0];
 		if (path !== PROBE_PATHS.live && path !== PROBE_PATHS.ready)
 			return send(res, 404, { error: "Not found: probes are GET /live and GET /ready" });
 		if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "Method not allowed" });
-		answer(broker, path).then(
+		answer(broker, path, checkoutPath).then(
 			({ code, body }) => send(res, code, body),
 			(err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }),
 		);

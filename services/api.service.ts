@@ -31,6 +31,8 @@ const { NotFoundError } = ApiGateway.Errors;
 /** moleculer-web puts the matched action's definition on the request; `auth` is ours. */
 type GatewayRequest = IncomingMessage & {
 	$action?: { name?: string; auth?: ActionAccess };
+	/** The route matched (moleculer-web), even when no node hosts its action. */
+	$alias?: { action?: string };
 	$params?: unknown;
 	$route?: { logging?: boolean };
 	originalUrl?: string;
@@ -122,15 +124,13 @@ interface GatewayVars {
 interface GatewayMethods {
 	socketAuthorize(socket: Socket): Promise<AuthUser | null>;
 	/** moleculer-web's: answers with the error, through `reformatError` */
-	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+	sendError(req: GatewayRequest, res: ServerResponse, err: Error): void;
 	allowedMethods(path: string): string[];
 }
 
 const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMethods, GatewayVars> = {
 	name: "api",
 	mixins: [ApiGateway, SocketIOService],
-	// The gateway is ready only while every service its routes and sockets reach has a live node.
-	calls: [...new Set([...Object.values(ALIASES), ...SOCKET_ACTIONS].map((action) => action.split(".")[0] ?? action))],
 
 	settings: {
 		port,
@@ -224,9 +224,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		ready: {
 			auth: "public",
 			async handler() {
-				const { ready, checks } = await readiness(this.broker);
-				if (!ready) throw gatewayVerdict("NOT_READY", "Not ready", { checks });
-				return { status: "ready", checks };
+				const { ready, checks, services } = await readiness(this.broker);
+				if (!ready) throw gatewayVerdict("NOT_READY", "Not ready", { checks, services });
+				return { status: "ready", checks, services };
 			},
 		},
 
@@ -299,9 +299,9 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 			return user;
 		},
 
-		sendError(req: IncomingMessage, res: ServerResponse, err: Error) {
+		sendError(req: GatewayRequest, res: ServerResponse, err: Error) {
 			if (!(err instanceof Errors.MoleculerError)) return ApiGateway.methods?.sendError?.call(this, req, res, err);
-			const answer = clientFacing(err);
+			const answer = clientFacing(err, req.$alias?.action);
 			if (answer !== err) this.logger.warn(`${req.method} ${req.url}: ${err.message}`);
 			if (answer.code === 503) res.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
 			ApiGateway.methods?.sendError?.call(this, req, res, answer);

@@ -42,11 +42,6 @@ declare module "../node_modules/moleculer/src/service" {
 		afterConnected?: (this: TThis) => Promise<void> | void;
 		/** @moleculer/channels durable subscriptions, keyed by channel name */
 		channels?: Record<string, ChannelHandlerSchema<TThis>>;
-		/**
-		 * Services this one's actions call besides its `dependencies` (which it waits for at start):
-		 * its node is ready (lib/probes.ts) only while each has a live node.
-		 */
-		calls?: string[];
 	}
 	interface ActionSchema<TThis> {
 		auth?: ActionAccess;

@@ -7,7 +7,7 @@ import { eventually } from "../support/wait";
 let agora: Agora;
 
 beforeAll(async () => {
-	// The gateway is ready only once every service it routes to has a live node, so the shop is all there.
+	// The gateway is ready once it has seen the checkout path (products, inventory, orders, payments, users).
 	agora = await startAgora({
 		distributed: true,
 		nodes: [
@@ -58,9 +58,10 @@ describe("accounts, distributed: gateway, users and the rest of the shop in proc
 		expect(res.headers.get("retry-after")).toBe("5");
 		expect(res.body).toEqual({
 			name: "MoleculerError",
-			message: "Part of the shop is unavailable right now: try again shortly",
+			message: "The products service is unavailable right now: try again shortly",
 			code: 503,
 			type: "SERVICE_UNAVAILABLE",
+			data: { service: "products" },
 		});
 	});
 });

@@ -119,9 +119,20 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 	});
 }
 
+/** What a gateway's `GET /api/ready` says: 200 or 503, its checks and the services it sees live (lib/probes.ts). */
+async function gatewayReadiness(url: string): Promise<{ status: number; checks: unknown; services: Record<string, string[]> }> {
+	const res = await fetch(`${url}/api/ready`);
+	const body = (await res.json()) as {
+		checks?: unknown;
+		services?: Record<string, string[]>;
+		data?: { checks?: unknown; services?: Record<string, string[]> };
+	};
+	return { status: res.status, checks: body.checks ?? body.data?.checks ?? body, services: body.services ?? body.data?.services ?? {} };
+}
+
 /**
- * Polls `/api/ready` until the gateway says it is ready: it sees a live node of every service it
- * routes to. The bound only catches a hang: a cluster's processes all start at once, on a shared machine.
+ * Polls `/api/ready` until the gateway says it is ready: connected, and the checkout path seen once.
+ * The bound only catches a hang: a cluster's processes all start at once, on a shared machine.
  */
 export async function waitUntilReady(url: string, node: RunningNode, ms = 180_000): Promise<void> {
 	const deadline = Date.now() + ms;
@@ -129,10 +140,9 @@ export async function waitUntilReady(url: string, node: RunningNode, ms = 180_00
 	while (Date.now() < deadline) {
 		if (node.process.exitCode !== null) throw new Error(`node exited with ${node.process.exitCode}`);
 		try {
-			const res = await fetch(`${url}/api/ready`);
-			const body = (await res.json()) as { checks?: Record<string, string>; data?: { checks?: Record<string, string> } };
-			last = `${res.status} ${JSON.stringify(body.checks ?? body.data?.checks ?? body)}`;
-			if (res.status === 200) return;
+			const { status, checks } = await gatewayReadiness(url);
+			last = `${status} ${JSON.stringify(checks)}`;
+			if (status === 200) return;
 		} catch (err) {
 			last = (err as Error).message;
 		}
@@ -141,7 +151,25 @@ export async function waitUntilReady(url: string, node: RunningNode, ms = 180_00
 	throw new Error(`Agora at ${url} was not ready in ${ms} ms (last: ${last})`);
 }
 
-/** Polls a node's own `/ready` probe until it is ready: connected, and every service it needs live. */
+/** Polls a gateway until it sees `node` hosting each of `services` (discovery over Kafka takes a few seconds). */
+async function waitUntilSeen(url: string, node: RunningNode, services: string[], ms = 60_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	let last = "no answer";
+	while (Date.now() < deadline) {
+		try {
+			const seen = (await gatewayReadiness(url)).services;
+			const missing = services.filter((service) => !seen[service]?.includes(node.id));
+			if (missing.length === 0) return;
+			last = `not yet seen hosting ${missing.join(", ")}`;
+		} catch (err) {
+			last = (err as Error).message;
+		}
+		await sleep(250);
+	}
+	throw new Error(`the gateway at ${url} did not see node ${node.id} in ${ms} ms (${last})`);
+}
+
+/** Polls a node's own `/ready` probe until it is ready: connected, its storage answering, the checkout path seen once. */
 async function waitUntilNodeReady(node: RunningNode, ms = 180_000): Promise<void> {
 	const deadline = Date.now() + ms;
 	let last = "no answer";
@@ -260,8 +288,9 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		else {
 			await waitUntilNodeReady(node);
 			// A pod that joins a running cluster is in service once the gateways can reach it.
+			const services = node.spec.services ?? [];
 			for (const gateway of nodes.filter((other) => other.port !== null && alive(other)))
-				await waitUntilReady(`http://127.0.0.1:${gateway.port}`, gateway);
+				await waitUntilSeen(`http://127.0.0.1:${gateway.port}`, node, services);
 		}
 		node.ready = true;
 	}

@@ -3,6 +3,9 @@ import type { AddressInfo } from "node:net";
 import { Errors, ServiceBroker } from "moleculer";
 import { type ProbeAnswer, readiness, startProbeServer } from "../../lib/probes";
 
+/** A probe server on loopback for a node that waits for no other service at start-up. */
+const LOCAL = { host: "127.0.0.1", checkoutPath: [] };
+
 /** A real broker (no transporter) with one service whose readiness the test switches. */
 describe("probe server for pods without a gateway", () => {
 	let broker: ServiceBroker;
@@ -28,7 +31,7 @@ describe("probe server for pods without a gateway", () => {
 		// A service without storage is ready while it runs.
 		broker.createService({ name: "helper", actions: { ping: () => "pong" } });
 		await broker.start();
-		server = await startProbeServer(broker, 0, "127.0.0.1");
+		server = await startProbeServer(broker, 0, LOCAL);
 		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	});
 
@@ -55,7 +58,12 @@ describe("probe server for pods without a gateway", () => {
 	it("answers /ready with 200 when every local service runs and its storage answers", async () => {
 		const { status, body } = await get("/ready");
 		expect(status).toBe(200);
-		expect(body).toEqual({ status: "ready", nodeID: "probe-test", checks: { broker: "ok", helper: "ok", stock: "ok" } });
+		expect(body).toEqual({
+			status: "ready",
+			nodeID: "probe-test",
+			checks: { broker: "ok", helper: "ok", stock: "ok" },
+			services: { helper: ["probe-test"], stock: ["probe-test"] },
+		});
 	});
 
 	it("answers /ready with 503 naming the failing service", async () => {
@@ -100,7 +108,7 @@ describe("probe server for pods without a gateway", () => {
 describe("probe server during start-up and shutdown", () => {
 	it("is not ready before the broker has started, and not live", async () => {
 		const broker = new ServiceBroker({ logger: false });
-		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		const server = await startProbeServer(broker, 0, LOCAL);
 		try {
 			const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 			const ready = await fetch(`${base}/ready`);
@@ -121,7 +129,7 @@ describe("probe server during start-up and shutdown", () => {
 			stopped: () => new Promise<void>((resolve) => (release = resolve)),
 		});
 		await broker.start();
-		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		const server = await startProbeServer(broker, 0, LOCAL);
 		const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 		const stopping = broker.stop();
 		const deadline = Date.now() + 5_000;
@@ -138,7 +146,7 @@ describe("probe server during start-up and shutdown", () => {
 	it("checks the transporter connection when there is one", async () => {
 		const broker = new ServiceBroker({ logger: false, transporter: "Fake" });
 		await broker.start();
-		const server = await startProbeServer(broker, 0, "127.0.0.1");
+		const server = await startProbeServer(broker, 0, LOCAL);
 		const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 		try {
 			expect(await (await fetch(`${base}/ready`)).json()).toMatchObject({ status: "ready", checks: { transporter: "ok" } });
@@ -155,9 +163,9 @@ describe("probe server during start-up and shutdown", () => {
 
 	it("rejects when the port is taken", async () => {
 		const broker = new ServiceBroker({ logger: false });
-		const first = await startProbeServer(broker, 0, "127.0.0.1");
+		const first = await startProbeServer(broker, 0, LOCAL);
 		try {
-			await expect(startProbeServer(broker, (first.address() as AddressInfo).port, "127.0.0.1")).rejects.toThrow(/EADDRINUSE/);
+			await expect(startProbeServer(broker, (first.address() as AddressInfo).port, LOCAL)).rejects.toThrow(/EADDRINUSE/);
 		} finally {
 			first.close();
 		}
@@ -165,12 +173,13 @@ describe("probe server during start-up and shutdown", () => {
 });
 
 /**
- * Two real brokers over Moleculer's in-process transporter: one node needs a service that only the
- * other hosts, as a gateway needs orders or an orders pod needs inventory.
+ * Two real brokers over Moleculer's in-process transporter: the front node takes orders and needs a
+ * service that only the back node hosts, as a gateway needs orders or users.
  */
-describe("readiness of a node that needs services on other nodes", () => {
+describe("readiness of a node whose checkout path runs on other nodes", () => {
 	const namespace = `readiness-${process.pid}`;
 	const catalogue = { dbUp: true, probed: 0 };
+	const CHECKOUT = ["catalogue"];
 	let front: ServiceBroker;
 	let back: ServiceBroker | undefined;
 	let frontReadyCalls = 0;
@@ -202,8 +211,6 @@ describe("readiness of a node that needs services on other nodes", () => {
 		front = newBroker("front");
 		front.createService({
 			name: "shopfront",
-			// Routes to the catalogue, but starts without it (a gateway does not wait for what it routes to).
-			calls: ["catalogue"],
 			actions: {
 				// The node's own readiness answer, like the gateway's `api.ready`: not a storage probe.
 				ready: () => {
@@ -224,53 +231,57 @@ describe("readiness of a node that needs services on other nodes", () => {
 		catalogue.dbUp = true;
 	});
 
-	it("is not ready while no node hosts a service it calls, and names that service", async () => {
-		expect(await readiness(front)).toEqual({
+	it("is not ready at start-up until it has seen the checkout path, and names what it waits for", async () => {
+		expect(await readiness(front, CHECKOUT)).toEqual({
 			ready: false,
-			checks: { broker: "ok", transporter: "ok", catalogue: "no live node", shopfront: "ok" },
+			checks: { broker: "ok", transporter: "ok", shopfront: "ok", catalogue: "not seen yet" },
+			services: { shopfront: ["front"] },
 		});
 	});
 
-	it("is ready once a node hosts it and its storage answers, asked over the transporter", async () => {
+	it("is ready once a node hosts it, without asking another node's storage", async () => {
 		back = await startBack();
-		const probedBefore = catalogue.probed;
-		await eventuallyReady(front);
-		expect(await readiness(front)).toEqual({ ready: true, checks: { broker: "ok", transporter: "ok", catalogue: "ok", shopfront: "ok" } });
-		expect(catalogue.probed).toBeGreaterThan(probedBefore);
+		await eventuallyReady(front, CHECKOUT);
+		expect(await readiness(front, CHECKOUT)).toEqual({
+			ready: true,
+			checks: { broker: "ok", transporter: "ok", shopfront: "ok" },
+			services: { catalogue: ["back"], shopfront: ["front"] },
+		});
+		expect(catalogue.probed).toBe(0);
 		// A `ready` action that is not a storage probe (the gateway's own) is never called by readiness.
 		expect(frontReadyCalls).toBe(0);
 	});
 
-	it("is not ready while the storage of a service it calls does not answer", async () => {
+	it("stays ready while the storage of another node's service does not answer: that node is the one not ready", async () => {
 		catalogue.dbUp = false;
-		expect(await readiness(front)).toMatchObject({ ready: false, checks: { catalogue: "database unreachable" } });
+		expect(await readiness(front, CHECKOUT)).toMatchObject({ ready: true });
+		if (!back) throw new Error("no back node");
+		expect(await readiness(back, CHECKOUT)).toMatchObject({ ready: false, checks: { catalogue: "database unreachable" } });
 	});
 
-	it("counts the services a node waits for (`dependencies`) like those it calls", async () => {
-		const dependent = newBroker("dependent");
-		dependent.createService({ name: "orderly", dependencies: ["catalogue"], actions: { place: () => true } });
-		await dependent.start();
-		try {
-			expect(await readiness(dependent)).toEqual({
-				ready: true,
-				checks: { broker: "ok", transporter: "ok", catalogue: "ok", orderly: "ok" },
-			});
-			catalogue.dbUp = false;
-			expect(await readiness(dependent)).toMatchObject({ ready: false, checks: { catalogue: "database unreachable" } });
-		} finally {
-			await dependent.stop();
-		}
-	});
-
-	it("is not ready again once the only node of a service it calls has left", async () => {
+	it("stays ready once the only node of the checkout path's service has left: only that service's calls fail", async () => {
 		await back?.stop();
 		back = undefined;
-		expect(await readiness(front)).toMatchObject({ ready: false, checks: { catalogue: "no live node" } });
+		expect(await readiness(front, CHECKOUT)).toEqual({
+			ready: true,
+			checks: { broker: "ok", transporter: "ok", shopfront: "ok" },
+			services: { shopfront: ["front"] },
+		});
+	});
+
+	it("waits for the checkout path once per start: a node started while it is away is not ready", async () => {
+		const late = newBroker("late");
+		await late.start();
+		try {
+			expect(await readiness(late, CHECKOUT)).toMatchObject({ ready: false, checks: { catalogue: "not seen yet" } });
+		} finally {
+			await late.stop();
+		}
 	});
 });
 
 /** Discovery over a transporter is asynchronous: wait for it, then assert. */
-async function eventuallyReady(broker: ServiceBroker): Promise<void> {
+async function eventuallyReady(broker: ServiceBroker, checkoutPath: string[]): Promise<void> {
 	const deadline = Date.now() + 5_000;
-	while (!(await readiness(broker)).ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+	while (!(await readiness(broker, checkoutPath)).ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
