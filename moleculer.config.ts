@@ -5,6 +5,7 @@ import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/dead-letters";
 import { DOMAIN_EVENTS } from "./lib/events";
+import "./lib/kafka-channels";
 import { ResilientKafkaTransporter, transporterOptions } from "./lib/kafka-transporter";
 import { startProbeServer } from "./lib/probes";
 import { jsonLogFormatter } from "./lib/request-context";
@@ -60,7 +61,7 @@ const withPrefix = (topic: string) => topicName(config.topicPrefix, topic);
 // Cast because the channels typings mark every adapter default (consumer name, serializer...) as required.
 const channelsAdapter = (config.channelsUrl
 	? {
-			type: "Kafka",
+			type: "AgoraKafka",
 			options: {
 				kafka: {
 					brokers: [config.channelsUrl.replace("kafka://", "")],

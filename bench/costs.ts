@@ -169,6 +169,8 @@ export interface CostRow {
 	/** Durable channel messages sent and handled. */
 	channelMessagesPerOrder: number | null;
 	dbCommandsPerOrder: number | null;
+	/** Requests to the Kafka broker that grow with the orders: produces, fetches that brought records, offset commits. */
+	kafkaRequestsPerOrder: number | null;
 	remoteCallsPerOrder: number | null;
 	/** The commands and remote calls behind the figures, per order, largest first. */
 	detail?: string;
@@ -193,11 +195,16 @@ export function costPerOrder(
 	const { before, after, seconds, orders } = measured;
 	const roles = [...new Set(after.map((reading) => reading.role))];
 	const cpuUsed = cpuByRole(before, after);
-	return roles.map((role) => {
-		const now = after.filter((reading) => reading.role === role);
-		const then = before.filter((reading) => reading.role === role);
-		const cpu = cpuUsed.get(role) ?? 0;
-		const idleRate = idle?.get(role) ?? null;
+	const podRoles = roles.filter((role) => !role.endsWith("(server)"));
+	// Agora's own processes together, when there are several: the figure the distributed targets compare.
+	const groups = podRoles.length > 1 ? [...roles.map((role) => [role]), podRoles] : roles.map((role) => [role]);
+	return groups.map((members) => {
+		const role = members.length === 1 ? (members[0] as string) : "all Agora pods";
+		const now = after.filter((reading) => members.includes(reading.role));
+		const then = before.filter((reading) => members.includes(reading.role));
+		const cpu = sum(members.map((member) => cpuUsed.get(member) ?? 0));
+		const idleRates = members.map((member) => idle?.get(member));
+		const idleRate = idleRates.every((rate) => rate !== undefined) ? sum(idleRates as number[]) : null;
 		const countersNow = now.flatMap((reading) => reading.counters);
 		const countersThen = then.flatMap((reading) => reading.counters);
 		const total = (pick: (counters: CostCounters) => number) =>
@@ -221,7 +228,17 @@ export function costPerOrder(
 				countersThen.map((counters) => counters.remoteCallsByAction),
 			),
 		);
-		const detail = [db && `db: ${db}`, calls && `calls: ${calls}`].filter(Boolean).join("; ");
+		const kafkaByApi = diffCounts(
+			countersNow.map((counters) => counters.kafkaRequests ?? {}),
+			countersThen.map((counters) => counters.kafkaRequests ?? {}),
+		);
+		const kafka = top(kafkaByApi);
+		const perOrderWork = (key: string) => key.endsWith(" Produce") || key.endsWith(" OffsetCommit");
+		const kafkaWork =
+			sum(Object.entries(kafkaByApi).flatMap(([key, value]) => (perOrderWork(key) ? [value] : []))) +
+			sum(countersNow.map((counters) => counters.kafkaFetchesWithRecords ?? 0)) -
+			sum(countersThen.map((counters) => counters.kafkaFetchesWithRecords ?? 0));
+		const detail = [db && `db: ${db}`, calls && `calls: ${calls}`, kafka && `kafka: ${kafka}`].filter(Boolean).join("; ");
 		const distributed = mode === "distributed" && countersNow.length > 0;
 		return {
 			workload,
@@ -235,6 +252,7 @@ export function costPerOrder(
 			transporterPacketsPerOrder: distributed ? total((c) => c.transporterSent + c.transporterReceived) : null,
 			channelMessagesPerOrder: total((c) => c.channelSent + c.channelReceived),
 			dbCommandsPerOrder: distributed ? total((c) => c.dbCommands) : null,
+			kafkaRequestsPerOrder: distributed ? kafkaWork / orders : null,
 			remoteCallsPerOrder: distributed ? total((c) => c.remoteCalls) : null,
 			...(detail ? { detail } : {}),
 		};
@@ -255,6 +273,7 @@ const HEADER = [
 	"transporter pkts/order",
 	"channel msgs/order",
 	"db cmds/order",
+	"kafka reqs/order",
 	"remote calls/order",
 	"detail",
 ];
@@ -272,6 +291,7 @@ function cells(row: CostRow): string[] {
 		fixed(row.transporterPacketsPerOrder),
 		fixed(row.channelMessagesPerOrder),
 		fixed(row.dbCommandsPerOrder),
+		fixed(row.kafkaRequestsPerOrder),
 		fixed(row.remoteCallsPerOrder),
 		row.detail ?? "",
 	];

@@ -5,10 +5,12 @@
  * set: then SIGUSR2 makes the process write its counters to `<dir>/<pid>.json` at once, so the
  * bench can read a snapshot before and after a workload. CPU time the bench reads from /proc.
  */
+import { subscribe, tracingChannel } from "node:diagnostics_channel";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Middleware, ServiceBroker } from "moleculer";
 import mongoose from "mongoose";
+import { KAFKAJS_RECORD_BATCHES, KAFKAJS_REQUESTS } from "../lib/kafka-channels";
 
 export const COST_COUNTERS_DIR = process.env.COST_COUNTERS_DIR || undefined;
 
@@ -28,6 +30,17 @@ export interface CostCounters {
 	dbCommands: number;
 	/** Database commands by command name (find, insert, update, findAndModify...). */
 	dbByCommand: Record<string, number>;
+	/**
+	 * Requests this pod sent to the Kafka broker, by client (`transporter`: Moleculer's, on
+	 * @platformatic/kafka; `channels`: the durable events', on kafkajs) and Kafka API (Produce,
+	 * Fetch, OffsetCommit, Heartbeat...).
+	 */
+	kafkaRequests: Record<string, number>;
+	/**
+	 * Fetches that brought records: the transporter's fetch answers with any record, and the
+	 * channels' record batches (kafkajs reports one per partition a fetch brought records of).
+	 */
+	kafkaFetchesWithRecords: number;
 }
 
 function emptyCounters(): CostCounters {
@@ -43,6 +56,8 @@ function emptyCounters(): CostCounters {
 		channelReceived: 0,
 		dbCommands: 0,
 		dbByCommand: {},
+		kafkaRequests: {},
+		kafkaFetchesWithRecords: 0,
 	};
 }
 
@@ -69,9 +84,45 @@ interface CountingMiddleware {
 	started(broker: ServiceBroker): Promise<void>;
 }
 
+/** Kafka's API keys of the requests that matter here; the others count as `other`. */
+const KAFKA_APIS: Record<number, string> = {
+	0: "Produce",
+	1: "Fetch",
+	8: "OffsetCommit",
+	12: "Heartbeat",
+	3: "Metadata",
+	9: "OffsetFetch",
+};
+
+/** A fetch answer of @platformatic/kafka, as its diagnostics hand it over. */
+interface FetchAnswer {
+	responses?: { partitions: { records: unknown[] | null }[] }[];
+}
+
+/** Counts the requests of both Kafka clients of this process (see `CostCounters.kafkaRequests`). */
+function countKafkaRequests(counters: CostCounters): void {
+	tracingChannel<string, { apiKey: number; result?: FetchAnswer }>("plt:kafka:connections:api").subscribe({
+		start({ apiKey }) {
+			bump(counters.kafkaRequests, `transporter ${KAFKA_APIS[apiKey] ?? "other"}`);
+		},
+		asyncStart({ apiKey, result }) {
+			if (apiKey === 1 && result?.responses?.some((topic) => topic.partitions.some((partition) => partition.records?.length)))
+				counters.kafkaFetchesWithRecords++;
+		},
+		end() {},
+		asyncEnd() {},
+		error() {},
+	});
+	subscribe(KAFKAJS_REQUESTS.name, (apiName) => bump(counters.kafkaRequests, `channels ${apiName}`));
+	subscribe(KAFKAJS_RECORD_BATCHES.name, () => {
+		counters.kafkaFetchesWithRecords++;
+	});
+}
+
 /** The middleware that counts; `moleculer.config.ts` adds it when COST_COUNTERS_DIR is set. */
 export function costCountersMiddleware(dir: string): Middleware {
 	const counters = emptyCounters();
+	countKafkaRequests(counters);
 	const write = () => writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(counters));
 	process.on("SIGUSR2", write);
 
