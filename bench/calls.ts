@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { transporterOptions } from "../lib/kafka-transporter";
+import { transporterOptions } from "../lib/platform/kafka-transporter";
 import { freePort } from "../test/support/agora";
 import type { CallNodeSpec, CallResult } from "./calls-node";
 
@@ -46,7 +46,7 @@ export async function actionCallCost(settings: CallSettings): Promise<Row[]> {
 	const local = await caller({ kind: "local", ...settings });
 
 	const runId = randomBytes(4).toString("hex");
-	// The pods' own transporter settings (lib/kafka-transporter.ts), so this measures what they get.
+	// The pods' own transporter settings (lib/platform/kafka-transporter.ts), so this measures what they get.
 	const kafka: TransporterOption = { type: "Kafka", options: transporterOptions([process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"]) };
 	const overKafka = await remote(`bench-kafka-${runId}`, { callee: kafka, caller: kafka }, settings);
 

@@ -4,7 +4,7 @@
  * whose totals include it. The push is throttled to one a second per gateway, so up to a second
  * of the lag is by design: the row shows what an admin watching the dashboard waits.
  */
-import type { StatsPush } from "../lib/sales-figures";
+import type { StatsPush } from "../lib/contracts/sales-figures";
 import type { Agora } from "../test/support/agora";
 import { type Mode, measured, percentile, type Row, systemPids } from "./harness";
 import { connectSockets, type LoadSettings, orderBody, type Shop } from "./shop";

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { SqliteAdapter } from "../lib/sqlite-adapter";
+import { SqliteAdapter } from "../lib/platform/sqlite-adapter";
 import { EMBEDDED_STORE } from "../mixins/db.mixin";
 import { adminToken, client, newCustomer } from "../test/support/http";
 import { measured, type PlannedRequest, type Row, runLoad, startSystem, systemPids } from "./harness";

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Socket } from "socket.io-client";
-import { ORDER_STATUSES, type OrderStatus } from "../lib/orders";
+import { ORDER_STATUSES, type OrderStatus } from "../lib/contracts/orders";
 import type { Reply } from "../test/support/http";
 import { eventually } from "../test/support/wait";
 import { type PlannedRequest, percentile, type Row, RssSampler, rssMb, runLoad, slope, startSystem, systemPids } from "./harness";

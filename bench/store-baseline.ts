@@ -13,8 +13,8 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import Datastore from "@seald-io/nedb";
 import mongoose from "mongoose";
-import { SqliteAdapter } from "../lib/sqlite-adapter";
-import type { IndexSpec } from "../lib/store";
+import { SqliteAdapter } from "../lib/platform/sqlite-adapter";
+import type { IndexSpec } from "../lib/platform/store";
 import { EMBEDDED_STORE } from "../mixins/db.mixin";
 import { percentile } from "./harness";
 

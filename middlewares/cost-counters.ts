@@ -10,9 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Middleware, ServiceBroker } from "moleculer";
 import mongoose from "mongoose";
-import { KAFKAJS_RECORD_BATCHES, KAFKAJS_REQUESTS } from "../lib/kafka-channels";
-
-export const COST_COUNTERS_DIR = process.env.COST_COUNTERS_DIR || undefined;
+import { KAFKAJS_RECORD_BATCHES, KAFKAJS_REQUESTS } from "../lib/platform/kafka-channels";
 
 export interface CostCounters {
 	pid: number;

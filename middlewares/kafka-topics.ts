@@ -34,7 +34,7 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
  * fresh deployment) would be skipped for good. Once a group has committed, it resumes there.
  * And it lets every consumer handle its topic's partitions concurrently.
  */
-export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], partitions: number): Middleware {
+export function kafkaTopicsMiddleware(brokers: string[], topics: string[], partitions: number): Middleware {
 	return {
 		name: "KafkaTopics",
 		serviceCreating(_service, schema: ServiceSchema) {
@@ -44,7 +44,7 @@ export function kafkaTopicsMiddleware(bootstrap: string, topics: string[], parti
 				channel.kafka = { fromBeginning: true, partitionsConsumedConcurrently: partitions, ...channel.kafka };
 		},
 		async started() {
-			const admin = new Kafka({ clientId: "agora-topics", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+			const admin = new Kafka({ clientId: "agora-topics", brokers, logLevel: logLevel.NOTHING }).admin();
 			await admin.connect();
 			try {
 				const existing = new Set(await admin.listTopics());

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Service } from "moleculer";
-import { runInContext } from "../lib/request-context";
+import { runInContext } from "../lib/platform/request-context";
 
 type ChannelHandler = (ctx: Context, raw: unknown) => Promise<unknown>;
 
@@ -9,7 +9,7 @@ interface ChannelAwareMiddleware extends Middleware {
 }
 
 /**
- * Each local action and channel handler runs inside its context (lib/request-context.ts), so log
+ * Each local action and channel handler runs inside its context (lib/platform/request-context.ts), so log
  * lines and the domain events it publishes carry the request id without a `ctx` parameter.
  */
 export const requestContextMiddleware: ChannelAwareMiddleware = {

@@ -5,12 +5,11 @@ import { type Context, Errors, type Logger, type ServiceSchema } from "moleculer
 import DbService, { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose from "mongoose";
-import type { ErrorType } from "../lib/errors";
-import { defineMixin } from "../lib/schema";
-import { settings } from "../lib/settings";
-import { SqliteAdapter } from "../lib/sqlite-adapter";
-import type { CollectionSpec, DbAdapter, Entity } from "../lib/store";
-import { COST_COUNTERS_DIR } from "../middlewares/cost-counters";
+import type { ErrorType } from "../lib/contracts/errors";
+import { defineMixin } from "../lib/platform/schema";
+import { type Settings, settings } from "../lib/platform/settings";
+import { SqliteAdapter } from "../lib/platform/sqlite-adapter";
+import type { CollectionSpec, DbAdapter, Entity } from "../lib/platform/store";
 
 /** What the mixin adds to a service's `this`. */
 export interface DbMethods {
@@ -104,8 +103,13 @@ function journalSpec(service: string): CollectionSpec {
 export const EMBEDDED_STORE = "agora.sqlite";
 
 /** The moleculer-db adapter for one collection, and the model the mongoose adapter builds it from. */
-function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLifecycle; model?: MongooseModelSpec } {
-	const { mongoUri, dataDir } = settings();
+function createStorage(
+	spec: CollectionSpec,
+	{ mongoUri, dataDir, costCountersDir }: Settings,
+): {
+	adapter: DbAdapter & AdapterLifecycle;
+	model?: MongooseModelSpec;
+} {
 	if (mongoUri) {
 		const schema = new mongoose.Schema(
 			{ _id: { type: String, default: () => randomUUID() }, ...spec.fields },
@@ -120,7 +124,7 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
 			adapter: new MongooseAdapter(mongoUri, {
 				serverSelectionTimeoutMS: 5_000,
 				bufferCommands: false,
-				monitorCommands: COST_COUNTERS_DIR !== undefined,
+				monitorCommands: costCountersDir !== null,
 			}) as unknown as DbAdapter & AdapterLifecycle,
 			model: { modelName: spec.name, schema },
 		};
@@ -135,7 +139,7 @@ function createStorage(spec: CollectionSpec): { adapter: DbAdapter & AdapterLife
  * (kept, not deleted). Copying skips ids already there, so a start killed halfway repeats it safely.
  */
 async function migrateNedbFile(adapter: SqliteAdapter, spec: CollectionSpec, logger: Logger): Promise<void> {
-	const file = path.join(settings().dataDir, `${spec.name}.db`);
+	const file = path.join(path.dirname(adapter.file), `${spec.name}.db`);
 	if (!existsSync(file)) return;
 	const nedb = new MemoryAdapter({ filename: file });
 	await nedb.connect();
@@ -156,25 +160,29 @@ async function prepare(adapter: DbAdapter, spec: CollectionSpec, logger: Logger)
 
 /**
  * Gives a service its collection through moleculer-db: MongoDB via mongoose when `MONGO_URI` is
- * set, else a table of the SQLite file `DATA_DIR/agora.sqlite` (lib/sqlite-adapter.ts). Ids are
+ * set, else a table of the SQLite file `DATA_DIR/agora.sqlite` (lib/platform/sqlite-adapter.ts). Ids are
  * string UUIDs in both, so a malformed id is just "not found" rather than a cast error, and unique
  * indexes behave the same. The service must be
  * named like its main collection (cache invalidation is broadcast by that name). `extra` opens
  * further collections the service owns (e.g. a ledger), reachable as `this.collections[name]`.
  */
 export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Partial<ServiceSchema> {
-	const main = createStorage(spec);
 	extra = [...extra, journalSpec(spec.name)];
 
 	return defineMixin<{ idField: string }, DbMethods, DbVars>({
 		mixins: [DbServiceMixin],
-		adapter: main.adapter,
-		model: main.model,
+		// The store is made when the service is, from the settings of the process that starts it:
+		// moleculer-db's own `created` then finds it in the schema.
+		merged(schema) {
+			const main = createStorage(spec, settings());
+			schema.adapter = main.adapter;
+			schema.model = main.model;
+		},
 		settings: { idField: "id" },
 		actions: {
 			// moleculer-db would publish generic CRUD actions; each service exposes its own instead.
 			...Object.fromEntries(GENERATED_ACTIONS.map((name) => [name, false])),
-			/** Whether this service's database answers; readiness (lib/probes.ts) asks it on every node that needs this service. */
+			/** Whether this service's database answers; readiness (lib/platform/probes.ts) asks it on every node that needs this service. */
 			ready: {
 				visibility: "public",
 				storageProbe: true,
@@ -225,7 +233,7 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		created() {
 			this.collections = {};
 			for (const collection of extra) {
-				const storage = createStorage(collection);
+				const storage = createStorage(collection, settings());
 				// The adapters read the model definition and logger from the "service" they serve.
 				storage.adapter.init(this.broker, { schema: { model: storage.model }, settings: {}, logger: this.logger });
 				this.collections[collection.name] = storage.adapter;

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema } from "moleculer";
-import type { DomainEvent, DomainEventType, EventPayloads } from "../lib/events";
-import { currentContext, eventOrigin, type RequestOrigin, requestOrigin } from "../lib/request-context";
-import { defineMixin } from "../lib/schema";
-import type { DbAdapter } from "../lib/store";
+import type { DomainEvent, DomainEventType, EventPayloads } from "../lib/contracts/events";
+import { currentContext, eventOrigin, type RequestOrigin, requestOrigin } from "../lib/platform/request-context";
+import { defineMixin } from "../lib/platform/schema";
+import { settings } from "../lib/platform/settings";
+import type { DbAdapter } from "../lib/platform/store";
 import type { ChannelBroker } from "../types/moleculer";
 import { type DbMethods, type DbVars, journalName } from "./db.mixin";
 
@@ -234,6 +235,7 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 	},
 
 	started() {
+		if (!settings().backgroundLoops) return;
 		this.relayTimer = setInterval(() => {
 			this.relay().catch((err: Error) => this.logger.warn("Journal relay run failed:", err.message));
 		}, RELAY_INTERVAL_MS);

@@ -10,9 +10,9 @@
 import { ServiceBroker } from "moleculer";
 import mongoose from "mongoose";
 import { RateLimiterMongo } from "rate-limiter-flexible";
-import { AuthLimiter } from "../lib/auth-limits";
-import { LimitStore } from "../lib/limit-store";
-import { SocketCap } from "../lib/socket-limits";
+import { AuthLimiter } from "../services/api/auth-limits";
+import { LimitStore } from "../services/api/limit-store";
+import { SocketCap } from "../services/api/socket-limits";
 
 const LIMIT = 10;
 const CONCURRENT = 100;
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
 		);
 
 		const limiter = new AuthLimiter({ windowSeconds: 60, perIp: LIMIT, perAccount: 1_000 }, store);
-		await rounds("Agora's attempt log (lib/auth-limits.ts)", LIMIT, (round) =>
+		await rounds("Agora's attempt log (services/api/auth-limits.ts)", LIMIT, (round) =>
 			limiter.attempt(`198.51.100.${round}`, null).then(
 				() => true,
 				() => false,
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 		const cap = 3;
 		const gateways = [0, 1].map((n) => new SocketCap(cap, { store, gateway: `gateway-${n}`, leaseMs: 60_000 }));
 		let socket = 0;
-		await rounds("Agora's socket cap (lib/socket-limits.ts), two gateways", cap, (round) => {
+		await rounds("Agora's socket cap (services/api/socket-limits.ts), two gateways", cap, (round) => {
 			const id = `socket-${socket++}`;
 			return gateways[socket % 2]?.admit(id, `account-${round}`) ?? Promise.resolve(false);
 		});

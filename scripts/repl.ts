@@ -1,5 +1,5 @@
 /**
- * `npm run repl`: the operators' console (moleculer-repl with Agora's commands, lib/repl-commands.ts).
+ * `npm run repl`: the operators' console (moleculer-repl with Agora's commands, lib/operator/repl-commands.ts).
  *
  * With `TRANSPORTER` set it joins that cluster as a node of its own (`repl-<host>-<pid>`) that
  * hosts no services, so `call`, `nodes` and the custom commands reach the running pods. Without
@@ -10,10 +10,12 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceBroker } from "moleculer";
-import { replCommands } from "../lib/repl-commands";
-import { settings } from "../lib/settings";
-import config from "../moleculer.config";
+import { replCommands } from "../lib/operator/repl-commands";
+import { SERVICE_MASK } from "../lib/platform/service-files";
+import { settings } from "../lib/platform/settings";
+import brokerOptions from "../moleculer.config";
 
+const config = brokerOptions();
 const { mode, logLevel } = settings();
 const joining = mode === "distributed";
 
@@ -30,7 +32,7 @@ const broker = new ServiceBroker({
 	replOptions: { delimiter: "agora $", customCommands: replCommands(settings()) },
 });
 
-if (!joining) broker.loadServices(path.join(__dirname, "..", "services"), "*.service.ts");
+if (!joining) broker.loadServices(path.join(__dirname, "..", "services"), SERVICE_MASK);
 
 const DISCOVERY_WAIT_MS = 15_000;
 

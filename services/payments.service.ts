@@ -1,9 +1,9 @@
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { onEvent } from "../lib/events";
-import { shopError } from "../lib/http-errors";
-import { paymentProvider } from "../lib/payment-provider";
-import type { Entity } from "../lib/store";
-import type { AuthUser } from "../lib/tokens";
+import { onEvent } from "../lib/contracts/events";
+import { paymentProvider } from "../lib/payments/payment-provider";
+import { shopError } from "../lib/platform/shop-error";
+import type { Entity } from "../lib/platform/store";
+import type { AuthUser } from "../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 

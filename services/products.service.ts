@@ -1,8 +1,8 @@
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { DEMO_CATALOGUE, demoImageUrl } from "../lib/demo-catalogue";
-import type { ProductSnapshot } from "../lib/events";
-import { invalidFields, shopError } from "../lib/http-errors";
-import type { Entity } from "../lib/store";
+import type { ProductSnapshot } from "../lib/contracts/events";
+import { DEMO_CATALOGUE, demoImageUrl } from "../lib/operator/demo-catalogue";
+import { invalidFields, shopError } from "../lib/platform/shop-error";
+import type { Entity } from "../lib/platform/store";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 

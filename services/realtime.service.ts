@@ -1,6 +1,13 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { DOMAIN_EVENTS, type DomainEventType, type EventHandler, type EventPayloads, type OrderSnapshot, onEvent } from "../lib/events";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/realtime";
+import {
+	DOMAIN_EVENTS,
+	type DomainEventType,
+	type EventHandler,
+	type EventPayloads,
+	type OrderSnapshot,
+	onEvent,
+} from "../lib/contracts/events";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/contracts/realtime";
 
 type Route<E extends DomainEventType> = (data: EventPayloads[E]) => Omit<Push, "event">;
 

@@ -1,10 +1,10 @@
 import { hash, verify } from "@node-rs/argon2";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { shopError } from "../lib/http-errors";
-import { SCAN_PARAMS } from "../lib/sales-figures";
-import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/settings";
-import type { Entity } from "../lib/store";
-import { type AuthUser, type Role, signToken } from "../lib/tokens";
+import { SCAN_PARAMS } from "../lib/contracts/sales-figures";
+import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/platform/settings";
+import { shopError } from "../lib/platform/shop-error";
+import type { Entity } from "../lib/platform/store";
+import { type AuthUser, type Role, signToken } from "../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
 

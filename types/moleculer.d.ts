@@ -5,7 +5,7 @@
  * by path because moleculer's package exports only its index.
  */
 import type { Context, ServiceBroker } from "moleculer";
-import type { EventOrigin } from "../lib/request-context";
+import type { EventOrigin } from "../lib/platform/request-context";
 
 /** Who may call an action through the gateway; operators in the REPL are trusted. */
 export type ActionAccess = "public" | "user" | "customer" | "admin";
@@ -38,6 +38,8 @@ declare module "../node_modules/moleculer/src/service" {
 		adapter?: unknown;
 		/** moleculer-db-adapter-mongoose model definition */
 		model?: unknown;
+		/** Runs once the mixins are merged, before `created`: the schema can still be completed then. */
+		merged?: (this: TThis, schema: ServiceSchema<TSettings, TMethods, TVars, TThis>) => void;
 		/** moleculer-db hook, after the adapter connected */
 		afterConnected?: (this: TThis) => Promise<void> | void;
 		/** @moleculer/channels durable subscriptions, keyed by channel name */
@@ -45,7 +47,7 @@ declare module "../node_modules/moleculer/src/service" {
 	}
 	interface ActionSchema<TThis> {
 		auth?: ActionAccess;
-		/** Answers whether the service's storage is reachable: readiness (lib/probes.ts) calls it. */
+		/** Answers whether the service's storage is reachable: readiness (lib/platform/probes.ts) calls it. */
 		storageProbe?: boolean;
 	}
 }

@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { clientAddressResolver } from "../../lib/client-address";
-import { DOMAIN_EVENTS } from "../../lib/events";
-import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/probes";
-import { readSettings } from "../../lib/settings";
+import { DOMAIN_EVENTS } from "../../lib/contracts/events";
+import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/platform/probes";
+import { readSettings } from "../../lib/platform/settings";
+import { clientAddressResolver } from "../../services/api/client-address";
 import { composeRoles, coverageProblems, ROLES, ROOT, readText, serviceFiles } from "../support/pod-roles";
 
 const K8S = path.join(ROOT, "k8s");
@@ -454,10 +454,10 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 	});
 
 	it("probes real endpoints: the gateway's /api routes, the probe server elsewhere", () => {
-		const api = readText(path.join(ROOT, "services", "api.service.ts"));
+		const api = readText(path.join(ROOT, "services", "api", "api.service.ts"));
 		expect(api).toMatch(/path:\s*"\/api"/);
 		expect(api).toMatch(/"GET \/health"/);
-		// One readiness routine behind both: the gateway's action is lib/probes.ts `readiness`.
+		// One readiness routine behind both: the gateway's action is lib/platform/probes.ts `readiness`.
 		expect(api).toMatch(/"GET \/ready": "api\.ready"/);
 		expect(api).toMatch(/await readiness\(this\.broker\)/);
 		for (const deployment of deployments) {

@@ -1,4 +1,4 @@
-import { DEMO_CATALOGUE } from "../../lib/demo-catalogue";
+import { DEMO_CATALOGUE } from "../../lib/operator/demo-catalogue";
 import { type Agora, startAgora } from "../support/agora";
 import { client } from "../support/http";
 import { realtimeSuite, SOCKET_LIMITS } from "../support/realtime.suite";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { io, type Socket } from "socket.io-client";
-import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, topicName } from "../../lib/dead-letters";
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, topicName } from "../../lib/platform/dead-letters";
 import { type Agora, startAgora } from "../support/agora";
 import { createProduct } from "../support/commerce.suite";
 import { adminToken, client, type Json } from "../support/http";

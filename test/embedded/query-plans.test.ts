@@ -2,10 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type BrokerOptions, ServiceBroker } from "moleculer";
-import { SqliteAdapter } from "../../lib/sqlite-adapter";
-import type { FindFilters } from "../../lib/store";
+import { ServiceBroker } from "moleculer";
+import { serviceFile } from "../../lib/platform/service-files";
+import { useSettings } from "../../lib/platform/settings";
+import { SqliteAdapter } from "../../lib/platform/sqlite-adapter";
+import type { FindFilters } from "../../lib/platform/store";
+import brokerOptions from "../../moleculer.config";
 import { ADDRESS } from "../support/commerce.suite";
+import { embeddedSettings } from "../support/in-process";
 
 /**
  * Every list the app serves is answered through an index of the embedded store, never by reading
@@ -20,10 +24,8 @@ const queries: { adapter: SqliteAdapter; filters: FindFilters }[] = [];
 let broker: ServiceBroker;
 
 beforeAll(async () => {
-	// The settings are read once, by the configuration and the services: set them before loading those.
-	Object.assign(process.env, { DATA_DIR: dataDir, SEED_DEMO: "0", LOGLEVEL: "error" });
-	for (const name of ["MONGO_URI", "TRANSPORTER", "CHANNELS_URL", "SERVICES"]) delete process.env[name];
-	const config = require("../../moleculer.config") as BrokerOptions;
+	useSettings({ ...embeddedSettings(dataDir, { LOGLEVEL: "error" }), backgroundLoops: true });
+	const config = brokerOptions();
 	const find = SqliteAdapter.prototype.find;
 	jest.spyOn(SqliteAdapter.prototype, "find").mockImplementation(function (this: SqliteAdapter, ...args: unknown[]) {
 		const filters = args[0] as FindFilters;
@@ -32,7 +34,7 @@ beforeAll(async () => {
 	});
 	broker = new ServiceBroker({ ...config, nodeID: "query-plans", logger: false });
 	for (const name of ["users", "products", "inventory", "orders", "payments"])
-		broker.loadService(path.join(ROOT, "services", `${name}.service.ts`));
+		broker.loadService(serviceFile(path.join(ROOT, "services"), name) ?? name);
 	await broker.start();
 });
 

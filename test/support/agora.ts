@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SERVICE_MASK } from "../../lib/platform/service-files";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
@@ -61,7 +62,7 @@ export interface RunningNode {
 	process: ChildProcess;
 	/** The gateway's HTTP port, if it hosts `api`. */
 	port: number | null;
-	/** The `/live` and `/ready` probe port of a node without the gateway (lib/probes.ts). */
+	/** The `/live` and `/ready` probe port of a node without the gateway (lib/platform/probes.ts). */
 	probePort: number | null;
 	output: string[];
 	/** It has passed its readiness check (a load balancer would send it traffic). */
@@ -119,7 +120,7 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 	});
 }
 
-/** What a gateway's `GET /api/ready` says: 200 or 503, its checks and the services it sees live (lib/probes.ts). */
+/** What a gateway's `GET /api/ready` says: 200 or 503, its checks and the services it sees live (lib/platform/probes.ts). */
 async function gatewayReadiness(url: string): Promise<{ status: number; checks: unknown; services: Record<string, string[]> }> {
 	const res = await fetch(`${url}/api/ready`);
 	const body = (await res.json()) as {
@@ -235,7 +236,7 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		const probePort = gateway ? null : await freePort();
 		const id = `node-${runId}-${counter++}`;
 		const args = ["--import", "tsx", RUNNER, "--config", "moleculer.config.ts"];
-		if (!spec.services) args.push("--mask", "*.service.ts", "services");
+		if (!spec.services) args.push("--mask", SERVICE_MASK, "services");
 		const child = spawn(process.execPath, args, {
 			cwd: ROOT,
 			env: {

@@ -6,19 +6,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type BrokerOptions, type Middleware, type Service, ServiceBroker, type ServiceSchema } from "moleculer";
-import type { DomainEvent, DomainEventType, OrderSnapshot } from "../../lib/events";
-import type { DbAdapter } from "../../lib/store";
+import { type Middleware, type Service, ServiceBroker, type ServiceSchema } from "moleculer";
+import type { DomainEvent, DomainEventType, OrderSnapshot } from "../../lib/contracts/events";
+import { serviceFile } from "../../lib/platform/service-files";
+import { readSettings, type Settings, useSettings } from "../../lib/platform/settings";
+import type { DbAdapter } from "../../lib/platform/store";
+import brokerOptions from "../../moleculer.config";
 import type { ChannelBroker } from "../../types/moleculer";
+
+const SERVICES_DIR = path.join(__dirname, "..", "..", "services");
 
 export const ADMIN = { meta: { user: { id: "admin-1", role: "admin" } } };
 export const CUSTOMER = { meta: { user: { id: "customer-1", role: "customer" } } };
 
-/** The background loops a service starts; a test runs their work itself, when the race needs it. */
-interface BackgroundLoops {
-	relayTimer?: NodeJS.Timeout;
-	reaper?: NodeJS.Timeout;
-	recovery?: NodeJS.Timeout;
+/**
+ * The embedded mode's settings on `dataDir`, whatever the test process's environment says, with
+ * the background loops (relay, reaper, recovery) off: a test runs their work itself, when the race
+ * needs it, so nothing runs behind its back.
+ */
+export function embeddedSettings(dataDir: string, env: Record<string, string> = {}): Settings {
+	return { ...readSettings({ DATA_DIR: dataDir, SEED_DEMO: "0", LOGLEVEL: "warn", ...env }), backgroundLoops: false };
 }
 
 /** A door a test closes to stop calls at one point, and opens to let them on. */
@@ -56,16 +63,12 @@ export interface Shop {
 let sku = 0;
 
 /**
- * Starts `services` (file names under services/) in one broker. The relay, reaper and recovery
- * loops are stopped: a test that needs them calls them, so nothing runs behind its back.
+ * Starts `services` (names under services/) in one broker, on `embeddedSettings`.
  */
 export async function startShop(services: string[], middlewares: Middleware[] = []): Promise<Shop> {
 	const dataDir = mkdtempSync(path.join(tmpdir(), "agora-in-process-"));
-	// The services read their settings when first loaded, so the modules are imported after this.
-	Object.assign(process.env, { DATA_DIR: dataDir, SEED_DEMO: "0", LOGLEVEL: "warn" });
-	for (const name of ["MONGO_URI", "TRANSPORTER", "CHANNELS_URL"]) delete process.env[name];
-	const configFile = "../../moleculer.config";
-	const config = (await import(configFile)) as BrokerOptions;
+	useSettings(embeddedSettings(dataDir));
+	const config = brokerOptions();
 	const broker = new ServiceBroker({
 		...config,
 		nodeID: `in-process-${process.pid}`,
@@ -73,7 +76,7 @@ export async function startShop(services: string[], middlewares: Middleware[] = 
 		middlewares: [...(config.middlewares ?? []), ...middlewares],
 	});
 	for (const name of services) {
-		const service = (await import(`../../services/${name}.service`)) as { default: ServiceSchema };
+		const service = (await import(serviceFile(SERVICES_DIR, name) ?? name)) as { default: ServiceSchema };
 		broker.createService(service.default);
 	}
 
@@ -86,10 +89,6 @@ export async function startShop(services: string[], middlewares: Middleware[] = 
 	};
 
 	await broker.start();
-	for (const service of broker.services) {
-		const loops = service as unknown as BackgroundLoops;
-		for (const timer of [loops.relayTimer, loops.reaper, loops.recovery]) clearInterval(timer);
-	}
 
 	return {
 		broker,

@@ -1,5 +1,5 @@
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
-import { readTopicsToNow } from "../../lib/topic-replay";
+import { readTopicsToNow } from "../../lib/platform/topic-replay";
 import { eventually } from "./wait";
 
 export function kafka(): Kafka {

@@ -2,9 +2,10 @@
  * The pod roles that the deployment files (k8s/, docker-compose.yml) run, shared by the checks of
  * both: test/unit/container-files.test.ts and test/deploy/kubernetes.test.ts.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { serviceNames } from "../../lib/platform/service-files";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -15,12 +16,9 @@ export function readText(file: string): string {
 	return readFileSync(file, "utf8");
 }
 
-/** The names of services/*.service.ts, the values SERVICES may list. */
+/** The names of the services under services/, the values SERVICES may list. */
 export function serviceFiles(): string[] {
-	return readdirSync(path.join(ROOT, "services"))
-		.filter((file) => file.endsWith(".service.ts"))
-		.map((file) => file.slice(0, -".service.ts".length))
-		.sort();
+	return serviceNames(path.join(ROOT, "services"));
 }
 
 /** Problems with a role -> services assignment: each service file exactly once, no unknown names. */
@@ -31,13 +29,13 @@ export function coverageProblems(files: string[], roles: Record<string, string>)
 		const names = list.split(",").map((name) => name.trim());
 		if (names.some((name) => name === "")) problems.push(`${role}: empty name in SERVICES="${list}"`);
 		for (const name of names.filter(Boolean)) {
-			if (!files.includes(name)) problems.push(`${role} names "${name}", but there is no services/${name}.service.ts`);
+			if (!files.includes(name)) problems.push(`${role} names "${name}", but there is no service of that name`);
 			deployedBy.set(name, [...(deployedBy.get(name) ?? []), role]);
 		}
 	}
 	for (const file of files) {
 		const by = deployedBy.get(file) ?? [];
-		if (by.length !== 1) problems.push(`services/${file}.service.ts is deployed by ${by.length === 0 ? "no role" : by.join(" and ")}`);
+		if (by.length !== 1) problems.push(`service ${file} is deployed by ${by.length === 0 ? "no role" : by.join(" and ")}`);
 	}
 	return problems;
 }

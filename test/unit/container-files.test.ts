@@ -5,15 +5,16 @@
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { PROBE_PATHS } from "../../lib/probes";
+import { PROBE_PATHS } from "../../lib/platform/probes";
+import { serviceFile } from "../../lib/platform/service-files";
 import { composeRoles, composeServices, coverageProblems, ROLES, ROOT, readText, serviceFiles } from "../support/pod-roles";
 
 describe("the check that every service file runs in exactly one pod role", () => {
 	it("finds a service deployed twice or never, and unknown names", () => {
 		expect(coverageProblems(["a", "b"], { one: "a", two: "b" })).toEqual([]);
-		expect(coverageProblems(["a", "b"], { one: "a,b", two: "b" })).toEqual(["services/b.service.ts is deployed by one and two"]);
-		expect(coverageProblems(["a", "b"], { one: "a" })).toEqual(["services/b.service.ts is deployed by no role"]);
-		expect(coverageProblems(["a"], { one: "a,ghost" })).toEqual(['one names "ghost", but there is no services/ghost.service.ts']);
+		expect(coverageProblems(["a", "b"], { one: "a,b", two: "b" })).toEqual(["service b is deployed by one and two"]);
+		expect(coverageProblems(["a", "b"], { one: "a" })).toEqual(["service b is deployed by no role"]);
+		expect(coverageProblems(["a"], { one: "a,ghost" })).toEqual(['one names "ghost", but there is no service of that name']);
 	});
 });
 
@@ -108,7 +109,11 @@ function runtimeEntries(): Set<string> {
 	const entries = new Set<string>(["package.json", "node_modules", "public"]);
 	const seen = new Set<string>();
 	// The pod command's config and services, and `npm run repl`, which operators run inside pods.
-	const queue = ["moleculer.config.ts", "scripts/repl.ts", ...serviceFiles().map((name) => `services/${name}.service.ts`)];
+	const queue = [
+		"moleculer.config.ts",
+		"scripts/repl.ts",
+		...serviceFiles().map((name) => path.relative(ROOT, serviceFile(path.join(ROOT, "services"), name) as string)),
+	];
 	while (queue.length > 0) {
 		const file = queue.shift() as string;
 		if (seen.has(file)) continue;

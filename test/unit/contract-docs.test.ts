@@ -2,11 +2,11 @@ import "../support/gateway-settings";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ERROR_TYPES } from "../../lib/errors";
-import { DOMAIN_EVENTS } from "../../lib/events";
-import { ADMIN_TRANSITIONS, CUSTOMER_CANCELLABLE, ORDER_STATUSES, type OrderStatus } from "../../lib/orders";
-import { ADMINS_ROOM, userRoom } from "../../lib/realtime";
-import gateway from "../../services/api.service";
+import { ERROR_TYPES } from "../../lib/contracts/errors";
+import { DOMAIN_EVENTS } from "../../lib/contracts/events";
+import { ADMIN_TRANSITIONS, CUSTOMER_CANCELLABLE, ORDER_STATUSES, type OrderStatus } from "../../lib/contracts/orders";
+import { ADMINS_ROOM, userRoom } from "../../lib/contracts/realtime";
+import gateway from "../../services/api/api.service";
 import { ROUTES as SOCKET_ROUTES } from "../../services/realtime.service";
 
 /**
@@ -51,7 +51,7 @@ describe("docs/api.md", () => {
 });
 
 describe("docs/api.md errors", () => {
-	test("the error table lists every type of the catalogue (lib/errors.ts) under its status, and no other", () => {
+	test("the error table lists every type of the catalogue (lib/contracts/errors.ts) under its status, and no other", () => {
 		const byStatus = (pairs: [string, number][]) => {
 			const grouped: Record<string, string[]> = {};
 			for (const [type, status] of pairs) grouped[status] = [...(grouped[status] ?? []), type];
@@ -93,7 +93,7 @@ describe("docs/events.md", () => {
 		).toEqual([...DOMAIN_EVENTS].sort());
 	});
 
-	test("the state table lists exactly the moves of lib/orders.ts, with who may make each", () => {
+	test("the state table lists exactly the moves of lib/contracts/orders.ts, with who may make each", () => {
 		const rows = table("events.md", "Order states").map(([from, to, who = ""]) => ({ move: `${from} -> ${to}`, who }));
 		const moves = (filter: (who: string) => boolean) =>
 			rows

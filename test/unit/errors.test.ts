@@ -1,8 +1,9 @@
 import { Errors } from "moleculer";
-import { TooManyAttemptsError } from "../../lib/auth-limits";
-import { ERROR_TYPES, refusedForGood } from "../../lib/errors";
-import { clientFacing, errorBody, MethodNotAllowedError, shopError } from "../../lib/http-errors";
+import { ERROR_TYPES, refusedForGood } from "../../lib/contracts/errors";
+import { shopError } from "../../lib/platform/shop-error";
 import { DatabaseUnavailableError } from "../../mixins/db.mixin";
+import { TooManyAttemptsError } from "../../services/api/auth-limits";
+import { clientFacing, errorBody, MethodNotAllowedError } from "../../services/api/http-errors";
 
 describe("the error catalogue", () => {
 	it("gives each error the catalogue's status, and tells a client error from one worth repeating", () => {

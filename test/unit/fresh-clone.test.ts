@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DEMO_CATALOGUE, demoImageUrl } from "../../lib/demo-catalogue";
+import { DEMO_CATALOGUE, demoImageUrl } from "../../lib/operator/demo-catalogue";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FRONTEND = path.join(ROOT, "frontend");

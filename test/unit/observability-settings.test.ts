@@ -1,4 +1,4 @@
-import { ConfigError, readSettings } from "../../lib/settings";
+import { ConfigError, readSettings } from "../../lib/platform/settings";
 
 // A given secret keeps readSettings from writing a development secret into ./data.
 const base = { JWT_SECRET: "unit-test-secret-0123456789abcdefghijklmnop" };

@@ -1,4 +1,4 @@
-import { objectSchema, openApiDocument, ruleSchema } from "../../lib/openapi";
+import { objectSchema, openApiDocument, ruleSchema } from "../../services/api/openapi";
 
 describe("OpenAPI from validator rules", () => {
 	test("string, number, enum, array and object rules become the matching JSON Schema", () => {

@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Errors, ServiceBroker } from "moleculer";
-import { type ProbeAnswer, readiness, startProbeServer } from "../../lib/probes";
+import { type ProbeAnswer, readiness, startProbeServer } from "../../lib/platform/probes";
 
 /** A probe server on loopback for a node that waits for no other service at start-up. */
 const LOCAL = { host: "127.0.0.1", checkoutPath: [] };

@@ -1,6 +1,14 @@
-import type { OrderStatus } from "../../lib/orders";
-import { PushThrottle, STATS_EVENT } from "../../lib/realtime";
-import { accountFacts, addFigures, emptySum, type OrderFactsSource, orderFacts, topProducts, totals } from "../../lib/sales-figures";
+import type { OrderStatus } from "../../lib/contracts/orders";
+import { PushThrottle, STATS_EVENT } from "../../lib/contracts/realtime";
+import {
+	accountFacts,
+	addFigures,
+	emptySum,
+	type OrderFactsSource,
+	orderFacts,
+	topProducts,
+	totals,
+} from "../../lib/contracts/sales-figures";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 10, minute)).toISOString();
 

@@ -5,11 +5,11 @@
  * held at its channel, and a writer is stopped between its decision and its write.
  */
 import type { Middleware } from "moleculer";
-import type { DomainEvent, PaymentSnapshot } from "../../lib/events";
-import type { OrderStatus } from "../../lib/orders";
-import type { DbAdapter } from "../../lib/store";
+import type { DomainEvent, PaymentSnapshot } from "../../lib/contracts/events";
+import type { OrderStatus } from "../../lib/contracts/orders";
+import type { DbAdapter } from "../../lib/platform/store";
 import type { DomainEventMethods } from "../../mixins/domain-events.mixin";
-import type { Order } from "../../services/orders.service";
+import type { Order } from "../../services/orders/orders.service";
 import { orderBody } from "../support/commerce.suite";
 import { ADMIN, beforeWrite, CUSTOMER, gate, type Shop, startShop, stopPoint } from "../support/in-process";
 import { eventually } from "../support/wait";

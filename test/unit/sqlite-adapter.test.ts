@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DuplicateKeyError, SqliteAdapter, UnsupportedQueryError } from "../../lib/sqlite-adapter";
+import { DuplicateKeyError, SqliteAdapter, UnsupportedQueryError } from "../../lib/platform/sqlite-adapter";
 
 /** The embedded store answers the MongoDB-style queries the services make, as MongoDB would, and refuses the rest. */
 

@@ -5,7 +5,7 @@
  * The embedded commerce suite oversells nothing over HTTP; here each losing step is forced.
  */
 import { randomUUID } from "node:crypto";
-import type { DbAdapter } from "../../lib/store";
+import type { DbAdapter } from "../../lib/platform/store";
 import { ADMIN, beforeWrite, type Shop, startShop } from "../support/in-process";
 
 interface Level {

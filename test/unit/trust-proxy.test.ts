@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { clientAddressResolver } from "../../lib/client-address";
-import { ConfigError, readSettings } from "../../lib/settings";
+import { ConfigError, readSettings } from "../../lib/platform/settings";
+import { clientAddressResolver } from "../../services/api/client-address";
 
 // A given secret keeps readSettings from writing a development secret into ./data.
 const base = { JWT_SECRET: "unit-test-secret-0123456789abcdefghijklmnop" };

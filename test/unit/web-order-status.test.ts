@@ -1,5 +1,5 @@
 import { actionLabel, adminTransitions, BOARD_COLUMNS, canCancel, statusLabel } from "../../frontend/src/lib/order-status";
-import { ORDER_STATUSES } from "../../lib/orders";
+import { ORDER_STATUSES } from "../../lib/contracts/orders";
 
 describe("web order status controls", () => {
 	it("offers an admin only the moves the server accepts", () => {

@@ -1,5 +1,5 @@
 import { fieldErrors, humanMessage, missingMessage, outOfStockItems } from "../../frontend/src/lib/problems";
-import type { ErrorBody } from "../../lib/errors";
+import type { ErrorBody } from "../../lib/contracts/errors";
 
 describe("web error answers", () => {
 	it("maps a 422's field problems to form fields in words for people, first problem first", () => {

@@ -1,6 +1,6 @@
 /** The Socket.IO side of the contract: typed pushes, a connection state, reconnect and catch-up. */
 import { io, type Socket } from "socket.io-client";
-import type { SocketRefusal } from "../../../lib/errors";
+import type { SocketRefusal } from "../../../lib/contracts/errors";
 import { Store } from "../state/store";
 import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
 

@@ -1,8 +1,8 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
-import type { ErrorBody, FieldProblem } from "../../../lib/errors";
-import type { EventPayloads } from "../../../lib/events";
-import type { OrderStatus, ShippingAddress } from "../../../lib/orders";
-import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/sales-figures";
+import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
+import type { EventPayloads } from "../../../lib/contracts/events";
+import type { OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
+import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
 export type { ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
 

@@ -1,8 +1,8 @@
 /**
  * The order lifecycle as the UI presents it. Which moves are legal comes from the server's own
- * rules (lib/orders.ts at the repository root), so the board can never offer a move the API refuses.
+ * rules (lib/contracts/orders.ts at the repository root), so the board can never offer a move the API refuses.
  */
-import { ADMIN_TRANSITIONS, canCancel, type OrderStatus } from "../../../lib/orders";
+import { ADMIN_TRANSITIONS, canCancel, type OrderStatus } from "../../../lib/contracts/orders";
 
 export { canCancel };
 

@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, state } from "lit/decorators.js";
-import { refusedForGood } from "../../../../lib/errors";
+import { refusedForGood } from "../../../../lib/contracts/errors";
 import { ApiError } from "../../api/client";
 import type { PlaceOrder } from "../../api/types";
 import { cartTotals, orderItems } from "../../lib/cart";

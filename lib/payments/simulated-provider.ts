@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { settings } from "../platform/settings";
 import type { PaymentProvider } from "./payment-provider";
-import { settings } from "./settings";
 
 type Verdict = "approve" | "decline";
 

@@ -1,12 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { compileTrust, type TrustProxy } from "./client-address";
+import proxyaddr from "proxy-addr";
 
 /** A setting that is missing or malformed: start-up stops with this one line. */
 export class ConfigError extends Error {}
 
 export type RunMode = "embedded" | "distributed";
+
+/**
+ * Which proxies may tell the gateway a client's address (`TRUST_PROXY`): a number of hops in
+ * front of it, or the addresses and CIDR ranges of the proxies (proxy-addr also knows the names
+ * `loopback`, `linklocal` and `uniquelocal`). 0 or no entries: nobody, the TCP peer is the client.
+ */
+export type TrustProxy = number | string[];
 
 export interface Settings {
 	mode: RunMode;
@@ -21,10 +28,15 @@ export interface Settings {
 	dataDir: string;
 	namespace: string;
 	logLevel: (typeof LOG_LEVELS)[number];
-	/** `host:port` of the Kafka broker that carries calls and events between nodes, if any. */
-	kafkaTransporter: string | null;
+	/** Where the gateway, the probe server and the metrics endpoint listen (`HOST`). */
+	host: string;
+	/** The Moleculer node id (`NODE_ID`, the pod's name); Moleculer makes one up when null. */
+	nodeId: string | null;
+	/** The Kafka brokers (`host:port`) that carry calls between nodes (`TRANSPORTER`), if any. */
+	transporterBrokers: string[] | null;
 	mongoUri: string | null;
-	channelsUrl: string | null;
+	/** The Kafka brokers of the durable domain events (`CHANNELS_URL`, else the transporter's). */
+	channelsBrokers: string[] | null;
 	topicPrefix: string;
 	/** Partitions of each durable-event topic a node creates when it is missing. */
 	topicPartitions: number;
@@ -48,6 +60,13 @@ export interface Settings {
 	socketMessagesPer10s: number;
 	/** Brute-force limits of login and register, across all gateways. */
 	authRateLimit: AuthRateLimit;
+	/** Where `npm run bench` asks each process to write its cost counters (`COST_COUNTERS_DIR`); null: counting is off. */
+	costCountersDir: string | null;
+	/**
+	 * Whether services run their background loops (the outbox relay, the reaper, placement
+	 * recovery). Always on in a running shop; tests that drive a race by hand switch them off.
+	 */
+	backgroundLoops: boolean;
 }
 
 export interface AuthRateLimit {
@@ -91,6 +110,16 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
 	throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
 }
 
+/** `kafka://host:port[,host:port...]` as the list of brokers. */
+function kafkaBrokers(raw: string | null): string[] | null {
+	return raw
+		? raw
+				.slice("kafka://".length)
+				.split(",")
+				.map((broker) => broker.trim())
+		: null;
+}
+
 function url(env: Env, name: string, schemes: string[]): string | null {
 	const raw = env[name];
 	if (raw === undefined || raw === "") return null;
@@ -111,7 +140,7 @@ function trustProxy(env: Env): TrustProxy {
 		.map((entry) => entry.trim())
 		.filter(Boolean);
 	try {
-		compileTrust(entries);
+		proxyaddr.compile(entries);
 	} catch (err) {
 		throw new ConfigError(
 			`TRUST_PROXY must be a hop count (0 to ${MAX_PROXY_HOPS}) or comma-separated proxy addresses / CIDRs (or loopback, linklocal, uniquelocal), got "${raw}" (${(err as Error).message})`,
@@ -165,9 +194,11 @@ export function readSettings(env: Env = process.env): Settings {
 		dataDir,
 		namespace: env.NAMESPACE ?? "",
 		logLevel: oneOf(env, "LOGLEVEL", LOG_LEVELS, "info"),
-		kafkaTransporter: transporter ? transporter.slice("kafka://".length) : null,
+		host: env.HOST || "127.0.0.1",
+		nodeId: env.NODE_ID || null,
+		transporterBrokers: kafkaBrokers(transporter),
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
-		channelsUrl,
+		channelsBrokers: kafkaBrokers(channelsUrl),
 		topicPrefix: env.TOPIC_PREFIX ?? "",
 		topicPartitions: integer(env, "TOPIC_PARTITIONS", 3, 1, 1000),
 		jwtSecret,
@@ -190,15 +221,22 @@ export function readSettings(env: Env = process.env): Settings {
 			.split(",")
 			.map((origin) => origin.trim())
 			.filter(Boolean),
+		costCountersDir: env.COST_COUNTERS_DIR || null,
+		backgroundLoops: true,
 	};
 }
 
-let cached: Settings | undefined;
+let current: Settings | undefined;
 
-/** The settings of this process, read once. */
+/** The settings of this process: read from its environment the first time they are asked for, at start. */
 export function settings(): Settings {
-	cached ??= readSettings();
-	return cached;
+	current ??= readSettings();
+	return current;
+}
+
+/** Runs this process on `given` instead of its environment (a test's own data folder, loops off...). */
+export function useSettings(given: Settings): void {
+	current = given;
 }
 
 export const EMBEDDED_ADMIN_DEFAULTS = EMBEDDED_ADMIN;

@@ -3,7 +3,7 @@
  * (limitMessages).
  */
 import type { Socket } from "socket.io";
-import type { ErrorBody } from "./errors";
+import type { ErrorBody } from "../../lib/contracts/errors";
 import type { LimitStore } from "./limit-store";
 
 export interface SharedSockets {
@@ -28,7 +28,8 @@ export class SocketCap {
 	private renewer?: NodeJS.Timeout;
 
 	constructor(
-		private readonly perAccount: number,
+		/** Sockets one account may hold open, across gateways. */
+		readonly perAccount: number,
 		private readonly shared: SharedSockets | null,
 	) {}
 

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context, Errors, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { onEvent } from "../lib/events";
-import { invalidFields, shopError } from "../lib/http-errors";
-import { mergeLines, type OrderLine } from "../lib/orders";
-import type { DbAdapter, Entity } from "../lib/store";
-import type { AuthUser } from "../lib/tokens";
-import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
-import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
+import { onEvent } from "../../lib/contracts/events";
+import { mergeLines, type OrderLine } from "../../lib/contracts/orders";
+import { invalidFields, shopError } from "../../lib/platform/shop-error";
+import type { DbAdapter, Entity } from "../../lib/platform/store";
+import type { AuthUser } from "../../lib/platform/tokens";
+import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
+import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 
 /** Stock of one product, as the API shows it. */
 export interface StockLevel {

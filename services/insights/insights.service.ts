@@ -1,9 +1,7 @@
 import type { Context, Errors, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import mongoose from "mongoose";
-import { topicName } from "../lib/dead-letters";
-import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../lib/events";
-import { invalidFields } from "../lib/http-errors";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT, STATS_PUSH_INTERVAL_MS, Throttle } from "../lib/realtime";
+import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../../lib/contracts/events";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT, STATS_PUSH_INTERVAL_MS, Throttle } from "../../lib/contracts/realtime";
 import {
 	accountFacts,
 	addFigures,
@@ -20,11 +18,13 @@ import {
 	type StatsPush,
 	topProducts,
 	totals,
-} from "../lib/sales-figures";
-import { settings } from "../lib/settings";
-import type { DbAdapter } from "../lib/store";
-import { readTopicsToNow } from "../lib/topic-replay";
-import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
+} from "../../lib/contracts/sales-figures";
+import { topicName } from "../../lib/platform/dead-letters";
+import { settings } from "../../lib/platform/settings";
+import { invalidFields } from "../../lib/platform/shop-error";
+import type { DbAdapter } from "../../lib/platform/store";
+import { readTopicsToNow } from "../../lib/platform/topic-replay";
+import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 
 /** A stored hour: the sum of its facts, and how many facts that sum holds. */
 interface HourBucket extends Figures {
@@ -128,7 +128,7 @@ async function projectEvent(this: InsightsThis, _data: unknown, event: AnyDomain
  * The sales read model: per-hour figures (orders, revenue, cancellations, failures, new customers,
  * units and revenue per product), fed by the durable order and account events.
  *
- * Each event is turned into facts ("order X was paid at T", see lib/sales-figures.ts) that are
+ * Each event is turned into facts ("order X was paid at T", see lib/contracts/sales-figures.ts) that are
  * stored under their own key: the unique key is what makes a redelivered or replayed event change
  * nothing (FerretDB's unique indexes hold where its conditional updates do not). The new facts are
  * then added to their hour's bucket, checked against the number of facts the hour has; when that
@@ -217,7 +217,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 			visibility: "public",
 			async handler(ctx: Context) {
 				await Promise.all([this.adapter.removeMany({}), this.facts().removeMany({})]);
-				const { source, read, hours } = settings().channelsUrl ? await this.replayTopics() : await this.replayStores(ctx);
+				const { source, read, hours } = settings().channelsBrokers ? await this.replayTopics() : await this.replayStores(ctx);
 				await this.refresh(hours);
 				const facts = await this.facts().count({});
 				this.logger.info(`Rebuilt the sales figures from ${read} ${source}: ${facts} fact(s) in ${hours.size} hour(s).`);
@@ -382,11 +382,11 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 
 		/** Reads every order and account event Kafka keeps, as a consumer group of its own that starts at the beginning. */
 		async replayTopics() {
-			const { channelsUrl, topicPrefix } = settings();
+			const { channelsBrokers, topicPrefix } = settings();
 			const hours = new Set<number>();
 			const read = await readTopicsToNow(
 				{
-					brokers: [(channelsUrl as string).replace("kafka://", "")],
+					brokers: channelsBrokers ?? [],
 					topics: [...ORDER_CHANNELS, ...ACCOUNT_CHANNELS].map((type) => topicName(topicPrefix, type)),
 					groupId: topicName(topicPrefix, `insights-rebuild-${Date.now()}`),
 				},

@@ -4,10 +4,11 @@
  * validated with) give the parameters and bodies. Only what the rules cannot tell, the shape of
  * each answer, is written here.
  */
-import type { ActionAccess } from "../types/moleculer";
-import { ORDER_STATUSES } from "./orders";
-import { TEST_CARDS } from "./simulated-provider";
-import { ROLES } from "./tokens";
+
+import { ORDER_STATUSES } from "../../lib/contracts/orders";
+import { TEST_CARDS } from "../../lib/payments/simulated-provider";
+import { ROLES } from "../../lib/platform/tokens";
+import type { ActionAccess } from "../../types/moleculer";
 
 /** A JSON Schema (the 2020-12 dialect of OpenAPI 3.1), as far as this document uses it. */
 export interface Schema {

@@ -1,33 +1,13 @@
 /**
  * What a client sees of an error: the JSON body of every error answer (REST and socket calls), the
  * cluster's troubles told as temporary, and nothing of the internals. Services raise the errors a
- * client may see through `shopError` and `invalidFields`, by the catalogue of lib/errors.ts.
+ * client may see through `shopError` and `invalidFields` (lib/platform/shop-error.ts).
  */
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { ERROR_TYPES, type ErrorBody, type ErrorType, type FieldProblem, isErrorType } from "./errors";
+import { ERROR_TYPES, type ErrorBody, type ErrorType, type GatewayVerdict, isErrorType } from "../../lib/contracts/errors";
 
 const { ServiceUnavailableError } = ApiGateway.Errors;
-
-/** What the gateway answers of the shop's state on its own (`gatewayVerdict`); services never raise these. */
-type GatewayVerdict = "SERVICE_UNAVAILABLE" | "TIMEOUT" | "NOT_READY";
-
-/**
- * The error of a catalogue type, with the catalogue's status. One a client may repeat as it is
- * (`again`) is retryable; any other below 500 is a client error, which callers read as "refused
- * for sure, nothing was done".
- */
-export function shopError(
-	type: Exclude<ErrorType, "VALIDATION_ERROR" | GatewayVerdict>,
-	message: string,
-	data?: unknown,
-): Errors.MoleculerError {
-	const kind: { status: number; again?: true } = ERROR_TYPES[type];
-	if (kind.again) return new Errors.MoleculerRetryableError(message, kind.status, type, data);
-	return kind.status < 500
-		? new Errors.MoleculerClientError(message, kind.status, type, data)
-		: new Errors.MoleculerError(message, kind.status, type, data);
-}
 
 /**
  * The gateway's own word on the shop's state (unavailable, timed out, not ready), not an error a
@@ -35,11 +15,6 @@ export function shopError(
  */
 export function gatewayVerdict(type: GatewayVerdict, message: string, data?: unknown): Errors.MoleculerError {
 	return new Errors.MoleculerError(message, ERROR_TYPES[type].status, type, data);
-}
-
-/** 422 for input that breaks a rule the parameter schema cannot say: `problems` names each field. */
-export function invalidFields(message: string, problems: FieldProblem[]): Errors.ValidationError {
-	return new Errors.ValidationError(message, "VALIDATION_ERROR", problems);
 }
 
 /** Errors raised before any action ran (body parsing) come from body-parser, not Moleculer. */

@@ -1,8 +1,8 @@
 import { Errors } from "moleculer";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import type { ErrorType } from "./errors";
+import type { ErrorType } from "../../lib/contracts/errors";
+import type { AuthRateLimit } from "../../lib/platform/settings";
 import type { LimitStore } from "./limit-store";
-import type { AuthRateLimit } from "./settings";
 
 /** 429: the client must wait `retryAfterSeconds` (sent as `Retry-After`). */
 export class TooManyAttemptsError extends Errors.MoleculerClientError {

@@ -5,9 +5,9 @@
  */
 import type { Context, Service, ServiceBroker } from "moleculer";
 import ApiGateway from "moleculer-web";
-import type { ActionAccess } from "../types/moleculer";
-import type { ErrorType } from "./errors";
-import { type AuthUser, verifyToken } from "./tokens";
+import type { ErrorType } from "../../lib/contracts/errors";
+import { type AuthUser, verifyToken } from "../../lib/platform/tokens";
+import type { ActionAccess } from "../../types/moleculer";
 
 const { UnAuthorizedError, ForbiddenError, ERR_INVALID_TOKEN, ERR_NO_TOKEN } = ApiGateway.Errors;
 

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { onEvent } from "../lib/events";
-import { shopError } from "../lib/http-errors";
+import { onEvent } from "../../lib/contracts/events";
 import {
 	ADMIN_TRANSITIONS,
 	canCancel,
@@ -10,14 +9,15 @@ import {
 	type OrderLine,
 	type OrderStatus,
 	type ShippingAddress,
-} from "../lib/orders";
-import { paymentProvider } from "../lib/payment-provider";
-import { SCAN_PARAMS } from "../lib/sales-figures";
-import { settings } from "../lib/settings";
-import type { Entity } from "../lib/store";
-import type { AuthUser } from "../lib/tokens";
-import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
-import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../mixins/domain-events.mixin";
+} from "../../lib/contracts/orders";
+import { SCAN_PARAMS } from "../../lib/contracts/sales-figures";
+import { paymentProvider } from "../../lib/payments/payment-provider";
+import { settings } from "../../lib/platform/settings";
+import { shopError } from "../../lib/platform/shop-error";
+import type { Entity } from "../../lib/platform/store";
+import type { AuthUser } from "../../lib/platform/tokens";
+import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
+import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 
 type PaymentStatus = "pending" | "paid" | "declined" | "voided" | "refunded";
 
@@ -121,8 +121,7 @@ const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
 const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
 
 /** How long an order may wait for its payment before the reaper fails it and releases its stock. */
-const PENDING_TTL_MS = settings().orderPendingTtlSeconds * 1000;
-const REAPER_INTERVAL_MS = Math.min(60_000, Math.max(1_000, PENDING_TTL_MS / 4));
+const pendingTtlMs = () => settings().orderPendingTtlSeconds * 1000;
 
 /** Placements still running after this long are looked at (one that ends normally takes well under it)... */
 const PLACEMENT_CHECK_AFTER_MS = 5_000;
@@ -610,6 +609,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 
 		async reapStalePending() {
+			const PENDING_TTL_MS = pendingTtlMs();
 			const cutoff = new Date(Date.now() - PENDING_TTL_MS);
 			const stale = await this.adapter.find({ query: { status: "pending", createdAt: { $lt: cutoff } }, limit: 100 });
 			let failed = 0;
@@ -690,9 +690,13 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 	},
 
 	started() {
-		this.reaper = setInterval(() => {
-			this.reapStalePending().catch((err: Error) => this.logger.error("Reaper run failed:", err.message));
-		}, REAPER_INTERVAL_MS);
+		if (!settings().backgroundLoops) return;
+		this.reaper = setInterval(
+			() => {
+				this.reapStalePending().catch((err: Error) => this.logger.error("Reaper run failed:", err.message));
+			},
+			Math.min(60_000, Math.max(1_000, pendingTtlMs() / 4)),
+		);
 		this.reaper.unref();
 		this.recovery = setInterval(() => {
 			this.recoverPlacements().catch((err: Error) => this.logger.error("Placement recovery run failed:", err.message));

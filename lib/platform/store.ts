@@ -1,7 +1,7 @@
 /**
  * The storage contract: how a service describes a collection, and the adapter methods it uses.
  * MongoDB (through mongoose, `mixins/db.mixin.ts`) and the embedded SQLite store
- * (`lib/sqlite-adapter.ts`) both implement it.
+ * (`lib/platform/sqlite-adapter.ts`) both implement it.
  */
 import type mongoose from "mongoose";
 

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { ServiceBroker } from "moleculer";
-import type { ChannelBroker } from "../types/moleculer";
+import type { ChannelBroker } from "../../types/moleculer";
 
 /**
  * Liveness and readiness over plain HTTP for pods that run no gateway (catalog, orders, ...),
@@ -145,7 +145,7 @@ export interface ProbeServerOptions {
 export function startProbeServer(
 	broker: ServiceBroker,
 	port: number,
-	{ host = process.env.HOST || "127.0.0.1", checkoutPath = CHECKOUT_PATH }: ProbeServerOptions = {},
+	{ host = "127.0.0.1", checkoutPath = CHECKOUT_PATH }: ProbeServerOptions = {},
 ): Promise<http.Server> {
 	const server = http.createServer((req, res) => {
 		const path = (req.url ?? "/").split("?")[0];

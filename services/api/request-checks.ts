@@ -3,7 +3,7 @@
  * too deeply for the code behind them, and idempotency keys that are not plain tokens. Each is a
  * 422 naming the field, as the actions' own validation answers.
  */
-import { invalidFields } from "./http-errors";
+import { invalidFields } from "../../lib/platform/shop-error";
 
 /** Clients pick their keys; bound them so one cannot bloat the index or smuggle operators. */
 export const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;

@@ -1,17 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import proxyaddr from "proxy-addr";
-
-/**
- * Which proxies may tell the gateway a client's address (`TRUST_PROXY`): a number of hops in
- * front of it, or the addresses and CIDR ranges of the proxies (proxy-addr also knows the names
- * `loopback`, `linklocal` and `uniquelocal`). 0 or no entries: nobody, the TCP peer is the client.
- */
-export type TrustProxy = number | string[];
+import type { TrustProxy } from "../../lib/platform/settings";
 
 type Trust = (address: string, hop: number) => boolean;
 
 /** proxy-addr's trust function for the setting; throws a TypeError naming a malformed address or range. */
-export function compileTrust(trust: TrustProxy): Trust {
+function compileTrust(trust: TrustProxy): Trust {
 	// Hop 0 is the TCP peer: with n trusted hops, the peer and the n - 1 proxies before it may speak.
 	if (typeof trust === "number") return (_address, hop) => hop < trust;
 	return proxyaddr.compile(trust);

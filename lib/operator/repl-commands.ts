@@ -1,11 +1,11 @@
 import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
-import { deadLetterTopic } from "./dead-letters";
-import type { OrderSnapshot } from "./events";
-import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus, type ShippingAddress } from "./orders";
-import type { Settings } from "./settings";
-import type { AuthUser } from "./tokens";
+import type { OrderSnapshot } from "../contracts/events";
+import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus, type ShippingAddress } from "../contracts/orders";
+import { deadLetterTopic } from "../platform/dead-letters";
+import type { Settings } from "../platform/settings";
+import type { AuthUser } from "../platform/tokens";
 
 /**
  * The operators' daily jobs as moleculer-repl commands (`help` lists them, `help <command>` shows
@@ -296,12 +296,12 @@ function deadLettersCommand(config: Settings): Command {
 		description: "List the domain events whose handlers kept failing; --replay sends them back to the group that failed them",
 		options: [{ option: "--replay", description: "republish every listed message to its topic, for the failed consumer group only" }],
 		async action(_broker, args) {
-			if (!config.channelsUrl)
+			if (!config.channelsBrokers)
 				return print(
 					"Embedded mode: domain events are delivered in-process, so there is no dead-letter topic to list or replay.\n" +
 						"Start the REPL with the cluster's TRANSPORTER (kafka://...) to work on its dead letters.",
 				);
-			const topic = deadLetterTopic({ brokers: [config.channelsUrl.replace("kafka://", "")], topicPrefix: config.topicPrefix });
+			const topic = deadLetterTopic({ brokers: config.channelsBrokers, topicPrefix: config.topicPrefix });
 			const rows = (letters: Awaited<ReturnType<typeof topic.list>>) =>
 				letters.map((letter) => [
 					`${letter.partition}:${letter.offset}`,

@@ -9,22 +9,22 @@ import { type CallingOptions, type Context, Errors, type ServiceBroker, type Ser
 import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
-import { AuthLimiter, accountKey, TooManyAttemptsError } from "../lib/auth-limits";
-import { clientAddressResolver } from "../lib/client-address";
-import type { ErrorBody, SocketRefusal } from "../lib/errors";
-import { actionAccess, authorizeAccess, requestUser, tokenUser } from "../lib/gateway-auth";
-import { clientFacing, errorBody, gatewayVerdict, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "../lib/http-errors";
-import { LimitStore } from "../lib/limit-store";
-import { type ActionInfo, openApiDocument, type Route } from "../lib/openapi";
-import { readiness } from "../lib/probes";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../lib/realtime";
-import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "../lib/request-checks";
-import { requestIdFromHeader } from "../lib/request-context";
-import { securityHeaders } from "../lib/security-headers";
-import { settings } from "../lib/settings";
-import { limitMessages, SocketCap } from "../lib/socket-limits";
-import type { AuthUser } from "../lib/tokens";
-import type { ActionAccess } from "../types/moleculer";
+import type { ErrorBody, SocketRefusal } from "../../lib/contracts/errors";
+import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
+import { readiness } from "../../lib/platform/probes";
+import { requestIdFromHeader } from "../../lib/platform/request-context";
+import { settings } from "../../lib/platform/settings";
+import type { AuthUser } from "../../lib/platform/tokens";
+import type { ActionAccess } from "../../types/moleculer";
+import { AuthLimiter, accountKey, TooManyAttemptsError } from "./auth-limits";
+import { clientAddressResolver } from "./client-address";
+import { actionAccess, authorizeAccess, requestUser, tokenUser } from "./gateway-auth";
+import { clientFacing, errorBody, gatewayVerdict, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "./http-errors";
+import { LimitStore } from "./limit-store";
+import { type ActionInfo, openApiDocument, type Route } from "./openapi";
+import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "./request-checks";
+import { securityHeaders } from "./security-headers";
+import { limitMessages, SocketCap } from "./socket-limits";
 
 const { NotFoundError } = ApiGateway.Errors;
 
@@ -44,22 +44,6 @@ type GatewayRequest = IncomingMessage & {
 
 /** The actions a browser may call over its socket; everything else goes through REST. */
 const SOCKET_ACTIONS = ["orders.changedSince"];
-
-const {
-	port,
-	bodyLimit,
-	corsOrigins,
-	socketsPerUser,
-	socketMessagesPer10s,
-	authRateLimit,
-	trustProxy,
-	mode,
-	mongoUri,
-	socketLeaseSeconds,
-} = settings();
-
-/** The client behind a request: the TCP peer, or what the proxies of TRUST_PROXY say. Limits and logs use it. */
-const clientAddress = clientAddressResolver(trustProxy);
 
 /** The REST routes under /api; the OpenAPI document is derived from these and the actions' params. */
 const ALIASES: Record<string, string> = {
@@ -119,6 +103,10 @@ interface GatewayVars {
 	socketCap: SocketCap;
 	/** moleculer-web's compiled ALIASES: the router matches requests against these. */
 	aliases: { method: string; match(url: string): object | false }[];
+	/** The client behind a request: the TCP peer, or what the proxies of TRUST_PROXY say. Limits and logs use it. */
+	clientAddress: (req: IncomingMessage) => string;
+	/** Messages one socket may send per 10 seconds (SOCKET_RATE_LIMIT). */
+	socketMessagesPer10s: number;
 }
 
 interface GatewayMethods {
@@ -133,7 +121,6 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 	mixins: [ApiGateway, SocketIOService],
 
 	settings: {
-		port,
 		io: {
 			// Same origin as the app; CORS for sockets follows the REST setting.
 			options: { path: "/socket.io", serveClient: false, maxHttpBufferSize: 64 * 1024 },
@@ -159,10 +146,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				},
 			},
 		},
-		ip: process.env.HOST || "127.0.0.1",
 		// moleculer-web calls a function here for every request; its typings know only the object form.
 		rootCallOptions: requestIdFromHeader as unknown as CallingOptions,
-		cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
 		routes: [
 			{
 				path: "/api",
@@ -170,7 +155,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				authorization: true,
 				mappingPolicy: "restrict",
 				// Not strict: a body of the wrong JSON type is a 422 naming it (checkBodyIsObject), not a parse error.
-				bodyParsers: { json: { limit: bodyLimit, strict: false }, urlencoded: false },
+				bodyParsers: { json: { strict: false }, urlencoded: false },
 				aliases: ROUTER_ALIASES,
 				async onBeforeCall(
 					this: GatewayVars,
@@ -186,7 +171,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
 					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
 						try {
-							await this.authLimiter.attempt(clientAddress(req), accountKey(req.$params));
+							await this.authLimiter.attempt(this.clientAddress(req), accountKey(req.$params));
 						} catch (err) {
 							if (err instanceof TooManyAttemptsError) res.setHeader("Retry-After", String(err.retryAfterSeconds));
 							throw err;
@@ -281,12 +266,14 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		 */
 		async socketAuthorize(socket: Socket) {
 			const token: unknown = socket.handshake.auth?.token;
-			limitMessages(socket, socketMessagesPer10s);
+			limitMessages(socket, this.socketMessagesPer10s);
 			if (token === undefined || token === null || token === "") return null;
 			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN" satisfies SocketRefusal);
 			if (!(await this.socketCap.admit(socket.id, user.id))) {
-				this.logger.info(`Refused a socket of account ${user.id} from ${clientAddress(socket.request)}: ${socketsPerUser} already open`);
+				this.logger.info(
+					`Refused a socket of account ${user.id} from ${this.clientAddress(socket.request)}: ${this.socketCap.perAccount} already open`,
+				);
 				throw new Error("TOO_MANY_CONNECTIONS" satisfies SocketRefusal);
 			}
 			// A socket that closes before its namespace connected emits no "disconnect"; its transport closes all the same.
@@ -310,7 +297,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		/** moleculer-web's request log line, with the client it is from. */
 		logRequest(req: GatewayRequest): void {
 			if (req.$route && !req.$route.logging) return;
-			this.logger.debug(`=> ${req.method} ${req.originalUrl} from ${clientAddress(req)}`);
+			this.logger.debug(`=> ${req.method} ${req.originalUrl} from ${this.clientAddress(req)}`);
 		},
 
 		reformatError(err: Errors.MoleculerError): ErrorBody {
@@ -349,7 +336,24 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		},
 	},
 
+	/** Where and how the gateway listens, from the settings the process started with. */
+	merged(schema) {
+		const { port, host, corsOrigins, bodyLimit } = settings();
+		Object.assign(schema.settings ?? {}, {
+			port,
+			ip: host,
+			cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
+		});
+		for (const route of schema.settings?.routes ?? []) {
+			const parsers = route.bodyParsers;
+			if (typeof parsers === "object" && typeof parsers.json === "object") parsers.json.limit = bodyLimit;
+		}
+	},
+
 	created() {
+		const { socketsPerUser, socketMessagesPer10s, authRateLimit, trustProxy, mode, mongoUri, socketLeaseSeconds } = settings();
+		this.clientAddress = clientAddressResolver(trustProxy);
+		this.socketMessagesPer10s = socketMessagesPer10s;
 		// One process counts in its memory; gateways of a cluster share their counts in its database.
 		const store = mode === "distributed" && mongoUri ? new LimitStore(mongoUri, this.logger) : null;
 		this.limitStore = store;

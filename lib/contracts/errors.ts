@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every `type` an error answer can carry, with its HTTP status. Services
- * raise errors by it (`shopError` in lib/http-errors.ts), docs/api.md's error table is checked
+ * raise errors by it (`shopError` in services/api/http-errors.ts), docs/api.md's error table is checked
  * against it, and the web app reads answers by it. It imports nothing, so the browser bundle
  * takes it as it is.
  */
@@ -50,6 +50,9 @@ export const ERROR_TYPES = {
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorType = keyof typeof ERROR_TYPES;
+
+/** What the gateway answers of the shop's state on its own; services never raise these. */
+export type GatewayVerdict = "SERVICE_UNAVAILABLE" | "TIMEOUT" | "NOT_READY";
 
 export function isErrorType(type: unknown): type is ErrorType {
 	return typeof type === "string" && Object.hasOwn(ERROR_TYPES, type);
