@@ -39,7 +39,16 @@ import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
 import { type StandInPoint, standInScaling } from "./stand-in";
-import { EMBEDDED_STORE, type MongoStore, parseStandIns, type StandInId, type Store, standIn, TESTS_STAND_IN } from "./stand-ins";
+import {
+	dropDatabase,
+	EMBEDDED_STORE,
+	type MongoStore,
+	parseStandIns,
+	type StandInId,
+	type Store,
+	standIn,
+	TESTS_STAND_IN,
+} from "./stand-ins";
 
 const { values } = parseArgs({
 	options: {
@@ -166,6 +175,8 @@ async function shopWorkloads(mode: Mode, store: Store, results: Results): Promis
 	} finally {
 		await agora.stop();
 	}
+	// The cluster's data is of no use after a good run, and the memory stand-in would hold it until it stops.
+	if (agora.env.MONGO_URI) await dropDatabase(agora.env.MONGO_URI);
 }
 
 /** The stores the distributed shop workloads run on; a stand-in that cannot be had is said in one line and skipped. */

@@ -77,6 +77,16 @@ async function kindOf(uri: string): Promise<string> {
 	}
 }
 
+/** Drops the database a `mongodb://` URI names. */
+export async function dropDatabase(uri: string): Promise<void> {
+	const client = await mongoose.mongo.MongoClient.connect(uri, { serverSelectionTimeoutMS: 3_000 });
+	try {
+		await client.db().dropDatabase();
+	} finally {
+		await client.close();
+	}
+}
+
 const isLocal = (uri: string) => ["127.0.0.1", "localhost"].includes(new URL(uri).hostname);
 
 /** Runs a stand-in's scripts/infra script; the last line it printed when that failed. */
