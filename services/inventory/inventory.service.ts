@@ -10,7 +10,7 @@ import type { AuthUser } from "../../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 import { HOLDS_SPEC, Holds } from "./holds";
-import { LEDGER, LEDGER_SPEC, LEVELS_SPEC, type Level, levelView, type Movement, StockLedger } from "./ledger";
+import { LEDGER, LEDGER_SPEC, LEVELS_SPEC, type LedgerHost, type Level, levelView, type Movement, StockLedger } from "./ledger";
 import { commitOrder, releaseOrder, reserveOrder } from "./reservations";
 
 interface InventoryMethods extends DbMethods, DomainEventMethods {
@@ -20,6 +20,8 @@ interface InventoryMethods extends DbMethods, DomainEventMethods {
 }
 
 interface InventoryVars extends DbVars {
+	/** What the ledger is kept in and told through; another StockLedger on it writes as another node would. */
+	ledgerHost: LedgerHost;
 	ledger: StockLedger;
 	holds: Holds;
 	/** Other nodes' cached stock reads are dropped at most this often (this node's at once). */
@@ -242,7 +244,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, In
 	methods: {
 		/** The product's stock now; a product without a stock record (never made, or deleted) is not found. */
 		async levelOf(productId: string) {
-			const level = await this.ledger.level(productId);
+			const level = await this.ledger.current(productId);
 			if (!level) throw shopError("PRODUCT_NOT_FOUND", "No stock record for this product", { productId });
 			return levelView(productId, level);
 		},
@@ -274,7 +276,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, In
 
 	created() {
 		this.remoteCacheClean = new Throttle(REMOTE_CACHE_CLEAN_MS, () => this.broker.broadcast("cache.clean.inventory"));
-		this.ledger = new StockLedger({
+		this.ledgerHost = {
 			lines: this.collection(LEDGER),
 			levels: this.adapter,
 			newId: () => this.newId(),
@@ -286,7 +288,8 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, In
 				void this.broker.cacher?.clean("inventory.**");
 				this.remoteCacheClean.call();
 			},
-		});
+		};
+		this.ledger = new StockLedger(this.ledgerHost);
 		this.holds = new Holds(this.ledger, this.collection(HOLDS_SPEC.name), (doc) => this.toEntity(doc));
 	},
 

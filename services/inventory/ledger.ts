@@ -155,6 +155,14 @@ export class StockLedger {
 		return doc ? this.host.toEntity<StockDoc>(doc) : null;
 	}
 
+	/**
+	 * The product's level from its ledger's last line, the truth (the projection may be a write
+	 * behind); null for a product with no stock record.
+	 */
+	async current(productId: string): Promise<Level | null> {
+		return (await this.level(productId)) && this.latest(productId);
+	}
+
 	/** The line of a business step, if it was written. */
 	async step(key: string): Promise<Movement | null> {
 		const doc = await this.host.lines.findOne({ key });
@@ -348,7 +356,7 @@ export class StockLedger {
 	}
 
 	/** The ledger's last line as a level (with the threshold of the projection). */
-	private async latest(productId: string): Promise<Level> {
+	async latest(productId: string): Promise<Level> {
 		const [doc] = await this.host.lines.find({ query: { productId, seq: { $gte: 0 } }, sort: ["-seq"], limit: 1 });
 		const projected = await this.level(productId);
 		if (!doc || !projected) throw shopError("PRODUCT_NOT_FOUND", "No stock record for this product", { productId });
