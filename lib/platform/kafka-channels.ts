@@ -151,7 +151,8 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 				const consumer =
 					group.consumer ??
 					this.client.consumer({
-						groupId: group.name,
+						// Named like the topics (TOPIC_PREFIX), so shops sharing a Kafka cluster keep their groups apart.
+						groupId: this.addPrefixTopic(group.name),
 						...((this.opts.kafka as { consumerOptions?: ConsumerConfig }).consumerOptions ?? {}),
 					});
 				if (!group.consumer) {
