@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Consumer } from "@platformatic/kafka";
 import { Errors, Transporters } from "moleculer";
 
 type SubscriptionTopics = Parameters<Transporters.Kafka["makeSubscriptions"]>[0];
@@ -84,6 +83,8 @@ export class ResilientKafkaTransporter extends Transporters.Kafka {
 		if (missing.length > 0) await base.admin.createTopics({ topics: missing }).catch(() => undefined);
 		await base.waitForTopicsReady(names);
 		const { clientId, bootstrapBrokers, consumer: options } = this.opts as TransporterOptions;
+		// Loaded when used, as the base class loads it: the package is an ES module, and only Kafka nodes need it.
+		const { Consumer } = await import("@platformatic/kafka");
 		const consumer = new Consumer({ clientId, bootstrapBrokers, groupId: this.broker.instanceID, ...options });
 		this.clients.consumer = consumer;
 		const stream = await consumer.consume({ topics: names, autocommit: false });

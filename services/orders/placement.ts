@@ -232,18 +232,27 @@ export function placementPlan(host: PlacementHost): SagaPlan<Placement> {
 	];
 }
 
-/** Places an order, or answers the one placed before under the same key. */
-export async function place(host: PlacementHost, ctx: Context, request: PlacementRequest): Promise<Order> {
+/** A placement about to run: the request priced into its order. */
+export async function preparePlacement(host: PlacementHost, ctx: Context, request: PlacementRequest): Promise<Placement> {
 	const lines = mergeLines(request.lines);
 	const order = await newOrder(host, ctx, request, lines);
-	const placement: Placement = { ctx, lines, order, cardNumber: request.cardNumber, holdId: request.holdId, written: false, kept: false };
+	return { ctx, lines, order, cardNumber: request.cardNumber, holdId: request.holdId, written: false, kept: false };
+}
+
+/** Runs a placement's steps; answers its order, or the one placed before under the same key. */
+export async function runPlacement(host: PlacementHost, placement: Placement, plan = placementPlan(host)): Promise<Order> {
 	try {
-		await runSaga(placementPlan(host), placement, (step, err) =>
-			host.logger.warn(`Could not undo ${step} of order ${order._id} (recovery will): ${(err as Error).message}`),
+		await runSaga(plan, placement, (step, err) =>
+			host.logger.warn(`Could not undo ${step} of order ${placement.order._id} (recovery will): ${(err as Error).message}`),
 		);
 	} catch (err) {
 		if (err instanceof EarlierOrder) return err.order;
 		throw err;
 	}
-	return publicOrder({ ...stored(order), ...PLACING_OVER });
+	return publicOrder({ ...stored(placement.order), ...PLACING_OVER });
+}
+
+/** Places an order, or answers the one placed before under the same key. */
+export async function place(host: PlacementHost, ctx: Context, request: PlacementRequest): Promise<Order> {
+	return runPlacement(host, await preparePlacement(host, ctx, request));
 }
