@@ -114,12 +114,14 @@ function journalSpec(service: string): CollectionSpec {
 
 /**
  * FerretDB, the distributed mode's test stand-in, answers `buildInfo` with a `ferretdbVersion`:
- * it reads the whole collection for `_id: {$in: [...]}`, where MongoDB and SQLite use the id index.
+ * it reads the whole collection for `_id: {$in: [...]}`, where MongoDB and SQLite use the id
+ * index, and lets two racing conditional updates both through.
  */
 async function traitsOf(adapter: DbAdapter): Promise<StoreTraits> {
-	if (adapter instanceof SqliteAdapter) return { idListIndexed: true };
+	if (adapter instanceof SqliteAdapter) return { idListIndexed: true, atomicUpdates: true };
 	const info = await (adapter as DbAdapter & AdapterInternals).model.db.db?.admin().command({ buildInfo: 1 });
-	return { idListIndexed: !(info && "ferretdbVersion" in info) };
+	const ferretdb = Boolean(info && "ferretdbVersion" in info);
+	return { idListIndexed: !ferretdb, atomicUpdates: !ferretdb };
 }
 
 /** The embedded mode's one database file in `DATA_DIR`: a table per collection. */
@@ -257,7 +259,8 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		},
 		created() {
 			this.collections = {};
-			this.storeTraits = { idListIndexed: false };
+			// Until the store has answered: what every store can do.
+			this.storeTraits = { idListIndexed: false, atomicUpdates: false };
 			this.outboxes = [spec, ...extra].filter((collection) => collection.outbox).map((collection) => collection.name);
 			for (const collection of extra) {
 				const storage = createStorage(withOutbox(collection), settings());

@@ -31,6 +31,8 @@ export interface CollectionSpec {
 export interface StoreTraits {
 	/** `_id: {$in: [...]}` is served by the id index (FerretDB 1.24 reads the whole collection for it instead). */
 	idListIndexed: boolean;
+	/** A conditional update matches and changes as one step: of two racing ones, one finds nothing (FerretDB 1.24 lets both through). */
+	atomicUpdates: boolean;
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */

@@ -11,6 +11,7 @@ import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "
 import { PriceList } from "./catalogue";
 import { ORDERS_SPEC, publicOrder, type StoredOrder } from "./model";
 import { type PlacementHost, type PlacementRequest, place } from "./placement";
+import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";
 
@@ -153,17 +154,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
 			},
 			async handler(ctx: Context<{ status?: OrderStatus; page: number; pageSize: number }, RequestMeta>) {
-				const { status, page, pageSize } = ctx.params;
-				const user = ctx.meta.user as AuthUser;
-				const query: Record<string, string> = {};
-				if (user.role !== "admin") query.userId = user.id;
-				if (status) query.status = status;
-				const [docs, total] = await Promise.all([
-					this.adapter.find({ query, sort: ["-createdAt"], limit: pageSize, offset: (page - 1) * pageSize }),
-					this.adapter.count({ query }),
-				]);
-				const rows = docs.map((doc) => publicOrder(this.toEntity<StoredOrder>(doc)));
-				return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+				return listOrders(this, ctx.meta.user as AuthUser, ctx.params);
 			},
 		},
 
@@ -175,11 +166,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				limit: { type: "number", integer: true, min: 1, max: 500, convert: true, default: 200 },
 			},
 			async handler(ctx: Context<{ since: Date; limit: number }, RequestMeta>) {
-				const user = ctx.meta.user as AuthUser;
-				const query: Record<string, unknown> = { updatedAt: { $gt: ctx.params.since } };
-				if (user.role !== "admin") query.userId = user.id;
-				const docs = await this.adapter.find({ query, sort: ["updatedAt"], limit: ctx.params.limit });
-				return docs.map((doc) => publicOrder(this.toEntity<StoredOrder>(doc)));
+				return ordersChangedSince(this, ctx.meta.user as AuthUser, ctx.params.since, ctx.params.limit);
 			},
 		},
 
@@ -231,8 +218,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				limit: { type: "number", integer: true, min: 1, max: 1_000, default: 500 },
 			},
 			async handler(ctx: Context<{ offset: number; limit: number }>) {
-				const docs = await this.adapter.find({ sort: ["createdAt"], offset: ctx.params.offset, limit: ctx.params.limit });
-				return docs.map((doc) => publicOrder(this.toEntity<StoredOrder>(doc)));
+				return scanOrders(this, ctx.params.offset, ctx.params.limit);
 			},
 		},
 
