@@ -188,7 +188,7 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 	}
 
 	/** Handles a partition's batch: its keys at once, each key's messages in order; then marks it for commit. */
-	private async handleBatch(group: Group, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+	private async handleBatch(group: Group, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
 		const chan = group.channels.get(batch.topic);
 		if (!chan || chan.unsubscribing || !batch.messages.length) return;
 		const byKey = new Map<string, KafkaMessage[]>();
@@ -217,6 +217,8 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 		// A message skipped because its service is stopping must be read again by the next owner.
 		if (chan.unsubscribing) return;
 		const last = batch.lastOffset();
+		// Where this consumer fetches from next; the commit below is what survives it.
+		resolveOffset(last);
 		group.toCommit.set(`${batch.topic}:${batch.partition}`, {
 			topic: batch.topic,
 			partition: batch.partition,
