@@ -100,7 +100,7 @@ const CLAIM_MS = 30_000;
  * Sent marks wait this long to be written together: nothing reads them sooner than the relay
  * (RELAY_AFTER_MS), so one write can mark every carrier sent meanwhile.
  */
-const MARKS_DELAY_MS = 200;
+const MARKS_DELAY_MS = 1_000;
 
 /**
  * Publishes domain events through a transactional outbox. An event is first written in the same

@@ -37,6 +37,9 @@ const FIGURE_FIELDS = {
 
 export const FACTS = "insights-facts";
 
+/** Fact keys remembered as counted (a few hours of orders): older ones are refused by the store instead. */
+const COUNTED_LIMIT = 50_000;
+
 export const BUCKETS_SPEC: CollectionSpec = {
 	name: "insights",
 	fields: { at: { type: Date, required: true }, facts: { type: Number, required: true }, ...FIGURE_FIELDS },
@@ -76,6 +79,11 @@ export class SalesProjection {
 	private running: Promise<void> | null = null;
 	/** Each hour's bucket as this node last wrote it: the next pass adds to it without reading it back. */
 	private readonly written = new Map<number, HourBucket>();
+	/**
+	 * Facts this node stored and saw added to their bucket: every order event carries the whole order,
+	 * so each event names again the facts of the ones before, and those need no write to be refused.
+	 */
+	private readonly counted = new Set<string>();
 
 	constructor(private readonly host: ProjectionHost) {}
 
@@ -85,7 +93,8 @@ export class SalesProjection {
 	 */
 	async record(facts: Fact[], eventId: string): Promise<{ added: Fact[]; hours: number[] }> {
 		const added: Fact[] = [];
-		for (const fact of facts) {
+		const unknown = facts.filter((fact) => !this.counted.has(fact.key));
+		for (const fact of unknown) {
 			const { key, ...fields } = fact;
 			try {
 				await this.host.facts.insert({ _id: key, eventId, hour: hourOf(fact.at), ...fields });
@@ -94,14 +103,21 @@ export class SalesProjection {
 				if (!this.host.isDuplicateKey(err)) throw err;
 			}
 		}
-		return { added, hours: facts.map((fact) => hourOf(fact.at).getTime()) };
+		return { added, hours: unknown.map((fact) => hourOf(fact.at).getTime()) };
 	}
 
 	/** Stores an event's facts and resolves once their hours hold them. */
 	async project(facts: Fact[], eventId: string): Promise<void> {
 		if (facts.length === 0) return;
 		const { added, hours } = await this.record(facts, eventId);
+		if (hours.length === 0) return;
 		await this.refresh(hours, added);
+		for (const fact of added) this.remember(fact.key);
+	}
+
+	private remember(key: string): void {
+		this.counted.add(key);
+		if (this.counted.size > COUNTED_LIMIT) this.counted.delete(this.counted.values().next().value as string);
 	}
 
 	/** Resolves once a pass that started after this call has brought the hours up to date, `added` facts included. */
@@ -131,6 +147,7 @@ export class SalesProjection {
 	/** Drops everything (a rebuild starts from nothing). */
 	async clear(): Promise<void> {
 		this.written.clear();
+		this.counted.clear();
 		await Promise.all([this.host.buckets.removeMany({}), this.host.facts.removeMany({})]);
 	}
 

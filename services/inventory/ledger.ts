@@ -5,8 +5,9 @@
  * (`<order>:<product>:reserve`, `...:settle`), so a step repeated by a redelivered event is a
  * no-op. That needs only unique indexes, not atomic conditional updates, which the test stand-in
  * (FerretDB) does not give. The projection (`inventory`, one document per product) copies the
- * last line for reads; this node remembers each product's last level it wrote, so a writer plans
- * without reading either, and a stale memory only costs a retry.
+ * last line that changed what is available, for catalogue reads; this node remembers each
+ * product's last level it wrote, so a writer plans without reading either, and a stale memory or
+ * projection only costs a retry. A product's full level (reserved and held too) is its last line.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StockLevel } from "../../lib/contracts/actions";
@@ -334,21 +335,24 @@ export class StockLedger {
 				continue;
 			}
 			this.known.set(productId, after);
-			// The projection only moves forward; a late writer never rolls it back.
-			await this.host.levels.updateMany(
-				{ _id: productId, seq: { $lt: after.seq } },
-				{
-					$set: {
-						available: after.available,
-						reserved: after.reserved,
-						held: after.held,
-						seq: after.seq,
-						low: after.available <= after.lowStockThreshold,
-						updatedAt: movement.at,
+			// The projection serves catalogue pages, which show what is available: a line that leaves it
+			// as it was (a commit) need not be copied. It only moves forward; a late writer never rolls it back.
+			if (after.available !== before.available) {
+				await this.host.levels.updateMany(
+					{ _id: productId, seq: { $lt: after.seq } },
+					{
+						$set: {
+							available: after.available,
+							reserved: after.reserved,
+							held: after.held,
+							seq: after.seq,
+							low: after.available <= after.lowStockThreshold,
+							updatedAt: movement.at,
+						},
 					},
-				},
-			);
-			this.host.stockChanged();
+				);
+				this.host.stockChanged();
+			}
 			const { _id, ...fields } = movement;
 			return { movement: { id: _id, ...fields }, before };
 		}

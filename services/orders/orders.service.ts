@@ -34,6 +34,8 @@ interface OrderMethods extends DbMethods, DomainEventMethods {
 
 interface OrderVars extends DbVars {
 	prices: PriceList;
+	/** Orders this node placed whose payment has not been settled here yet (the oldest are dropped). */
+	recentlyPlaced: Map<string, Order>;
 	reaper?: NodeJS.Timeout;
 	recovery?: NodeJS.Timeout;
 }
@@ -59,6 +61,8 @@ const ADDRESS = {
 const PAYMENT = { type: "object", strict: "remove", props: { cardNumber: paymentProvider.cardNumberRule } } as const;
 const SHIPPING_METHOD = { type: "string", min: 1, max: 32 } as const;
 const RECOVERY_INTERVAL_MS = 2_000;
+/** Orders kept for their settlement: a few seconds of placements at the highest rates measured. */
+const RECENTLY_PLACED_LIMIT = 5_000;
 
 /** Each buyer's keys are their own: another buyer's request with the same key places another order. */
 const scopedKey = (buyer: string, key: string | undefined) => (key ? `${buyer}:${key}` : undefined);
@@ -309,6 +313,16 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				domainEvent: (type: "order.created" | "order.updated" | "order.cancelled", data: Order, key: string) =>
 					this.domainEvent(type, data, key),
 				findStored: (filter: object) => this.findStored(filter),
+				placed: (order: Order) => {
+					this.recentlyPlaced.set(order.id, order);
+					if (this.recentlyPlaced.size > RECENTLY_PLACED_LIMIT)
+						this.recentlyPlaced.delete(this.recentlyPlaced.keys().next().value as string);
+				},
+				takePlaced: (id: string) => {
+					const order = this.recentlyPlaced.get(id);
+					this.recentlyPlaced.delete(id);
+					return order;
+				},
 				findOrder: (id: string) => this.findOrder(id),
 				compensate: (ctx: Context, action: "inventory.release" | "payments.refund", params: object) => this.compensate(ctx, action, params),
 			};
@@ -317,6 +331,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 
 	created() {
 		this.prices = new PriceList();
+		this.recentlyPlaced = new Map();
 	},
 
 	started() {

@@ -65,6 +65,8 @@ export interface PlacementHost {
 	changeOnce(decision: string, filter: object, update: object, events?: OutgoingEvent[]): Promise<boolean>;
 	domainEvent(type: "order.created", data: Order, key: string): OutgoingEvent;
 	findStored(filter: object): Promise<StoredOrder | null>;
+	/** Remembers an order this node just placed, for the settlement of its payment. */
+	placed(order: Order): void;
 	/** Runs an undo outside the placement's own context, whose time may be up. */
 	compensate(ctx: Context, action: "inventory.release" | "payments.refund", params: object): Promise<void>;
 }
@@ -249,7 +251,9 @@ export async function runPlacement(host: PlacementHost, placement: Placement, pl
 		if (err instanceof EarlierOrder) return err.order;
 		throw err;
 	}
-	return publicOrder({ ...stored(placement.order), ...PLACING_OVER });
+	const order = publicOrder({ ...stored(placement.order), ...PLACING_OVER });
+	host.placed(order);
+	return order;
 }
 
 /** Places an order, or answers the one placed before under the same key. */

@@ -11,6 +11,8 @@ import type { OutgoingEvent } from "../../mixins/domain-events.mixin";
 
 export interface SettlementHost {
 	findOrder(id: string): Promise<Order>;
+	/** The order as this node placed it, once, if it did: its payment's verdict needs no read then. */
+	takePlaced(id: string): Order | undefined;
 	changeOnce(decision: string, filter: object, update: object, events?: OutgoingEvent[]): Promise<boolean>;
 	domainEvent(type: "order.updated" | "order.cancelled", data: Order, key: string): OutgoingEvent;
 }
@@ -61,7 +63,9 @@ async function recordPayment(host: SettlementHost, order: Order, to: PaymentStat
  */
 export async function settleCharge(host: SettlementHost, orderId: string, outcome: "succeeded" | "failed", reason?: string): Promise<void> {
 	const verdict = paymentVerdict(outcome);
-	let order = await host.findOrder(orderId);
+	// Anything that moved the order since would have taken the decision this one asks for: it then
+	// loses, and the order is read again.
+	let order = host.takePlaced(orderId) ?? (await host.findOrder(orderId));
 	if (order.status === "pending" && order.paymentStatus === "pending") {
 		try {
 			await transition(
