@@ -222,7 +222,7 @@ export function costPerOrder(
 			Object.entries(counts)
 				.filter(([, value]) => value > 0)
 				.sort((a, b) => b[1] - a[1])
-				.slice(0, 6)
+				.slice(0, 10)
 				.map(([key, value]) => `${key} ${(value / orders).toFixed(2)}`)
 				.join(", ");
 		const db = top(

@@ -26,7 +26,7 @@ export interface CostCounters {
 	channelSent: number;
 	channelReceived: number;
 	dbCommands: number;
-	/** Database commands by command name (find, insert, update, findAndModify...). */
+	/** Database commands by command name and collection (`insert orders`, `find stock-movements`...). */
 	dbByCommand: Record<string, number>;
 	/**
 	 * Requests this pod sent to the Kafka broker, by client (`transporter`: Moleculer's, on
@@ -164,9 +164,11 @@ export function costCountersMiddleware(dir: string): Middleware {
 			counters.services = broker.services.map((service) => service.fullName);
 			// The mongoose adapter connects the process-wide connection before the services start.
 			if (mongoose.connection.readyState === 1)
-				mongoose.connection.getClient().on("commandStarted", (event: { commandName: string }) => {
+				mongoose.connection.getClient().on("commandStarted", ({ commandName, command }: { commandName: string; command: Record<string, unknown> }) => {
 					counters.dbCommands++;
-					bump(counters.dbByCommand, event.commandName);
+					// A command names its collection as its own value (`{insert: "orders", ...}`).
+					const collection = command[commandName];
+					bump(counters.dbByCommand, typeof collection === "string" ? `${commandName} ${collection}` : commandName);
 				});
 			write();
 		},
