@@ -2,6 +2,7 @@ import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
 import type { OrderSnapshot } from "../contracts/events";
+import { formatMoney } from "../contracts/money";
 import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus, type ShippingAddress } from "../contracts/orders";
 import { deadLetterTopic } from "../platform/dead-letters";
 import type { Settings } from "../platform/settings";
@@ -80,7 +81,7 @@ function grid(header: string[], rows: (string | number)[][]): string {
 /** A rebuild reads every event or order there is: far longer than a request may take. */
 const REBUILD_TIMEOUT_MS = 30 * 60_000;
 
-const money = (minor: number, currency: string) => new Intl.NumberFormat("en-US", { style: "currency", currency }).format(minor / 100);
+const money = (minor: number, currency: string) => formatMoney(minor, currency, "en-US");
 const when = (at: string | Date) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
