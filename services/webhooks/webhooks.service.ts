@@ -174,7 +174,7 @@ const WebhooksService: ServiceSchema<ServiceSettingSchema, WebhookMethods, Webho
 				events: { type: "array", min: 1, max: DOMAIN_EVENTS.length, items: { type: "enum", values: DOMAIN_EVENTS } },
 				$$strict: "remove",
 			},
-			async handler(ctx: Context<{ url: string; events: DomainEventType[] }, { $statusCode?: number }>) {
+			async handler(ctx: Context<{ url: string; events: DomainEventType[] }, { $statusCode?: number; $location?: string }>) {
 				let url: URL;
 				try {
 					url = new URL(ctx.params.url);
@@ -198,6 +198,7 @@ const WebhooksService: ServiceSchema<ServiceSettingSchema, WebhookMethods, Webho
 				const id = this.newId();
 				await this.adapter.insert({ _id: id, ...endpoint });
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/webhooks/${id}`;
 				// The secret is shown this once; the list never shows it again.
 				return { ...publicEndpoint({ id, ...endpoint }), secret: endpoint.secret };
 			},
