@@ -111,7 +111,9 @@ export interface SmtpServer {
 export async function startSmtpServer(): Promise<SmtpServer> {
 	install();
 	const port = await freePort();
-	const maildir = mkdtempSync(path.join(tmpdir(), "agora-mail-"));
+	const folder = mkdtempSync(path.join(tmpdir(), "agora-mail-"));
+	// Python's Maildir makes its tmp/, new/ and cur/ only when it makes the folder itself.
+	const maildir = path.join(folder, "Maildir");
 	let child: ChildProcess | null = null;
 	let output = "";
 
@@ -119,11 +121,11 @@ export async function startSmtpServer(): Promise<SmtpServer> {
 		port,
 		url: `smtp://127.0.0.1:${port}`,
 		messages() {
-			const folder = path.join(maildir, "new");
-			if (!existsSync(folder)) return [];
-			return readdirSync(folder)
+			const received = path.join(maildir, "new");
+			if (!existsSync(received)) return [];
+			return readdirSync(received)
 				.sort()
-				.map((name) => parseMail(path.join(folder, name)));
+				.map((name) => parseMail(path.join(received, name)));
 		},
 		async start() {
 			child = spawn(BIN, ["-n", "-l", `127.0.0.1:${port}`, "-c", "aiosmtpd.handlers.Mailbox", maildir], {
@@ -151,7 +153,7 @@ export async function startSmtpServer(): Promise<SmtpServer> {
 		},
 		async close() {
 			await server.stop();
-			rmSync(maildir, { recursive: true, force: true });
+			rmSync(folder, { recursive: true, force: true });
 		},
 	};
 	await server.start();
