@@ -349,10 +349,12 @@ export function notificationsSuite(harness: () => NotificationsHarness, { embedd
 				await harness().redeliver?.([order.id]);
 				await sleep(3_000);
 			}
-			for (const receiverPath of ["/one", "/two"]) expect(new Set(eventIds(receiverPath)).size).toBe(eventIds(receiverPath).length);
-			expect(eventIds("/one").sort()).toEqual(eventIds("/two").sort());
+			// A redelivered payment verdict makes orders announce the order again, as a new event (ids
+			// differ): each endpoint gets that one too, and every event id once.
+			const ids = eventIds("/one");
+			for (const receiverPath of ["/one", "/two"]) expect(eventIds(receiverPath).sort()).toEqual([...new Set(ids)].sort());
 			for (const hook of [one, two])
-				expect((await log(hook.id)).rows.filter((row: Json) => eventIds("/one").includes(row.eventId))).toHaveLength(2);
+				expect((await log(hook.id)).rows.filter((row: Json) => ids.includes(row.eventId))).toHaveLength(ids.length);
 		});
 
 		test("deleting a webhook removes it and its log, and its events stop", async () => {
