@@ -2,10 +2,13 @@ import { type Agora, POD_ROLES, pod, startAgora } from "../support/agora";
 import type { Json } from "../support/http";
 import { kafka, redeliverAll } from "../support/kafka";
 import { type NotificationsHarness, notificationsEnv, notificationsSuite } from "../support/notifications.suite";
+import { openRepl, type ReplSession } from "../support/repl";
 import { type SmtpServer, startSmtpServer } from "../support/smtp-server";
+import { eventually } from "../support/wait";
 
 let smtp: SmtpServer;
 let agora: Agora;
+let repl: ReplSession;
 let strict: Promise<Agora> | undefined;
 
 beforeAll(async () => {
@@ -15,9 +18,15 @@ beforeAll(async () => {
 		env: notificationsEnv(smtp),
 		nodes: [{ services: ["api", "users", "products", "inventory"] }, { services: ["orders", "payments"] }, pod("realtime")],
 	});
+	repl = await openRepl(agora.env);
+	await eventually(async () => {
+		const services = await repl.run("services");
+		if (!/\bwebhooks\b/.test(services)) throw new Error(`webhooks not discovered yet:\n${services}`);
+	});
 }, 240_000);
 
 afterAll(async () => {
+	await repl?.close();
 	await agora?.stop();
 	await (await strict)?.stop();
 	await smtp?.close();
@@ -27,7 +36,8 @@ const ORDER_TOPICS = ["order.created", "order.updated", "order.cancelled", "paym
 
 describe(`order emails and webhooks, distributed: on the ${POD_ROLES.realtime.join(" + ")} pod, over Kafka and FerretDB`, () => {
 	const harness: () => NotificationsHarness = () => ({
-		agora,
+		url: agora.url,
+		repl,
 		smtp,
 		strict: () => {
 			strict ??= startAgora({ distributed: true });

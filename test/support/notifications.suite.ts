@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Agora } from "./agora";
 import { createProduct, DECLINED_CARD, orderBody, orderReaches } from "./commerce.suite";
 import { adminToken, type Client, client, type Json, newCustomer } from "./http";
+import type { ReplSession } from "./repl";
 import type { ReceivedMail, SmtpServer } from "./smtp-server";
 import { eventually } from "./wait";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver";
@@ -27,8 +28,10 @@ export function notificationsEnv(smtp: SmtpServer): Record<string, string> {
 }
 
 export interface NotificationsHarness {
-	/** Runs with notificationsEnv. */
-	agora: Agora;
+	/** The gateway of the suite's main cluster, which runs with notificationsEnv. */
+	url: string;
+	/** An operator's REPL on that cluster. */
+	repl: ReplSession;
 	smtp: SmtpServer;
 	/** A cluster of the same mode with neither SMTP_URL nor WEBHOOK_ALLOW_PRIVATE (started when first asked for). */
 	strict(): Promise<Agora>;
@@ -87,7 +90,7 @@ export function notificationsSuite(harness: () => NotificationsHarness, { embedd
 
 	beforeAll(async () => {
 		({ smtp } = harness());
-		api = client(harness().agora.url);
+		api = client(harness().url);
 		admin = await adminToken(api);
 		product = await createProduct(api, admin, { stock: 1000, price: 2500 });
 		receiver = await startWebhookReceiver();
@@ -333,6 +336,36 @@ export function notificationsSuite(harness: () => NotificationsHarness, { embedd
 			expect([again.status, again.body.type]).toEqual([409, "ILLEGAL_TRANSITION"]);
 			expect((await api.post(`/webhooks/${hook.id}/deliveries/no-such-delivery/retry`, undefined, { token: admin })).status).toBe(404);
 			expect((await api.get(`/webhooks/${hook.id}/deliveries?status=lost`, { token: admin })).status).toBe(422);
+		});
+
+		test("the REPL lists the webhooks and a webhook's deliveries, and sends a failed one again", async () => {
+			const { repl } = harness();
+			receiver.answer("/operator", 500);
+			const hook = await webhook("/operator", ["order.created"]);
+			const jo = await newCustomer(api, "Jo Operator");
+			await place(jo.token);
+			const failed = await eventually(
+				async () => {
+					const { rows } = await log(hook.id, "&status=failed");
+					expect(rows).toHaveLength(1);
+					return rows[0];
+				},
+				{ timeoutMs: 60_000 },
+			);
+			expect(await repl.run("webhooks")).toMatch(new RegExp(`${hook.id}\\s*\\|\\s*${receiver.url}/operator\\s*\\|\\s*order\\.created`));
+			const shown = await repl.run(`webhook-deliveries ${hook.id} --status failed`);
+			expect(shown).toMatch(
+				new RegExp(
+					`${failed.id}\\s*\\|\\s*order\\.created ${failed.eventId}\\s*\\|\\s*failed\\s*\\|\\s*4\\s*\\|\\s*The receiver answered 500`,
+				),
+			);
+			expect(shown).toContain("1 of 1 failed deliveries.");
+			expect(await repl.run(`webhook-deliveries ${hook.id} --status lost`)).toContain('Error: Unknown delivery status "lost"');
+
+			receiver.answer("/operator", 204);
+			expect(await repl.run(`webhook-deliveries ${hook.id} --retry ${failed.id}`)).toContain(`Delivery ${failed.id} is pending again`);
+			await eventually(async () => expect((await log(hook.id, "&status=delivered")).total).toBe(1));
+			expect(await repl.run(`webhook-deliveries ${hook.id} --retry ${failed.id}`)).toContain("[409 ILLEGAL_TRANSITION]");
 		});
 
 		test("each endpoint gets each event once, also when the event is delivered again", async () => {
