@@ -75,7 +75,7 @@ export async function addressesOf(host: string): Promise<string[]> {
 		const timer = setTimeout(() => reject(new TargetRefused(`${host} did not resolve within ${RESOLVE_MS / 1000} s`)), RESOLVE_MS);
 		lookup(host, { all: true }, (err, addresses) => {
 			clearTimeout(timer);
-			if (err) reject(new TargetRefused(`${host} does not resolve (${err.code ?? err.message})`));
+			if (err) reject(new TargetRefused(`No server named ${host} could be found (${err.code ?? err.message})`));
 			else resolve(addresses.map((entry) => entry.address));
 		});
 	});

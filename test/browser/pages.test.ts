@@ -97,6 +97,12 @@ const PAGES: PageCase[] = [
 		ready: (page) => page.getByRole("heading", { name: "Low stock" }).waitFor(),
 		screenshot: "admin-inventory",
 	},
+	{
+		name: "admin webhooks",
+		who: "admin",
+		path: () => "/admin/webhooks",
+		ready: (page) => page.getByText("No webhooks yet").waitFor(),
+	},
 ];
 
 async function placeOrder(token: string, name: string, items: { productId: string; quantity: number }[]): Promise<string> {
