@@ -190,7 +190,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				},
 			},
 		],
-		assets: { folder: path.join(__dirname, "..", "public") },
+		assets: { folder: path.join(__dirname, "..", "..", "public") },
 		log4XXResponses: false,
 		logRequest: "debug",
 		logResponse: "debug",
