@@ -8,8 +8,8 @@ import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
 const FRONTEND = path.join(ROOT, "frontend");
-// The app also bundles the order rules it shares with the server.
-const SOURCES = [FRONTEND, path.join(ROOT, "lib", "orders.ts")];
+// The app also bundles the contracts it shares with the server (lib/contracts imports nothing else).
+const SOURCES = [FRONTEND, path.join(ROOT, "lib", "contracts")];
 const OUTPUT = path.join(ROOT, "public", "index.html");
 
 /** The newest modification time of a file, or of any file under a folder. */
