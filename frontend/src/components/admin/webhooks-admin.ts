@@ -39,14 +39,18 @@ export class WebhooksAdmin extends LitElement {
 			.events label {
 				display: flex;
 				align-items: center;
+				min-height: 2.25rem;
 				gap: var(--agora-space-2);
 				font-weight: 400;
 				font-family: ui-monospace, monospace;
 				font-size: 0.875rem;
 			}
+			/* A thumb's target: the label around it takes the tap too. */
 			.events input {
-				width: auto;
+				width: 1.25rem;
+				height: 1.25rem;
 				min-height: auto;
+				margin: 0;
 			}
 			.secret {
 				border-left: 6px solid var(--agora-accent);
