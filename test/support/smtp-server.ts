@@ -21,7 +21,9 @@ const PYTHON = process.env.PYTHON ?? "python3.11";
 function run(command: string, args: string[]): void {
 	const result = spawnSync(command, args, { encoding: "utf8" });
 	if (result.error)
-		throw new Error(`The notification tests' SMTP server (aiosmtpd, PyPI) needs ${command}: ${result.error.message}. Set PYTHON to a Python 3.11.`);
+		throw new Error(
+			`The notification tests' SMTP server (aiosmtpd, PyPI) needs ${command}: ${result.error.message}. Set PYTHON to a Python 3.11.`,
+		);
 	if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
 }
 
