@@ -471,14 +471,6 @@ const ANSWERS: Record<string, Answer> = {
 		status: 201,
 		description: "The new webhook with its signing secret, shown this once",
 		schema: ref("NewWebhook"),
-		links: {
-			deliveries: {
-				operationId: "webhooks.deliveries",
-				description: "The webhook's delivery log",
-				parameters: { id: "$response.body#/id" },
-			},
-			remove: { operationId: "webhooks.remove", description: "Deletes the webhook", parameters: { id: "$response.body#/id" } },
-		},
 	},
 	"webhooks.list": {
 		status: 200,
