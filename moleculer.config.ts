@@ -109,7 +109,8 @@ function brokerOptions(): BrokerOptions {
 				moduleColors: false,
 			},
 		},
-		logLevel: config.logLevel,
+		// The channels adapter writes an info line for every message it handles: a cost per event, not news.
+		logLevel: { CHANNELS: config.logLevel === "info" ? "warn" : config.logLevel, "**": config.logLevel },
 		serializer: "JSON",
 		requestTimeout: 10_000,
 		// A pod that vanishes without a goodbye (SIGKILL, OOM, lost host) is dropped within 3 beats, before

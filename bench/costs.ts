@@ -2,8 +2,9 @@
  * Cost per order, per pod role: process CPU time (from /proc), packets through the Kafka
  * transporter, messages on the durable channels, database commands and remote calls (the pods'
  * own counters, middlewares/cost-counters.ts), each over a workload and divided by the orders it confirmed.
- * The servers' CPU (Kafka, FerretDB, PostgreSQL, from scripts/infra's pid files under INFRA_DIR)
- * is read the same way; when other test runs share those servers, it includes their load.
+ * The servers' CPU (Kafka, and FerretDB with PostgreSQL or mongo-java-server, whichever the system
+ * runs on; from scripts/infra's pid files under INFRA_DIR) is read the same way; when other test
+ * runs share those servers, it includes their load.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,18 +50,24 @@ function children(pid: number): number[] {
 
 const INFRA_DIR = process.env.INFRA_DIR ?? path.join(process.env.TMPDIR ?? "/tmp", "agora-infra");
 
-/** The shared servers started by scripts/infra, by the pid files it keeps. */
-function infrastructurePids(): { role: string; pids: () => number[] }[] {
+/** The shared servers scripts/infra starts, by the pid file each keeps under INFRA_DIR. */
+const SERVERS = {
+	kafka: { file: "kafka/kafka.pid", withChildren: false },
+	ferretdb: { file: "ferretdb/ferretdb.pid", withChildren: false },
+	postgresql: { file: "postgres/postgres.pid", withChildren: true },
+	"mongo-java": { file: "mongo-java/mongo-java.pid", withChildren: false },
+};
+
+export type ServerRole = keyof typeof SERVERS;
+
+/** Kafka and the servers of the database the system runs on (the others' idle burn is not its cost). */
+function infrastructurePids(database: readonly ServerRole[]): { role: string; pids: () => number[] }[] {
 	const pidOf = (file: string) => {
 		const full = path.join(INFRA_DIR, file);
 		return existsSync(full) ? Number(readFileSync(full, "utf8").trim()) : null;
 	};
-	const servers = [
-		{ role: "kafka", file: "kafka/kafka.pid", withChildren: false },
-		{ role: "ferretdb", file: "ferretdb/ferretdb.pid", withChildren: false },
-		{ role: "postgresql", file: "postgres/postgres.pid", withChildren: true },
-	];
-	return servers.flatMap(({ role, file, withChildren }) => {
+	return (["kafka", ...database] as const).flatMap((role) => {
+		const { file, withChildren } = SERVERS[role];
 		const pid = pidOf(file);
 		if (!pid || cpuSeconds(pid) === null) return [];
 		return [{ role: `${role} (server)`, pids: () => (withChildren ? [pid, ...children(pid)] : [pid]) }];
@@ -104,8 +111,8 @@ async function readCounters(pid: number): Promise<CostCounters | null> {
 	throw new Error(`process ${pid} wrote no cost counters within 2 s`);
 }
 
-/** Every pod's CPU time and counters, and the infrastructure's CPU time, now. */
-export async function snapshot(agora: Agora): Promise<Snapshot> {
+/** Every pod's CPU time and counters, and the CPU time of Kafka and the `database` servers, now. */
+export async function snapshot(agora: Agora, database: readonly ServerRole[]): Promise<Snapshot> {
 	const readings: Reading[] = [];
 	for (const node of agora.nodes) {
 		const pid = node.process.pid;
@@ -119,7 +126,7 @@ export async function snapshot(agora: Agora): Promise<Snapshot> {
 		});
 	}
 	if (agora.nodes.length > 1)
-		for (const server of infrastructurePids()) {
+		for (const server of infrastructurePids(database)) {
 			const pids = server.pids();
 			readings.push({ role: server.role, pids, cpu: new Map(pids.map((pid) => [pid, cpuSeconds(pid) ?? 0])), counters: [] });
 		}
@@ -142,11 +149,11 @@ function cpuByRole(before: Snapshot, after: Snapshot): Map<string, number> {
 export type IdleRates = Map<string, number>;
 
 /** Watches the system idle for `seconds`: the fixed part of its cost, which an order does not add. */
-export async function idleRates(agora: Agora, seconds: number): Promise<IdleRates> {
-	const before = await snapshot(agora);
+export async function idleRates(agora: Agora, database: readonly ServerRole[], seconds: number): Promise<IdleRates> {
+	const before = await snapshot(agora, database);
 	const started = performance.now();
 	await sleep(seconds * 1000);
-	const after = await snapshot(agora);
+	const after = await snapshot(agora, database);
 	const elapsed = (performance.now() - started) / 1000;
 	return new Map([...cpuByRole(before, after)].map(([role, cpu]) => [role, (cpu * 1000) / elapsed]));
 }
@@ -155,6 +162,8 @@ export async function idleRates(agora: Agora, seconds: number): Promise<IdleRate
 export interface CostRow {
 	workload: string;
 	mode: Mode;
+	/** The store the system ran on (bench/stand-ins.ts). */
+	store?: string;
 	role: string;
 	pods: number;
 	orders: number;
@@ -264,6 +273,7 @@ const fixed = (value: number | null, digits = 1) => (value === null || Number.is
 const HEADER = [
 	"workload",
 	"mode",
+	"store",
 	"role",
 	"pods",
 	"orders",
@@ -282,6 +292,7 @@ function cells(row: CostRow): string[] {
 	return [
 		row.workload,
 		row.mode,
+		row.store ?? "-",
 		row.role,
 		String(row.pods),
 		String(row.orders),

@@ -43,6 +43,8 @@ export interface LoadResult {
 export interface Row {
 	workload: string;
 	mode: Mode | "-";
+	/** The store the system ran on (bench/stand-ins.ts); none for a workload without a database. */
+	store?: string;
 	subject: string;
 	throughput: number | null;
 	unit: string;
@@ -170,9 +172,14 @@ export function profileSystemsInto(dir: string): void {
  */
 const PENDING_TTL_SECONDS = "30";
 
-export function startSystem(mode: Mode, env: Record<string, string> = {}): Promise<Agora> {
-	const all = { ORDER_PENDING_TTL_SECONDS: PENDING_TTL_SECONDS, ...systemEnv, ...env };
-	return mode === "embedded" ? startAgora({ env: all }) : startAgora({ distributed: true, nodes: DISTRIBUTED_NODES, env: all });
+/** Starts Agora; distributed, on the MongoDB-wire server of `mongoUri` (default: MONGO_URI's, the tests' FerretDB). */
+export function startSystem(mode: Mode, options: { env?: Record<string, string>; mongoUri?: string } = {}): Promise<Agora> {
+	const env = { ORDER_PENDING_TTL_SECONDS: PENDING_TTL_SECONDS, ...systemEnv, ...options.env };
+	if (mode === "embedded") return startAgora({ env });
+	const infrastructure = options.mongoUri
+		? { kafkaBrokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092", mongoUri: options.mongoUri }
+		: undefined;
+	return startAgora({ distributed: true, nodes: DISTRIBUTED_NODES, env, infrastructure });
 }
 
 export interface Machine {
@@ -211,12 +218,13 @@ export function machine(): Machine {
 
 const fixed = (value: number | null, digits: number) => (value === null || Number.isNaN(value) ? "-" : value.toFixed(digits));
 
-const HEADER = ["workload", "mode", "subject", "throughput", "p50 ms", "p99 ms", "peak RSS MB", "baseline", "ratio", "note"];
+const HEADER = ["workload", "mode", "store", "subject", "throughput", "p50 ms", "p99 ms", "peak RSS MB", "baseline", "ratio", "note"];
 
 function cells(row: Row): string[] {
 	return [
 		row.workload,
 		row.mode,
+		row.store ?? "-",
 		row.subject,
 		row.throughput === null ? "-" : `${fixed(row.throughput, row.throughput < 100 ? 1 : 0)} ${row.unit}`,
 		fixed(row.p50Ms, 2),

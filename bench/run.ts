@@ -7,6 +7,9 @@
  *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes,
  *                        8 = distributed placement with 1k and 50k orders stored)
  *   --modes <list>       embedded,distributed (default both)
+ *   --stand-ins <list>   the MongoDB-wire servers the distributed shop workloads (2, 3) run on, each in
+ *                        turn: fast (mongo-java-server in memory), ferretdb (FerretDB on PostgreSQL);
+ *                        default both. Workloads 7 and 8 always run on FerretDB.
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for docs/benchmarks.md) and stop
  *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
@@ -36,6 +39,16 @@ import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
 import { type SoakReport, soak } from "./soak";
 import { type StandInPoint, standInScaling } from "./stand-in";
+import {
+	dropDatabase,
+	EMBEDDED_STORE,
+	type MongoStore,
+	parseStandIns,
+	type StandInId,
+	type Store,
+	standIn,
+	TESTS_STAND_IN,
+} from "./stand-ins";
 
 const { values } = parseArgs({
 	options: {
@@ -43,6 +56,7 @@ const { values } = parseArgs({
 		"soak-minutes": { type: "string" },
 		only: { type: "string" },
 		modes: { type: "string", default: "embedded,distributed" },
+		"stand-ins": { type: "string", default: "fast,ferretdb" },
 		out: { type: "string", default: path.join(__dirname, "results.json") },
 		markdown: { type: "string" },
 		"cpu-prof": { type: "string" },
@@ -56,8 +70,9 @@ const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
 if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
 const only = new Set((values.only ?? "1,2,3,4,5,6,7,8").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
+const standIns = parseStandIns(values["stand-ins"] ?? "");
 
-/** Sizes: the full run takes about 8 minutes plus the soak; --quick about 2 minutes. */
+/** Sizes: the full run takes about 8 minutes plus the soak; --quick about 3 minutes. */
 const SIZES = quick
 	? {
 			seconds: 2,
@@ -69,6 +84,8 @@ const SIZES = quick
 			pushOrders: 3,
 			sockets: 20,
 			callSeconds: 1,
+			// Each concurrency starts its own callers and callees (about 25 s here): one proves the workload runs.
+			callConcurrency: [16],
 			scaling: [
 				{ orders: 100, products: 100 },
 				{ orders: 1_000, products: 1_000 },
@@ -89,6 +106,8 @@ const SIZES = quick
 			pushOrders: 40,
 			sockets: 100,
 			callSeconds: 5,
+			// One in flight is a call's latency; 16 is the transporter's throughput (issue 13's targets).
+			callConcurrency: [1, 16],
 			scaling: [
 				{ orders: 1_000, products: 1_000 },
 				{ orders: 10_000, products: 10_000 },
@@ -105,7 +124,7 @@ const orderSeconds = Number(values["order-seconds"] ?? SIZES.seconds);
 
 export interface Results {
 	machine: Machine;
-	options: { quick: boolean; soakMinutes: number; workloads: number[]; modes: Mode[] };
+	options: { quick: boolean; soakMinutes: number; workloads: number[]; modes: Mode[]; standIns: StandInId[] };
 	sizes: typeof SIZES;
 	startedAt: string;
 	finishedAt?: string;
@@ -119,36 +138,63 @@ export interface Results {
 	soak?: SoakReport;
 }
 
-async function shopWorkloads(mode: Mode, results: Results): Promise<void> {
+/** Rows that name the store their system ran on. */
+const on = <T extends { store?: string }>(store: Store, rows: T[]): T[] => rows.map((row) => ({ ...row, store: store.name }));
+
+async function shopWorkloads(mode: Mode, store: Store, results: Results): Promise<void> {
 	if (![1, 2, 3].some((n) => only.has(n))) return;
-	const agora = await startSystem(mode);
+	const agora = await startSystem(mode, { mongoUri: store.mongoUri });
 	try {
 		const shop = await openShop(agora, { products: SIZES.products, customers: SIZES.customers, stock: 1_000_000 });
 		if (only.has(1) && mode === "embedded")
 			results.rows.push(
-				...(await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
+				...on(store, await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
 			);
 		if (only.has(2)) {
-			const idle = await idleRates(agora, SIZES.idleSeconds);
+			const idle = await idleRates(agora, store.servers, SIZES.idleSeconds);
 			for (const connections of SIZES.orderConnections[mode]) {
-				const { rows, costs } = await orderPlacement(agora, mode, shop, { durationSeconds: orderSeconds, connections }, idle);
-				results.rows.push(...rows);
-				results.costs.push(...costs);
+				const { rows, costs } = await orderPlacement(agora, mode, store, shop, { durationSeconds: orderSeconds, connections }, idle);
+				results.rows.push(...on(store, rows));
+				results.costs.push(...on(store, costs));
 			}
 		}
-		if (only.has(3)) results.rows.push(...(await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
+		if (only.has(3))
+			results.rows.push(...on(store, await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
 		if (only.has(3))
 			results.rows.push(
-				...(await projectionLag(agora, mode, shop, {
-					durationSeconds: SIZES.seconds,
-					connections: Math.max(...SIZES.orderConnections[mode]),
-				})),
+				...on(
+					store,
+					await projectionLag(agora, mode, shop, {
+						durationSeconds: SIZES.seconds,
+						connections: Math.max(...SIZES.orderConnections[mode]),
+					}),
+				),
 			);
 	} catch (err) {
 		throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
 	} finally {
 		await agora.stop();
 	}
+	// The cluster's data is of no use after a good run, and the memory stand-in would hold it until it stops.
+	if (agora.env.MONGO_URI) await dropDatabase(agora.env.MONGO_URI);
+}
+
+/** The stores the distributed shop workloads run on; a stand-in that cannot be had is said in one line and skipped. */
+async function distributedStores(step: (name: string) => void): Promise<Store[]> {
+	const stores: Store[] = [];
+	for (const id of standIns) {
+		const found = await standIn(id);
+		if ("unavailable" in found) step(`skipping the ${id} stand-in: ${found.unavailable}`);
+		else stores.push(found);
+	}
+	return stores;
+}
+
+/** Workloads 7 and 8 measure FerretDB itself (its index plans, its in-memory sorts at 50k documents). */
+async function testsStandIn(): Promise<MongoStore> {
+	const found = await standIn(TESTS_STAND_IN);
+	if ("unavailable" in found) throw new Error(found.unavailable);
+	return found;
 }
 
 async function main(): Promise<void> {
@@ -157,7 +203,7 @@ async function main(): Promise<void> {
 	if (modes.includes("distributed") || only.has(4) || only.has(7)) await globalSetup();
 	const results: Results = {
 		machine: machine(),
-		options: { quick, soakMinutes, workloads: [...only].sort(), modes },
+		options: { quick, soakMinutes, workloads: [...only].sort(), modes, standIns },
 		sizes: SIZES,
 		startedAt: new Date(started).toISOString(),
 		rows: [],
@@ -167,41 +213,46 @@ async function main(): Promise<void> {
 	const save = () => writeFileSync(values.out as string, `${JSON.stringify(results, null, "\t")}\n`);
 	const step = (name: string) => process.stderr.write(`bench: ${name} (${Math.round((Date.now() - started) / 1000)} s)\n`);
 
-	for (const mode of modes) {
-		step(`shop workloads, ${mode}`);
-		await shopWorkloads(mode, results);
+	if (modes.includes("embedded")) {
+		step("shop workloads, embedded");
+		await shopWorkloads("embedded", EMBEDDED_STORE, results);
 		save();
 	}
+	if (modes.includes("distributed"))
+		for (const store of await distributedStores(step)) {
+			step(`shop workloads, distributed, on ${store.name}`);
+			await shopWorkloads("distributed", store, results);
+			save();
+		}
 	if (only.has(4)) {
 		step("action call cost");
-		// One in flight is a call's latency; 16 is the transporter's throughput (issue 13's targets).
-		for (const concurrency of [1, 16]) results.rows.push(...(await actionCallCost({ durationSeconds: SIZES.callSeconds, concurrency })));
+		for (const concurrency of SIZES.callConcurrency)
+			results.rows.push(...(await actionCallCost({ durationSeconds: SIZES.callSeconds, concurrency })));
 		save();
 	}
 	if (only.has(5)) {
 		step("scaling with data");
 		const { rows, points } = await scalingWithData(SIZES.scaling, { queries: SIZES.queries, seconds: SIZES.querySeconds });
-		results.rows.push(...rows);
+		results.rows.push(...on(EMBEDDED_STORE, rows));
 		results.scaling = points;
 		save();
 	}
 	if (only.has(7)) {
 		step("database stand-in with data");
-		const { rows, points } = await standInScaling(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017/agora", {
-			sizes: SIZES.standIn,
-			seconds: quick ? 1 : 3,
-		});
-		results.rows.push(...rows);
+		const store = await testsStandIn();
+		const { rows, points } = await standInScaling(store.mongoUri, { sizes: SIZES.standIn, seconds: quick ? 1 : 3 });
+		results.rows.push(...on(store, rows));
 		results.standIn = points;
 		save();
 	}
 	if (only.has(8) && modes.includes("distributed")) {
 		step("distributed placement with data");
-		const agora = await startSystem("distributed");
+		const store = await testsStandIn();
+		const agora = await startSystem("distributed", { mongoUri: store.mongoUri });
 		try {
 			const shop = await openShop(agora, { products: SIZES.products, customers: 1, stock: 1_000_000 });
 			const { rows, points } = await placementWithData(agora, shop, { levels: SIZES.placementLevels, seconds: quick ? 2 : 15 });
-			results.rows.push(...rows);
+			results.rows.push(...on(store, rows));
 			results.placementScaling = points;
 		} finally {
 			await agora.stop();
@@ -211,7 +262,7 @@ async function main(): Promise<void> {
 	if (only.has(6)) {
 		step(`soak, ${soakMinutes} min`);
 		const report = await soak({ minutes: soakMinutes, sockets: SIZES.sockets, quick });
-		results.rows.push(...report.rows);
+		results.rows.push(...on(EMBEDDED_STORE, report.rows));
 		results.soak = report;
 	}
 	results.machine.loadAtEnd = uptime();

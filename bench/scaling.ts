@@ -137,7 +137,7 @@ export async function scalingWithData(
 	const dataDir = mkdtempSync(path.join(tmpdir(), "agora-bench-scaling-"));
 	try {
 		// A first start makes the admin, the JWT secret and a customer whose orders are seeded below.
-		const first = await startSystem("embedded", { DATA_DIR: dataDir });
+		const first = await startSystem("embedded", { env: { DATA_DIR: dataDir } });
 		let admin: string;
 		let customer: { token: string; id: string };
 		try {
@@ -191,7 +191,7 @@ export async function scalingWithData(
 			await seedOrders(dataDir, level.orders - seeded.orders, customer.id, seeded.products);
 			seeded.orders = level.orders;
 			const starting = performance.now();
-			const agora = await startSystem("embedded", { DATA_DIR: dataDir });
+			const agora = await startSystem("embedded", { env: { DATA_DIR: dataDir } });
 			starts.push({ ...level, ms: performance.now() - starting });
 			try {
 				for (const query of queries) {

@@ -23,6 +23,7 @@ import {
 	systemPids,
 } from "./harness";
 import type { CannedResponse, PushMessage } from "./raw-server";
+import type { Store } from "./stand-ins";
 import type { StoreBaselinePlan, StoreBaselineResult } from "./store-baseline";
 
 export const APPROVED_CARD = "4242424242424242";
@@ -172,12 +173,14 @@ export async function drainPending(shop: Shop, timeoutMs = 120_000): Promise<voi
 
 /**
  * Workload 2: paid orders through POST /api/orders from many customers over many products,
- * counted when they reach `confirmed` (the saga done); the baseline makes the same writes on the
- * same kind of store in one plain function.
+ * counted when they reach `confirmed` (the saga done); the baseline makes the same writes in one
+ * plain function on the system's store: a SQLite file of its own, or a database of its own on the
+ * same MongoDB-wire server.
  */
 export async function orderPlacement(
 	agora: Agora,
 	mode: Mode,
+	store: Store,
 	shop: Shop,
 	load: LoadSettings,
 	idle?: IdleRates,
@@ -190,7 +193,7 @@ export async function orderPlacement(
 	}));
 	const confirmedBefore = await countOrders(shop, "confirmed");
 	const failedBefore = await countOrders(shop, "failed");
-	const costsBefore = await snapshot(agora);
+	const costsBefore = await snapshot(agora, store.servers);
 	const started = performance.now();
 	// The backlog: orders accepted but not yet confirmed or failed when the load stops, and how long
 	// the saga then takes to settle them (issue 13: the saga keeps up, the backlog is gone in seconds).
@@ -204,18 +207,14 @@ export async function orderPlacement(
 		return placed;
 	});
 	const elapsedSeconds = (performance.now() - started) / 1000;
-	const costsAfter = await snapshot(agora);
+	const costsAfter = await snapshot(agora, store.servers);
 	const confirmed = (await countOrders(shop, "confirmed")) - confirmedBefore;
 	// Every card here is approved: a failed order is one the reaper failed after a timed-out placement.
 	const reaped = (await countOrders(shop, "failed")) - failedBefore;
 
 	const baselineDir = mkdtempSync(path.join(tmpdir(), "agora-bench-store-"));
-	const store =
-		mode === "embedded"
-			? `sqlite:${baselineDir}`
-			: `${(process.env.MONGO_URI ?? "mongodb://127.0.0.1:27017/agora").replace(/\/[^/]*$/, "")}/agora_bench_${Date.now().toString(36)}`;
 	const plan: StoreBaselinePlan = {
-		store,
+		store: store.mongoUri ? `${store.mongoUri.replace(/\/[^/]*$/, "")}/agora_bench_${Date.now().toString(36)}` : `sqlite:${baselineDir}`,
 		durationSeconds: load.durationSeconds,
 		concurrency: load.connections,
 		products: shop.products.length,
@@ -240,7 +239,7 @@ export async function orderPlacement(
 			p50Ms: ours.result.p50Ms,
 			p99Ms: ours.result.p99Ms,
 			peakRssMb: ours.peakRssMb,
-			baseline: `same writes in one function on ${mode === "embedded" ? "SQLite" : "FerretDB"}: ${base.ordersPerSecond.toFixed(0)} orders/s, p99 ${base.p99Ms.toFixed(1)} ms`,
+			baseline: `same writes in one function on ${store.name}: ${base.ordersPerSecond.toFixed(0)} orders/s, p99 ${base.p99Ms.toFixed(1)} ms`,
 			ratio: throughput / base.ordersPerSecond,
 			note:
 				`${confirmed} confirmed (${ours.result.ok} POSTs answered 201 within the run)` +

@@ -9,7 +9,7 @@ import type { ErrorType } from "../lib/contracts/errors";
 import { defineMixin } from "../lib/platform/schema";
 import { type Settings, settings } from "../lib/platform/settings";
 import { SqliteAdapter } from "../lib/platform/sqlite-adapter";
-import type { CollectionSpec, DbAdapter, Entity } from "../lib/platform/store";
+import type { CollectionSpec, DbAdapter, Entity, StoreTraits } from "../lib/platform/store";
 
 /** What the mixin adds to a service's `this`. */
 export interface DbMethods {
@@ -21,11 +21,17 @@ export interface DbMethods {
 	clearCache(): Promise<void>;
 	/** The service's documents with these ids (those that exist). */
 	findByIds(ids: string[]): Promise<unknown[]>;
+	/** Another collection the service owns (`extra` of dbMixin, or its journal). */
+	collection(name: string): DbAdapter;
 }
 
 export interface DbVars {
 	adapter: DbAdapter;
 	collections: Record<string, DbAdapter>;
+	/** What the store behind this service does well; known once it has connected. */
+	storeTraits: StoreTraits;
+	/** The collections whose documents carry their own pending events: the journal, and those declared `outbox`. */
+	outboxes: string[];
 }
 
 interface AdapterLifecycle {
@@ -81,22 +87,41 @@ function plainDocument(doc: unknown): Record<string, unknown> {
 /** The name of a service's journal: its decided changes and the events waiting to be sent. */
 export const journalName = (service: string) => `${service}-journal`;
 
-/** The journal every stored service keeps; `mixins/domain-events.mixin.ts` writes and reads it. */
+/**
+ * The fields of a document that carries the events announcing it (mixins/domain-events.mixin.ts):
+ * written in the same insert as the document, so a change is never stored without its events.
+ */
+const OUTBOX_FIELDS = {
+	events: mongoose.Schema.Types.Mixed,
+	origin: mongoose.Schema.Types.Mixed,
+	pending: { type: Boolean, default: false },
+	claimedUntil: { type: Date, default: () => new Date(0) },
+	createdAt: { type: Date, default: () => new Date() },
+};
+const OUTBOX_INDEX = { fields: { pending: 1, createdAt: 1 } } as const;
+
+/** A collection declared `outbox` gets the fields and the index the relay reads. */
+function withOutbox(spec: CollectionSpec): CollectionSpec {
+	if (!spec.outbox) return spec;
+	return { ...spec, fields: { ...spec.fields, ...OUTBOX_FIELDS }, indexes: [...(spec.indexes ?? []), OUTBOX_INDEX] };
+}
+
+/** The journal every stored service keeps: decided changes, each with the change to apply again and its events. */
 function journalSpec(service: string): CollectionSpec {
 	const { Mixed } = mongoose.Schema.Types;
-	return {
-		name: journalName(service),
-		fields: {
-			filter: Mixed,
-			update: Mixed,
-			events: Mixed,
-			origin: Mixed,
-			pending: { type: Boolean, required: true },
-			claimedUntil: { type: Date, required: true },
-			createdAt: { type: Date, required: true },
-		},
-		indexes: [{ fields: { pending: 1, createdAt: 1 } }],
-	};
+	return { name: journalName(service), fields: { filter: Mixed, update: Mixed, insert: Mixed, remove: Boolean }, outbox: true };
+}
+
+/**
+ * FerretDB, the distributed mode's test stand-in, answers `buildInfo` with a `ferretdbVersion`:
+ * it reads the whole collection for `_id: {$in: [...]}`, where MongoDB and SQLite use the id
+ * index, and lets two racing conditional updates both through.
+ */
+async function traitsOf(adapter: DbAdapter): Promise<StoreTraits> {
+	if (adapter instanceof SqliteAdapter) return { idListIndexed: true, atomicUpdates: true };
+	const info = await (adapter as DbAdapter & AdapterInternals).model.db.db?.admin().command({ buildInfo: 1 });
+	const ferretdb = Boolean(info && "ferretdbVersion" in info);
+	return { idListIndexed: !ferretdb, atomicUpdates: !ferretdb };
 }
 
 /** The embedded mode's one database file in `DATA_DIR`: a table per collection. */
@@ -174,7 +199,7 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		// The store is made when the service is, from the settings of the process that starts it:
 		// moleculer-db's own `created` then finds it in the schema.
 		merged(schema) {
-			const main = createStorage(spec, settings());
+			const main = createStorage(withOutbox(spec), settings());
 			schema.adapter = main.adapter;
 			schema.model = main.model;
 		},
@@ -217,13 +242,15 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 			isDuplicateKey(err: unknown): boolean {
 				return hasProperty(err, "code", 11000) || hasProperty(err, "errorType", "uniqueViolated");
 			},
-			/**
-			 * One lookup per id, together: the distributed test stand-in (FerretDB 1.24) pushes only
-			 * equality filters down to its indexes and reads the whole collection for `_id: {$in}`.
-			 */
 			async findByIds(ids: string[]): Promise<unknown[]> {
+				if (this.storeTraits.idListIndexed) return this.adapter.find({ query: { _id: { $in: ids } } });
 				const docs = await Promise.all(ids.map((id) => this.adapter.findById(id)));
 				return docs.filter((doc) => doc != null);
+			},
+			collection(name: string): DbAdapter {
+				const adapter = this.collections[name];
+				if (!adapter) throw new Error(`${this.name} keeps no collection ${name}`);
+				return adapter;
 			},
 			clearCache(): Promise<void> {
 				this.broker.broadcast(`cache.clean.${spec.name}`);
@@ -232,8 +259,11 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		},
 		created() {
 			this.collections = {};
+			// Until the store has answered: what every store can do.
+			this.storeTraits = { idListIndexed: false, atomicUpdates: false };
+			this.outboxes = [spec, ...extra].filter((collection) => collection.outbox).map((collection) => collection.name);
 			for (const collection of extra) {
-				const storage = createStorage(collection, settings());
+				const storage = createStorage(withOutbox(collection), settings());
 				// The adapters read the model definition and logger from the "service" they serve.
 				storage.adapter.init(this.broker, { schema: { model: storage.model }, settings: {}, logger: this.logger });
 				this.collections[collection.name] = storage.adapter;
@@ -241,6 +271,7 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		},
 		async afterConnected() {
 			await prepare(this.adapter, spec, this.logger);
+			this.storeTraits = await traitsOf(this.adapter);
 			for (const collection of extra) {
 				const adapter = this.collections[collection.name] as DbAdapter & AdapterLifecycle;
 				await adapter.connect();

@@ -14,15 +14,9 @@ export interface OutgoingEvent<E extends DomainEventType = DomainEventType> {
 	key?: string;
 }
 
-/**
- * A record of the journal. Either one decided change (id "order X leaves pending"), with the
- * events that announce it, or events published on their own (id: the first event's id).
- */
-interface JournalEntry {
+/** The fields every document that carries its own events has (the journal's records, a stock ledger's lines). */
+interface Carrier {
 	id: string;
-	/** A decided change: `update` (absolute values) applies to what `filter` matches. */
-	filter?: object;
-	update?: object;
 	events: OutgoingEvent[];
 	origin?: RequestOrigin;
 	/** Some events are not known to have reached the broker yet. */
@@ -32,12 +26,30 @@ interface JournalEntry {
 	createdAt: Date;
 }
 
+/**
+ * A record of the journal: one decided change (id "order X leaves pending") with the change itself,
+ * so that the relay can finish it if its writer died between record and change; or events published
+ * on their own (id: the first event's id).
+ */
+interface JournalEntry extends Carrier {
+	/** `update` (absolute values) applies to what `filter` matches, or `remove` removes it. */
+	filter?: object;
+	update?: object;
+	remove?: true;
+	/** A document to insert into the service's collection. */
+	insert?: { _id: string } & Record<string, unknown>;
+}
+
+/** A carrier being sent, and where it is stored. */
+interface Delivery {
+	collection: string;
+	record: JournalEntry;
+}
+
 export interface DomainEventMethods {
-	/** A new event, for `publishEvent` or `changeOnce`. */
+	/** A new event, for `publishEvents`, `changeOnce`, `insertOnce` or `insertCarrying`. */
 	domainEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): OutgoingEvent<E>;
-	/** Journals the event, then sends it; the relay sends it if the broker cannot take it now. */
-	publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>>;
-	/** `publishEvent` for several events in one journal record (one write), sent in this order. */
+	/** Journals the events (one write), then sends them in this order; the relay sends them if the broker cannot take them now. */
 	publishEvents(events: OutgoingEvent[]): Promise<void>;
 	/**
 	 * Applies `update` to the documents `filter` matches, and announces it with `events`, if this
@@ -45,23 +57,36 @@ export interface DomainEventMethods {
 	 * true if it was.
 	 */
 	changeOnce(decision: string, filter: object, update: object, events?: OutgoingEvent[]): Promise<boolean>;
-	/** Records `decision` with no change of its own (others look it up with `hasDecided`); true if this caller was the first. */
-	decideOnce(decision: string): Promise<boolean>;
-	hasDecided(decision: string): Promise<boolean>;
+	/** Removes what `filter` matches and announces it, once per `decision`; true if this caller decided it. */
+	removeOnce(decision: string, filter: object, events: OutgoingEvent[]): Promise<boolean>;
+	/**
+	 * Inserts `doc` into the service's collection and announces it. A duplicate key (another
+	 * document holds a unique value) is thrown as the insert threw it, and nothing is announced.
+	 */
+	insertOnce(doc: { _id: string } & Record<string, unknown>, events: OutgoingEvent[]): Promise<void>;
+	/** Inserts `doc` into `collection` (declared `outbox`) with `events` in the same document, then sends them. */
+	insertCarrying(collection: string, doc: { _id: string } & Record<string, unknown>, events: OutgoingEvent[]): Promise<void>;
 }
 
 interface OutboxMethods extends DomainEventMethods, DbMethods {
 	journal(): DbAdapter;
-	record(entry: Omit<JournalEntry, "pending" | "claimedUntil" | "createdAt">): Promise<JournalEntry>;
-	deliver(entry: JournalEntry): Promise<boolean>;
-	startDelivery(entry: JournalEntry): void;
-	markSent(entry: JournalEntry): Promise<void>;
+	record(entry: Omit<JournalEntry, "id" | keyof Omit<Carrier, "id" | "events">> & { id: string }): Promise<JournalEntry>;
+	carrier(events: OutgoingEvent[]): Omit<Carrier, "id">;
+	applyChange(entry: JournalEntry): Promise<void>;
+	applyOrRetract(entry: JournalEntry): Promise<void>;
+	deliver(delivery: Delivery): Promise<boolean>;
+	startDelivery(delivery: Delivery): void;
+	markSent(delivery: Delivery): void;
+	flushSentMarks(): Promise<void>;
 	relay(): Promise<void>;
 }
 
 interface OutboxVars extends DbVars {
-	/** Journal entries this process is sending now: the relay leaves them alone, and a stop waits for them. */
+	/** Carriers this process is sending now: the relay leaves them alone, and a stop waits for them. */
 	sending: Map<string, Promise<boolean>>;
+	/** Sent carriers whose marks are not written yet, per collection: written together, shortly. */
+	sentMarks: Map<string, { ids: string[]; dropped: string[] }>;
+	marksTimer: NodeJS.Timeout | null;
 	relayTimer: NodeJS.Timeout;
 }
 
@@ -71,14 +96,21 @@ const RELAY_INTERVAL_MS = 2_000;
 const RELAY_AFTER_MS = 5_000;
 /** How long a relay's claim on an entry lasts: long enough to send it, short enough to take over from a dead one. */
 const CLAIM_MS = 30_000;
+/**
+ * Sent marks wait this long to be written together: nothing reads them sooner than the relay
+ * (RELAY_AFTER_MS), so one write can mark every carrier sent meanwhile.
+ */
+const MARKS_DELAY_MS = 200;
 
 /**
- * Publishes domain events through a transactional outbox. An event is first written to the
- * service's journal (`<service>-journal`), in the same record as the change it announces where
- * there is one (`changeOnce`), then sent. If the broker is unreachable (a Kafka outage) or the
- * process dies before the send, the event stays in the journal, and a relay on every node of
- * the service sends it later, oldest first. So a change is never saved without its events being
- * sent eventually; consumers recognise the rare second copy by its id or business key.
+ * Publishes domain events through a transactional outbox. An event is first written in the same
+ * document as the change it announces: a journal record (`<service>-journal`) that holds the
+ * decided change and its events (`changeOnce`, `removeOnce`, `insertOnce`), or the new document
+ * itself when it is one of a collection declared `outbox` (a stock ledger's line, `insertCarrying`).
+ * Then the events are sent. If the broker is unreachable (a Kafka outage) or the process dies
+ * before the send, the events stay pending, and a relay on every node of the service sends them
+ * later, oldest first. So a change is never saved without its events being sent eventually;
+ * consumers recognise the rare second copy by its id or business key.
  *
  * The event carries the request id of the action or message being handled (as message headers),
  * so the consumer's calls, events and log lines keep it.
@@ -89,15 +121,9 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 			return { event: { id: randomUUID(), type, at: new Date().toISOString(), data }, ...(key ? { key } : {}) };
 		},
 
-		async publishEvent<E extends DomainEventType>(type: E, data: EventPayloads[E], key?: string): Promise<DomainEvent<E>> {
-			const outgoing = this.domainEvent(type, data, key);
-			await this.publishEvents([outgoing]);
-			return outgoing.event;
-		},
-
 		async publishEvents(events: OutgoingEvent[]): Promise<void> {
 			const [first] = events;
-			if (first) this.startDelivery(await this.record({ id: first.event.id, events }));
+			if (first) this.startDelivery({ collection: journalName(this.name), record: await this.record({ id: first.event.id, events }) });
 		},
 
 		/*
@@ -114,124 +140,199 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 				entry = await this.record({ id: decision, filter, update, events });
 			} catch (err) {
 				if (!this.isDuplicateKey(err)) throw err;
-				const recorded = this.toEntity<JournalEntry>(await this.journal().findById(decision));
-				await this.adapter.updateMany(filter, { $set: recorded.update });
+				await this.applyChange(this.toEntity<JournalEntry>(await this.journal().findById(decision)));
 				return false;
 			}
-			await this.adapter.updateMany(filter, { $set: update });
-			this.startDelivery(entry);
+			await this.applyOrRetract(entry);
+			this.startDelivery({ collection: journalName(this.name), record: entry });
 			return true;
 		},
 
-		async decideOnce(decision: string): Promise<boolean> {
+		async removeOnce(decision: string, filter: object, events: OutgoingEvent[]): Promise<boolean> {
+			let entry: JournalEntry;
 			try {
-				await this.record({ id: decision, events: [] });
-				return true;
+				entry = await this.record({ id: decision, filter, remove: true, events });
 			} catch (err) {
 				if (!this.isDuplicateKey(err)) throw err;
 				return false;
 			}
+			await this.applyChange(entry);
+			this.startDelivery({ collection: journalName(this.name), record: entry });
+			return true;
 		},
 
-		async hasDecided(decision: string): Promise<boolean> {
-			return (await this.journal().findById(decision)) != null;
+		async insertOnce(doc, events): Promise<void> {
+			const entry = await this.record({ id: `insert:${doc._id}`, insert: doc, events });
+			await this.applyOrRetract(entry);
+			this.startDelivery({ collection: journalName(this.name), record: entry });
+		},
+
+		/**
+		 * Applies a change just recorded. If the store refuses it for good (a unique value taken by
+		 * another document), nothing happened, so its record goes and nothing is announced; any other
+		 * failure (the database away) leaves the record for the relay to finish.
+		 */
+		async applyOrRetract(entry: JournalEntry): Promise<void> {
+			try {
+				if (entry.insert) await this.adapter.insert(entry.insert);
+				else await this.applyChange(entry);
+			} catch (err) {
+				if (this.isDuplicateKey(err)) await this.journal().removeById(entry.id);
+				throw err;
+			}
+		},
+
+		async insertCarrying(collection, doc, events): Promise<void> {
+			const carried = { ...doc, ...this.carrier(events) };
+			await this.collection(collection).insert(carried);
+			if (events.length > 0) this.startDelivery({ collection, record: { ...carried, id: doc._id } });
 		},
 
 		journal(): DbAdapter {
-			const journal = this.collections[journalName(this.name)];
-			if (!journal) throw new Error(`${this.name} publishes domain events, so it needs dbMixin (which keeps its journal)`);
-			return journal;
+			return this.collection(journalName(this.name));
 		},
 
-		async record({ id, ...fields }) {
+		carrier(events: OutgoingEvent[]): Omit<Carrier, "id"> {
 			const ctx = currentContext();
-			const entry: JournalEntry = {
-				id,
-				...fields,
+			return {
+				events,
 				...(ctx ? { origin: requestOrigin(ctx) } : {}),
-				pending: fields.events.length > 0,
+				pending: events.length > 0,
 				claimedUntil: new Date(0),
 				createdAt: new Date(),
 			};
+		},
+
+		async record({ id, events, ...change }) {
+			const entry: JournalEntry = { id, ...change, ...this.carrier(events) };
 			const { id: _id, ...stored } = entry;
 			await this.journal().insert({ _id, ...stored });
 			return entry;
 		},
 
 		/**
-		 * Sends in the background: the change is saved, so the caller's answer does not wait for the
-		 * broker (during a Kafka outage a send can take tens of seconds to fail).
+		 * The change a journal record decided, applied again (the relay, or the loser of a race
+		 * finishing the winner's change): every kind can be repeated harmlessly. An insert whose
+		 * document is there already was done.
 		 */
-		startDelivery(entry: JournalEntry): void {
-			if (!entry.pending) return;
-			const delivery = this.deliver(entry).finally(() => this.sending.delete(entry.id));
-			this.sending.set(entry.id, delivery);
+		async applyChange({ filter, update, remove, insert }: JournalEntry): Promise<void> {
+			if (filter && update) await this.adapter.updateMany(filter, { $set: update });
+			if (filter && remove) await this.adapter.removeMany(filter);
+			if (insert && !(await this.adapter.findById(insert._id))) await this.adapter.insert(insert);
 		},
 
 		/**
-		 * Sends the entry's events in order and marks them sent; true if it did. Never throws: what
+		 * Sends in the background: the change is saved, so the caller's answer does not wait for the
+		 * broker (during a Kafka outage a send can take tens of seconds to fail).
+		 */
+		startDelivery(delivery: Delivery): void {
+			if (!delivery.record.pending) return;
+			const key = `${delivery.collection}/${delivery.record.id}`;
+			const sent = this.deliver(delivery).finally(() => this.sending.delete(key));
+			this.sending.set(key, sent);
+		},
+
+		/**
+		 * Sends the carrier's events in order and marks them sent; true if it did. Never throws: what
 		 * could not be sent stays pending for the relay (the change it announces is saved either way).
 		 */
-		async deliver(entry: JournalEntry): Promise<boolean> {
+		async deliver(delivery: Delivery): Promise<boolean> {
+			const { record } = delivery;
 			try {
 				const broker = this.broker as ChannelBroker;
-				for (const { event, key } of entry.events) {
+				for (const { event, key } of record.events) {
 					await broker.sendToChannel(event.type, event, {
 						...(key ? { key } : {}),
-						...(entry.origin ? { ctx: eventOrigin(entry.origin, this) } : {}),
+						...(record.origin ? { ctx: eventOrigin(record.origin, this) } : {}),
 					});
 				}
-				await this.markSent(entry);
+				this.markSent(delivery);
 				return true;
 			} catch (err) {
-				this.logger.warn(`Events of ${entry.id} not sent yet (${(err as Error).message}); the relay will send them.`);
+				this.logger.warn(`Events of ${record.id} not sent yet (${(err as Error).message}); the relay will send them.`);
 				return false;
 			}
 		},
 
 		/**
-		 * A decision's record must stay (it is what makes the change happen once); events sent alone
-		 * need no record. One record by `_id` at a time: the test stand-in (FerretDB 1.24) pushes only
-		 * equality filters down to its indexes, so `_id: {$in: [...]}` read the whole journal.
+		 * A decision's record must stay (it is what makes the change happen once), and a ledger line
+		 * is stock history; a journal record that only carried events is dropped.
 		 */
-		async markSent(entry: JournalEntry): Promise<void> {
-			try {
-				if (entry.update) await this.journal().updateMany({ _id: entry.id }, { $set: { pending: false, events: [] } });
-				else await this.journal().removeById(entry.id);
-			} catch (err) {
-				this.logger.warn(`Could not mark the events of ${entry.id} as sent (the relay may send them again): ${(err as Error).message}`);
+		markSent({ collection, record }: Delivery): void {
+			const marks = this.sentMarks.get(collection) ?? { ids: [], dropped: [] };
+			const eventsOnly = collection === journalName(this.name) && !record.filter && !record.insert;
+			(eventsOnly ? marks.dropped : marks.ids).push(record.id);
+			this.sentMarks.set(collection, marks);
+			this.marksTimer ??= setTimeout(() => {
+				this.marksTimer = null;
+				this.flushSentMarks().catch((err: Error) =>
+					this.logger.warn(`Could not mark sent events (the relay may send them again): ${err.message}`),
+				);
+			}, MARKS_DELAY_MS);
+		},
+
+		/**
+		 * One write per collection for every carrier sent meanwhile, where the store reads an id list
+		 * through its index; one write per carrier on the test stand-in (FerretDB), which scans for it.
+		 */
+		async flushSentMarks(): Promise<void> {
+			const batches = [...this.sentMarks];
+			this.sentMarks.clear();
+			const sent = { $set: { pending: false, events: [] } };
+			for (const [collection, { ids, dropped }] of batches) {
+				const outbox = this.collection(collection);
+				if (this.storeTraits.idListIndexed) {
+					if (ids.length > 0) await outbox.updateMany({ _id: { $in: ids } }, sent);
+					if (dropped.length > 0) await outbox.removeMany({ _id: { $in: dropped } });
+				} else {
+					for (const id of ids) await outbox.updateMany({ _id: id }, sent);
+					for (const id of dropped) await outbox.removeById(id);
+				}
 			}
 		},
 
-		/** Sends what waits in the journal, oldest first, and stops at the first failure to keep that order. */
+		/** Sends what waits in each outbox, oldest first, and stops at the first failure to keep that order. */
 		async relay(): Promise<void> {
 			if (!(this.broker as ChannelBroker).channelAdapter?.connected) return;
 			const now = Date.now();
-			const waiting = await this.journal().find({
-				query: { pending: true, createdAt: { $lt: new Date(now - RELAY_AFTER_MS) } },
-				sort: ["createdAt"],
-				limit: 100,
-			});
 			let sent = 0;
-			for (const doc of waiting) {
-				const entry = this.toEntity<JournalEntry>(doc);
-				if (this.sending.has(entry.id)) continue;
-				const claimed = await this.journal().updateMany(
-					{ _id: entry.id, pending: true, claimedUntil: { $lt: new Date(now) } },
-					{ $set: { claimedUntil: new Date(now + CLAIM_MS) } },
-				);
-				if (claimed === 0) continue;
-				// The writer may have died between its record and its update: finish the change first.
-				if (entry.filter && entry.update) await this.adapter.updateMany(entry.filter, { $set: entry.update });
-				if (!(await this.deliver(entry))) break;
-				sent++;
+			for (const collection of this.outboxes) {
+				const outbox = this.collection(collection);
+				const waiting = await outbox.find({
+					query: { pending: true, createdAt: { $lt: new Date(now - RELAY_AFTER_MS) } },
+					sort: ["createdAt"],
+					limit: 100,
+				});
+				for (const doc of waiting) {
+					const record = this.toEntity<JournalEntry>(doc);
+					if (this.sending.has(`${collection}/${record.id}`)) continue;
+					const claimed = await outbox.updateMany(
+						{ _id: record.id, pending: true, claimedUntil: { $lt: new Date(now) } },
+						{ $set: { claimedUntil: new Date(now + CLAIM_MS) } },
+					);
+					if (claimed === 0) continue;
+					// The writer may have died between its record and its change: finish the change first.
+					if (collection === journalName(this.name))
+						try {
+							await this.applyChange(record);
+						} catch (err) {
+							if (!this.isDuplicateKey(err)) throw err;
+							// Refused for good (a unique value taken meanwhile): it never happened, nothing to announce.
+							await this.journal().removeById(record.id);
+							continue;
+						}
+					if (!(await this.deliver({ collection, record }))) return;
+					sent++;
+				}
 			}
-			if (sent > 0) this.logger.info(`Relay sent the events of ${sent} journal record(s) that waited.`);
+			if (sent > 0) this.logger.info(`Relay sent the events of ${sent} record(s) that waited.`);
 		},
 	},
 
 	created() {
 		this.sending = new Map();
+		this.sentMarks = new Map();
+		this.marksTimer = null;
 	},
 
 	started() {
@@ -245,5 +346,8 @@ export const domainEventsMixin: Partial<ServiceSchema> = defineMixin<object, Out
 	async stopped() {
 		clearInterval(this.relayTimer);
 		await Promise.allSettled(this.sending.values());
+		if (this.marksTimer) clearTimeout(this.marksTimer);
+		this.marksTimer = null;
+		await this.flushSentMarks().catch((err: Error) => this.logger.warn(`Could not mark sent events at stop: ${err.message}`));
 	},
 });

@@ -13,7 +13,8 @@ import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-eve
  */
 export interface Payment extends Entity {
 	orderId: string;
-	userId: string;
+	/** The customer's account; null for a guest's order. */
+	userId: string | null;
 	amount: number;
 	currency: string;
 	status: "pending" | "succeeded" | "failed" | "voided" | "refunded";
@@ -34,6 +35,7 @@ type PaymentEventType = "payment.succeeded" | "payment.failed" | "payment.refund
 
 interface PaymentMethods extends DbMethods, DomainEventMethods {
 	paymentFor(orderId: string): Promise<Payment | null>;
+	voidedInAdvance(orderId: string): Promise<Payment | null>;
 	transition(payment: Payment, to: Payment["status"], extra?: Partial<Payment>, announce?: PaymentEventType): Promise<Payment | null>;
 	charge(orderId: string): Promise<void>;
 	cancel(orderId: string): Promise<void>;
@@ -53,7 +55,7 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			name: "payments",
 			fields: {
 				orderId: { type: String, required: true },
-				userId: { type: String, required: true },
+				userId: { type: String, default: null },
 				amount: { type: Number, required: true },
 				currency: { type: String, required: true },
 				status: { type: String, required: true },
@@ -74,34 +76,40 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			visibility: "public",
 			params: {
 				orderId: ORDER_ID,
-				userId: { type: "string", min: 1, max: 64 },
+				userId: { type: "string", min: 1, max: 64, nullable: true },
 				amount: { type: "number", integer: true, min: 0 },
 				currency: { type: "string", length: 3 },
 				cardNumber: paymentProvider.cardNumberRule,
 			},
-			async handler(ctx: Context<{ orderId: string; userId: string; amount: number; currency: string; cardNumber: string }>) {
+			async handler(ctx: Context<{ orderId: string; userId: string | null; amount: number; currency: string; cardNumber: string }>) {
 				const { orderId, userId, amount, currency, cardNumber } = ctx.params;
 				const outcome = await paymentProvider.authorize({ orderId, amount, currency }, cardNumber);
 				const now = new Date();
+				const payment: Payment = {
+					id: this.newId(),
+					orderId,
+					userId,
+					amount,
+					currency,
+					status: "pending",
+					cardLast4: cardNumber.slice(-4),
+					outcome,
+					failureReason: null,
+					createdAt: now,
+					updatedAt: now,
+				};
+				const { id: _id, ...fields } = payment;
 				try {
-					const doc = await this.adapter.insert({
-						_id: this.newId(),
-						orderId,
-						userId,
-						amount,
-						currency,
-						status: "pending",
-						cardLast4: cardNumber.slice(-4),
-						outcome,
-						failureReason: null,
-						createdAt: now,
-						updatedAt: now,
-					});
-					return this.toEntity<Payment>(doc);
+					await this.adapter.insert({ _id, ...fields });
+					return publicPayment(payment);
 				} catch (err) {
 					if (!this.isDuplicateKey(err)) throw err;
-					return this.paymentFor(orderId);
 				}
+				// Prepared before: a repeated call, or the order was undone first (its void left a voided
+				// payment behind), and this late authorization must not stay open.
+				const existing = (await this.paymentFor(orderId)) as Payment;
+				if (existing.status === "voided") await paymentProvider.void(payment, outcome);
+				return publicPayment(existing);
 			},
 		},
 
@@ -151,6 +159,33 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 	},
 
 	methods: {
+		/**
+		 * A voided payment for an order undone before its payment was prepared (the prepare call
+		 * still on its way): the prepare then finds it and lets its authorization go.
+		 */
+		async voidedInAdvance(orderId: string) {
+			const now = new Date();
+			try {
+				await this.adapter.insert({
+					_id: this.newId(),
+					orderId,
+					userId: null,
+					amount: 0,
+					currency: "USD",
+					status: "voided",
+					cardLast4: "",
+					outcome: "",
+					failureReason: "the order was undone before its payment was prepared",
+					createdAt: now,
+					updatedAt: now,
+				});
+				return null;
+			} catch (err) {
+				if (!this.isDuplicateKey(err)) throw err;
+				return this.paymentFor(orderId);
+			}
+		},
+
 		async paymentFor(orderId: string) {
 			const doc = await this.adapter.findOne({ orderId });
 			return doc ? this.toEntity<Payment>(doc) : null;
@@ -168,7 +203,10 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 			return (await this.changeOnce(`${orderId}:${from}`, { orderId, status: from }, update, events)) ? moved : null;
 		},
 
-		/** Asks the provider; a redelivered event finds the payment no longer pending. */
+		/**
+		 * Asks the provider; a redelivered event finds the payment no longer pending. If the order
+		 * was cancelled while the provider answered (its void won), money it took goes back at once.
+		 */
 		async charge(orderId: string) {
 			const payment = await this.paymentFor(orderId);
 			if (payment?.status !== "pending") return;
@@ -177,12 +215,21 @@ const PaymentsService: ServiceSchema<ServiceSettingSchema, PaymentMethods, DbVar
 				? await this.transition(payment, "succeeded", {}, "payment.succeeded")
 				: await this.transition(payment, "failed", { failureReason: verdict.reason }, "payment.failed");
 			// The money trail: one line per verdict, tagged with the request id of the order's placement.
-			if (settled) this.logger.info(`Payment of order ${orderId} ${verdict.approved ? "succeeded" : "was declined"}`);
+			if (settled) {
+				this.logger.info(`Payment of order ${orderId} ${verdict.approved ? "succeeded" : "was declined"}`);
+				return;
+			}
+			const now = await this.paymentFor(orderId);
+			if (verdict.approved && now?.status === "voided") {
+				await paymentProvider.refund(now, now.outcome);
+				await this.transition(now, "refunded", {}, "payment.refunded");
+				this.logger.info(`Payment of order ${orderId} was taken while the order was cancelled: refunded`);
+			}
 		},
 
-		/** A cancelled or failed order: a pending payment is voided, a captured one refunded, once. */
+		/** A cancelled, failed or undone order: a pending payment is voided, a captured one refunded, once. */
 		async cancel(orderId: string) {
-			let payment = await this.paymentFor(orderId);
+			let payment = (await this.paymentFor(orderId)) ?? (await this.voidedInAdvance(orderId));
 			if (payment?.status === "pending") {
 				await paymentProvider.void(payment, payment.outcome);
 				if (await this.transition(payment, "voided")) return;

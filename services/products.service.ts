@@ -1,7 +1,8 @@
-import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { ProductSnapshot } from "../lib/contracts/events";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/operator/demo-catalogue";
-import { invalidFields, shopError } from "../lib/platform/shop-error";
+import { call } from "../lib/platform/actions";
+import { invalidFields, isShopError, shopError } from "../lib/platform/shop-error";
 import type { Entity } from "../lib/platform/store";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
@@ -20,13 +21,6 @@ interface ProductFields {
 	category?: string;
 	description?: string;
 	imageUrl?: string | null;
-}
-
-interface Stock {
-	productId: string;
-	available: number;
-	reserved: number;
-	lowStockThreshold: number;
 }
 
 interface ListParams {
@@ -206,7 +200,7 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 						seeded++;
 					} catch (err) {
 						// Another products node seeded it first.
-						if (!(err instanceof Errors.MoleculerClientError && err.code === 409)) throw err;
+						if (!isShopError(err, "SKU_TAKEN")) throw err;
 					}
 				}
 				this.logger.info(`Seeded the demo catalogue: ${seeded} products.`);
@@ -238,18 +232,17 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 						"Fields cannot be emptied with null",
 						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
 					);
-				await this.findProduct(id);
-				let doc: unknown;
+				const current = await this.findProduct(id);
+				const change = { ...fields, updatedAt: new Date() };
+				const product: Product = { ...current, ...change };
 				try {
-					doc = await this.adapter.updateById(id, { $set: { ...fields, updatedAt: new Date() } });
+					await this.changeOnce(`update:${this.newId()}`, { _id: id }, change, [this.domainEvent("product.updated", product, id)]);
 				} catch (err) {
 					if (this.isDuplicateKey(err)) throw shopError("SKU_TAKEN", "Another product has this SKU", { field: "sku" });
 					throw err;
 				}
-				if (lowStockThreshold !== undefined) await ctx.call("inventory.setThreshold", { productId: id, lowStockThreshold });
+				if (lowStockThreshold !== undefined) await call(ctx, "inventory.setThreshold", { productId: id, lowStockThreshold });
 				await this.clearCache();
-				const product = this.toEntity<Product>(doc);
-				await this.publishEvent("product.updated", product, id);
 				const [withStock] = await this.withStock(ctx, [product]);
 				return withStock;
 			},
@@ -259,10 +252,9 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			auth: "admin",
 			params: { id: { type: "string", max: 64 } },
 			async handler(ctx: Context<{ id: string }, { $statusCode?: number }>) {
-				await this.findProduct(ctx.params.id);
-				await this.adapter.removeById(ctx.params.id);
+				const { id } = await this.findProduct(ctx.params.id);
+				await this.removeOnce(`${id}:removed`, { _id: id }, [this.domainEvent("product.deleted", { id }, id)]);
 				await this.clearCache();
-				await this.publishEvent("product.deleted", { id: ctx.params.id }, ctx.params.id);
 				ctx.meta.$statusCode = 204;
 				return null;
 			},
@@ -277,32 +269,26 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 		},
 
 		async withStock(ctx: Context, products: Product[]) {
-			const stock = await ctx.call<Record<string, Stock>, { productIds: string[] }>("inventory.availability", {
-				productIds: products.map((product) => product.id),
-			});
+			const stock = await call(ctx, "inventory.availability", { productIds: products.map((product) => product.id) });
 			return products.map((product) => ({ ...product, stock: stock[product.id]?.available ?? 0 }));
 		},
 
+		/**
+		 * The stock record comes first: a product is never on sale without one. If the product then
+		 * cannot be stored (its SKU is taken), the stock record stays unused under an id nobody has.
+		 */
 		async insertProduct(ctx: Context, fields: Required<ProductFields>, stock: number, lowStockThreshold: number) {
 			const now = new Date();
 			const id = this.newId();
-			let doc: unknown;
+			await call(ctx, "inventory.init", { productId: id, available: stock, lowStockThreshold });
+			const product: Product = { id, ...fields, createdAt: now, updatedAt: now };
 			try {
-				doc = await this.adapter.insert({ _id: id, ...fields, createdAt: now, updatedAt: now });
+				await this.insertOnce({ _id: id, ...fields, createdAt: now, updatedAt: now }, [this.domainEvent("product.created", product, id)]);
 			} catch (err) {
 				if (this.isDuplicateKey(err)) throw shopError("SKU_TAKEN", "A product with this SKU already exists", { field: "sku" });
 				throw err;
 			}
-			try {
-				await ctx.call("inventory.init", { productId: id, available: stock, lowStockThreshold });
-			} catch (err) {
-				// No product without a stock record: undo, so a retry starts clean.
-				await this.adapter.removeById(id);
-				throw err;
-			}
 			await this.clearCache();
-			const product = this.toEntity<Product>(doc);
-			await this.publishEvent("product.created", product, id);
 			return product;
 		},
 	},

@@ -7,11 +7,14 @@ import {
 	type OrderSnapshot,
 	onEvent,
 } from "../lib/contracts/events";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, userRoom } from "../lib/contracts/realtime";
+import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, userRoom } from "../lib/contracts/realtime";
 
 type Route<E extends DomainEventType> = (data: EventPayloads[E]) => Omit<Push, "event">;
 
-const toOwnerAndAdmins = (order: OrderSnapshot) => ({ rooms: [userRoom(order.userId), ADMINS_ROOM], payload: order });
+const toOwnerAndAdmins = (order: OrderSnapshot) => ({
+	rooms: [order.userId ? userRoom(order.userId) : orderRoom(order.id), ADMINS_ROOM],
+	payload: order,
+});
 const toEveryone = (payload: unknown) => ({ rooms: null, payload });
 
 /** Which domain events reach browsers, and whose. Orders never reach another customer. */

@@ -1,8 +1,8 @@
 import { hash, verify } from "@node-rs/argon2";
-import { type Context, Errors, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { SCAN_PARAMS } from "../lib/contracts/sales-figures";
 import { EMBEDDED_ADMIN_DEFAULTS, settings } from "../lib/platform/settings";
-import { shopError } from "../lib/platform/shop-error";
+import { isShopError, shopError } from "../lib/platform/shop-error";
 import type { Entity } from "../lib/platform/store";
 import { type AuthUser, type Role, signToken } from "../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
@@ -67,7 +67,6 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 			async handler(ctx: Context<{ email: string; password: string; name: string }, { $statusCode?: number; $location?: string }>) {
 				const { email, password, name } = ctx.params;
 				const user = await this.createUser({ email, password, name, role: "customer" });
-				await this.publishEvent("user.registered", publicUser(user), user.id);
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = "/api/auth/me";
 				return { user: publicUser(user), token: signToken(authUser(user)) };
@@ -133,11 +132,15 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 			return doc ? this.toEntity<StoredUser>(doc) : null;
 		},
 
+		/** A new account; a customer's is announced (`user.registered`) in the same write. */
 		async createUser({ email, password, name, role }) {
 			const passwordHash = await hash(password, HASH_OPTIONS);
+			const user: StoredUser = { id: this.newId(), email, name, role, passwordHash, createdAt: new Date() };
+			const { id: _id, ...fields } = user;
 			try {
-				const doc = await this.adapter.insert({ _id: this.newId(), email, name, role, passwordHash, createdAt: new Date() });
-				return this.toEntity<StoredUser>(doc);
+				const announced = role === "customer" ? [this.domainEvent("user.registered", publicUser(user), user.id)] : [];
+				await this.insertOnce({ _id, ...fields }, announced);
+				return user;
 			} catch (err) {
 				if (this.isDuplicateKey(err))
 					throw shopError("EMAIL_TAKEN", "An account with this email already exists", {
@@ -159,7 +162,7 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 				await this.createUser({ email, password: admin.password, name: "Administrator", role: "admin" });
 			} catch (err) {
 				// Another users node made it first.
-				if (err instanceof Errors.MoleculerClientError && err.code === 409) return;
+				if (isShopError(err, "EMAIL_TAKEN")) return;
 				throw err;
 			}
 			const usingDefaults = email === EMBEDDED_ADMIN_DEFAULTS.email && admin.password === EMBEDDED_ADMIN_DEFAULTS.password;

@@ -1,4 +1,6 @@
-import type { OrderStatus } from "./orders";
+import type { Order, Timestamp } from "./orders";
+
+export type { Timestamp };
 
 /**
  * The durable domain events (docs/events.md): each name with the payload it carries. Publishers
@@ -7,22 +9,8 @@ import type { OrderStatus } from "./orders";
  * shapes from here too, so this file imports nothing that needs Node or Moleculer.
  */
 
-/** A Date while the event stays in one process; the same instant as an ISO string once it crossed Kafka. */
-export type Timestamp = Date | string;
-
 /** An order as `order.created`, `order.updated` and `order.cancelled` carry it: the whole order. */
-export interface OrderSnapshot {
-	id: string;
-	userId: string;
-	items: { productId: string; name: string; price: number; quantity: number }[];
-	total: number;
-	currency: string;
-	status: OrderStatus;
-	paymentStatus: string;
-	history: { status: OrderStatus; at: Timestamp; by: string; note?: string }[];
-	createdAt: Timestamp;
-	updatedAt: Timestamp;
-}
+export type OrderSnapshot = Order;
 
 /** A payment as `payment.*` carry it (the simulated provider's script stays inside payments). */
 export interface PaymentSnapshot {
@@ -63,7 +51,7 @@ export interface EventPayloads {
 	"payment.succeeded": PaymentSnapshot;
 	"payment.failed": PaymentSnapshot;
 	"payment.refunded": PaymentSnapshot;
-	"inventory.updated": { productId: string; available: number; reserved: number; lowStockThreshold: number };
+	"inventory.updated": { productId: string; available: number; reserved: number; held: number; lowStockThreshold: number };
 	"inventory.low-stock": { productId: string; name: string; available: number; threshold: number };
 	"product.created": ProductSnapshot;
 	"product.updated": ProductSnapshot;

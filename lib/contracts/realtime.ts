@@ -5,6 +5,11 @@ export function userRoom(userId: string): string {
 	return `user:${userId}`;
 }
 
+/** A guest's socket follows their one order here (Socket.IO `auth: {orderToken}`). */
+export function orderRoom(orderId: string): string {
+	return `order:${orderId}`;
+}
+
 /**
  * What the realtime service broadcasts to every gateway node: each one emits it to its own
  * sockets in `rooms` (everyone when null), so a client on any gateway gets it exactly once.

@@ -1,9 +1,9 @@
 import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
-import type { OrderSnapshot } from "../contracts/events";
+import type { StockLevel } from "../contracts/actions";
 import { formatMoney } from "../contracts/money";
-import { ADMIN_TRANSITIONS, ORDER_STATUSES, type OrderStatus, type ShippingAddress } from "../contracts/orders";
+import { ADMIN_TRANSITIONS, ORDER_STATUSES, type Order, type OrderStatus } from "../contracts/orders";
 import { deadLetterTopic } from "../platform/dead-letters";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../platform/delivery-queue";
 import type { Settings } from "../platform/settings";
@@ -14,18 +14,6 @@ import type { AuthUser } from "../platform/tokens";
  * the details). Each one calls the same actions as the REST API, as an admin named after the
  * operator's login, so an order's history and the stock ledger show who did what from the REPL.
  */
-
-/** An order as the orders actions answer it: the whole order its events carry, and where it ships. */
-interface Order extends OrderSnapshot {
-	shippingAddress: ShippingAddress;
-}
-
-interface StockLevel {
-	productId: string;
-	available: number;
-	reserved: number;
-	lowStockThreshold: number;
-}
 
 interface Movement {
 	at: string;
@@ -163,7 +151,7 @@ function orderView(order: Order): string {
 				["status", order.status],
 				["next (order-status)", next.length > 0 ? next.join(", ") : "none: final"],
 				["payment", order.paymentStatus],
-				["customer", order.userId],
+				["customer", order.userId ?? `guest ${order.email}`],
 				["total", money(order.total, order.currency)],
 				["ship to", `${to.name}, ${to.line1}, ${to.postalCode} ${to.city}, ${to.country}`],
 				["created", when(order.createdAt)],
@@ -213,7 +201,7 @@ const COMMANDS: Command[] = [
 					result.rows.map((order) => [
 						order.id,
 						order.status,
-						order.userId,
+						order.userId ?? "guest",
 						order.items.reduce((sum, item) => sum + item.quantity, 0),
 						money(order.total, order.currency),
 						when(order.updatedAt),

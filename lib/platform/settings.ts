@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import proxyaddr from "proxy-addr";
+import { DEMO_SHIPPING_METHODS, DEMO_TAX_RATES, type ShippingMethod, type TaxRates } from "../contracts/checkout";
 
 /** A setting that is missing or malformed: start-up stops with this one line. */
 export class ConfigError extends Error {}
@@ -48,6 +49,12 @@ export interface Settings {
 	orderPendingTtlSeconds: number;
 	/** How long the simulated payment provider takes to answer a charge. */
 	paymentProviderDelayMs: number;
+	/** How long a checkout holds a cart's units (`HOLD_TTL_SECONDS`); asking again extends it. */
+	holdTtlSeconds: number;
+	/** The ways to ship and their prices per country (`SHIPPING_METHODS`, JSON), or the demo shop's. */
+	shippingMethods: readonly ShippingMethod[];
+	/** Tax rates in basis points per destination country (`TAX_RATES`, `DE:1900,FR:2000`), or the demo shop's. */
+	taxRates: TaxRates;
 	bodyLimit: string;
 	corsOrigins: string[];
 	/** Proxies whose `X-Forwarded-For` entries name the client; 0 = none, the TCP peer is the client. */
@@ -184,6 +191,51 @@ function publicUrl(env: Env, port: number): string {
 	return raw.replace(/\/+$/, "");
 }
 
+const COUNTRY = /^[A-Z]{2}$/;
+
+function taxRates(env: Env): TaxRates {
+	const raw = env.TAX_RATES?.trim();
+	if (!raw) return DEMO_TAX_RATES;
+	const rates: TaxRates = {};
+	for (const entry of raw.split(",")) {
+		const [country = "", rate = ""] = entry.split(":").map((part) => part.trim());
+		const basisPoints = Number(rate);
+		if (!COUNTRY.test(country) || !/^\d+$/.test(rate) || basisPoints > 10_000)
+			throw new ConfigError(`TAX_RATES must list COUNTRY:basis-points pairs such as "DE:1900,FR:2000", got "${entry}"`);
+		rates[country] = basisPoints;
+	}
+	return rates;
+}
+
+function shippingMethods(env: Env): readonly ShippingMethod[] {
+	const raw = env.SHIPPING_METHODS?.trim();
+	if (!raw) return DEMO_SHIPPING_METHODS;
+	const example = '[{"id":"standard","name":"Standard","currency":"USD","days":"3-5","prices":{"US":500}}]';
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(raw);
+	} catch {
+		throw new ConfigError(`SHIPPING_METHODS must be JSON such as ${example}`);
+	}
+	const valid = (method: unknown): method is ShippingMethod => {
+		const m = method as Partial<ShippingMethod>;
+		return (
+			typeof m?.id === "string" &&
+			/^[a-z0-9-]{1,32}$/.test(m.id) &&
+			typeof m.name === "string" &&
+			typeof m.currency === "string" &&
+			/^[A-Z]{3}$/.test(m.currency) &&
+			typeof m.days === "string" &&
+			typeof m.prices === "object" &&
+			m.prices !== null &&
+			Object.entries(m.prices).every(([country, price]) => COUNTRY.test(country) && Number.isInteger(price) && price >= 0)
+		);
+	};
+	if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every(valid))
+		throw new ConfigError(`SHIPPING_METHODS must be a non-empty JSON list of methods such as ${example}`);
+	return parsed;
+}
+
 /** At most this many proxies in a row: more is a typo (Express's `trust proxy` would take any number). */
 const MAX_PROXY_HOPS = 10;
 
@@ -264,6 +316,9 @@ export function readSettings(env: Env = process.env): Settings {
 		seedDemo: flag(env, "SEED_DEMO", mode === "embedded"),
 		orderPendingTtlSeconds: integer(env, "ORDER_PENDING_TTL_SECONDS", 900, 1, 7 * 86_400),
 		paymentProviderDelayMs: integer(env, "PAYMENT_PROVIDER_DELAY_MS", 0, 0, 60_000),
+		holdTtlSeconds: integer(env, "HOLD_TTL_SECONDS", 600, 5, 86_400),
+		shippingMethods: shippingMethods(env),
+		taxRates: taxRates(env),
 		bodyLimit: env.BODY_LIMIT || "100kb",
 		trustProxy: trustProxy(env),
 		socketsPerUser: integer(env, "SOCKETS_PER_USER", 10, 1, 1000),

@@ -26,3 +26,8 @@ export function shopError(
 export function invalidFields(message: string, problems: FieldProblem[]): Errors.ValidationError {
 	return new Errors.ValidationError(message, "VALIDATION_ERROR", problems);
 }
+
+/** Whether `err` is the catalogue's error `type` (raised here, or by another node and carried back). */
+export function isShopError(err: unknown, type: ErrorType): boolean {
+	return err instanceof Errors.MoleculerError && err.type === type;
+}

@@ -23,6 +23,16 @@ export interface CollectionSpec {
 	 * embedded store keeps a trigram index of them; MongoDB has no index for such a regex.
 	 */
 	search?: string[];
+	/** Its documents carry the events announcing them, sent by the outbox relay (mixins/domain-events.mixin.ts). */
+	outbox?: true;
+}
+
+/** What a store does well, for the few places where that changes the query. */
+export interface StoreTraits {
+	/** `_id: {$in: [...]}` is served by the id index (FerretDB 1.24 reads the whole collection for it instead). */
+	idListIndexed: boolean;
+	/** A conditional update matches and changes as one step: of two racing ones, one finds nothing (FerretDB 1.24 lets both through). */
+	atomicUpdates: boolean;
 }
 
 /** A stored document as services see it: `id` instead of `_id`, plain JSON-able values. */

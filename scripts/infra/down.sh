@@ -6,4 +6,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rc=0
 "$here/kafka.sh" down "$@" || rc=1
 "$here/ferretdb.sh" down "$@" || rc=1
+"$here/mongo-java.sh" down "$@" || rc=1
 exit "$rc"

@@ -14,21 +14,7 @@ BIN="$INFRA_DIR/bin/ferretdb" SRC="$INFRA_SRC/ferretdb"
 PIDFILE="$DIR/ferretdb.pid" LOG="$DIR/ferretdb.log"
 PG_URL="postgres://postgres@127.0.0.1:${PG_PORT:-54329}/ferretdb"
 
-# A real MongoDB round trip in pure bash: OP_MSG {ping: 1, $db: "admin"}, then
-# look for {ok: 1.0} in the reply. An open port alone can be a half-started server.
-mongo_ping() {
-  # shellcheck disable=SC2016 # the script is for the inner shell
-  timeout 3 bash -c '
-    exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
-    # header(len 51, id 1, respTo 0, opcode 2013) flags(0) kind(0) bson(30 bytes)
-    printf "\x33\0\0\0\x01\0\0\0\0\0\0\0\xdd\x07\0\0\0\0\0\0\0\x1e\0\0\0\x10ping\0\x01\0\0\0\x02\$db\0\x06\0\0\0admin\0\0" >&3
-    len=$(dd bs=1 count=4 status=none <&3 | od -An -tu4 | tr -d " ")
-    [[ $len -gt 16 ]] || exit 1
-    dd bs=1 count=$((len - 4)) status=none <&3 | od -An -tx1 | tr -d " \n" | grep -q 016f6b00000000000000f03f
-  ' _ "$PORT" 2>/dev/null
-}
-
-wait_ready() { wait_until "$1" 60 0.3 mongo_ping; }
+wait_ready() { wait_until "$1" 60 0.3 mongo_ping "$PORT"; }
 
 up() {
   local pid t0=$SECONDS
@@ -37,7 +23,7 @@ up() {
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--postgresql-url=$PG_URL --listen-addr=127.0.0.1:$PORT " \
       || die "our server (pid $pid) runs on another port or backend (SQLite?); run '$0 down' first"
     "$INFRA_SRC/postgres.sh" up
-    mongo_ping || wait_ready "$pid"
+    mongo_ping "$PORT" || wait_ready "$pid"
     say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0
   fi
   if port_open "$PORT"; then

@@ -12,6 +12,20 @@ die() { say "ERROR: $*"; exit 1; }
 # True if something accepts TCP connections on 127.0.0.1:$1.
 port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
+# A real MongoDB round trip to 127.0.0.1:$1 in pure bash: OP_MSG {ping: 1, $db: "admin"}, then
+# look for {ok: 1.0} in the reply. An open port alone can be a half-started server.
+mongo_ping() {
+  # shellcheck disable=SC2016 # the script is for the inner shell
+  timeout 3 bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
+    # header(len 51, id 1, respTo 0, opcode 2013) flags(0) kind(0) bson(30 bytes)
+    printf "\x33\0\0\0\x01\0\0\0\0\0\0\0\xdd\x07\0\0\0\0\0\0\0\x1e\0\0\0\x10ping\0\x01\0\0\0\x02\$db\0\x06\0\0\0admin\0\0" >&3
+    len=$(dd bs=1 count=4 status=none <&3 | od -An -tu4 | tr -d " ")
+    [[ $len -gt 16 ]] || exit 1
+    dd bs=1 count=$((len - 4)) status=none <&3 | od -An -tx1 | tr -d " \n" | grep -q 016f6b00000000000000f03f
+  ' _ "$1" 2>/dev/null
+}
+
 # Print the PID from pidfile $1 if that process is alive and its command line
 # contains $2 (guards against a recycled PID after a reboot or crash).
 our_pid() {

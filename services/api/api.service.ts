@@ -10,11 +10,11 @@ import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import type { ErrorBody, SocketRefusal } from "../../lib/contracts/errors";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
+import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
 import { readiness } from "../../lib/platform/probes";
 import { requestIdFromHeader } from "../../lib/platform/request-context";
 import { settings } from "../../lib/platform/settings";
-import type { AuthUser } from "../../lib/platform/tokens";
+import { type AuthUser, verifyOrderToken } from "../../lib/platform/tokens";
 import type { ActionAccess } from "../../types/moleculer";
 import { AuthLimiter, accountKey, TooManyAttemptsError } from "./auth-limits";
 import { clientAddressResolver } from "./client-address";
@@ -164,7 +164,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				aliases: ROUTER_ALIASES,
 				async onBeforeCall(
 					this: GatewayVars,
-					ctx: Context<unknown, { idempotencyKey?: string }>,
+					ctx: Context<unknown, { idempotencyKey?: string; orderToken?: string }>,
 					_route: unknown,
 					req: GatewayRequest,
 					res: ServerResponse,
@@ -174,6 +174,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					checkNesting(req.$params);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
+					const orderToken = req.headers["order-token"];
+					if (typeof orderToken === "string") ctx.meta.orderToken = orderToken;
 					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
 						try {
 							await this.authLimiter.attempt(this.clientAddress(req), accountKey(req.$params));
@@ -271,8 +273,16 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		 */
 		async socketAuthorize(socket: Socket) {
 			const token: unknown = socket.handshake.auth?.token;
+			const orderToken: unknown = socket.handshake.auth?.orderToken;
 			limitMessages(socket, this.socketMessagesPer10s);
-			if (token === undefined || token === null || token === "") return null;
+			if (token === undefined || token === null || token === "") {
+				// A guest follows their one order; a token for anything else is refused, not ignored.
+				if (orderToken === undefined || orderToken === null || orderToken === "") return null;
+				const orderId = typeof orderToken === "string" ? verifyOrderToken(orderToken) : null;
+				if (!orderId) throw new Error("INVALID_TOKEN" satisfies SocketRefusal);
+				await socket.join(orderRoom(orderId));
+				return null;
+			}
 			const user = typeof token === "string" ? await tokenUser(this, null, token) : null;
 			if (!user) throw new Error("INVALID_TOKEN" satisfies SocketRefusal);
 			if (!(await this.socketCap.admit(socket.id, user.id))) {

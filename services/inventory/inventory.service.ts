@@ -1,141 +1,52 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import type { Context, Errors, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Hold, StockLevel } from "../../lib/contracts/actions";
 import { onEvent } from "../../lib/contracts/events";
-import { mergeLines, type OrderLine } from "../../lib/contracts/orders";
+import type { OrderLine } from "../../lib/contracts/orders";
+import { Throttle } from "../../lib/contracts/realtime";
+import { call } from "../../lib/platform/actions";
+import { settings } from "../../lib/platform/settings";
 import { invalidFields, shopError } from "../../lib/platform/shop-error";
-import type { DbAdapter, Entity } from "../../lib/platform/store";
 import type { AuthUser } from "../../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
-
-/** Stock of one product, as the API shows it. */
-export interface StockLevel {
-	productId: string;
-	available: number;
-	reserved: number;
-	lowStockThreshold: number;
-}
-
-/** The latest known level of a product (`_id` is the product id): a projection of its ledger for listings. */
-interface StockDoc extends Entity {
-	available: number;
-	reserved: number;
-	seq: number;
-	lowStockThreshold: number;
-	updatedAt: Date;
-}
-
-type MovementKind = "init" | "reserve" | "commit" | "release" | "restock" | "adjust";
-
-/**
- * One line of a product's stock ledger: the change and the level after it. The ledger is the
- * truth. Two unique keys make every change safe without transactions or atomic updates (which
- * not every MongoDB-wire server gives): `seqKey` lets only one writer append the next line of a
- * product, so no two changes can both spend the same units; `key` names the business step
- * (an order's reservation, its release...) so a step repeated by a redelivered event is a no-op.
- */
-interface Movement extends Entity {
-	seqKey: string;
-	key: string;
-	productId: string;
-	seq: number;
-	orderId: string | null;
-	kind: MovementKind;
-	/** Change of `available`. */
-	delta: number;
-	/** Change of `reserved`. */
-	reservedDelta: number;
-	available: number;
-	reserved: number;
-	quantity: number;
-	reason: string;
-	by: string;
-	at: Date;
-}
-
-type MovementPlan = Pick<Movement, "key" | "kind" | "delta" | "reservedDelta" | "quantity" | "reason" | "by" | "orderId">;
-
-/** The level a writer plans from: the ledger's last line, or the projection that copies it (with the threshold). */
-type Level = Pick<Movement, "available" | "reserved" | "seq"> & { lowStockThreshold?: number };
-
-/** A movement written now, with the level before it; null when its key had already been written. */
-type Applied = { movement: Movement; before: Level } | null;
+import { HOLDS_SPEC, Holds } from "./holds";
+import { LEDGER, LEDGER_SPEC, LEVELS_SPEC, type LedgerHost, type Level, levelView, type Movement, StockLedger } from "./ledger";
+import { commitOrder, releaseOrder, reserveOrder } from "./reservations";
 
 interface InventoryMethods extends DbMethods, DomainEventMethods {
-	ledger(): DbAdapter;
-	latest(productId: string): Promise<Movement>;
-	projected(productId: string): Promise<StockDoc | null>;
-	thresholdOf(productId: string): Promise<number>;
 	levelOf(productId: string): Promise<StockLevel>;
-	apply(productId: string, plan: (current: Level) => MovementPlan): Promise<Applied>;
-	appendLine(productId: string, plan: (current: Level) => MovementPlan): Promise<Applied>;
-	hasStep(key: string): Promise<Movement | null>;
-	announce(applied: Applied[]): Promise<void>;
-	settle(orderId: string, outcome: "commit" | "release", reason: string): Promise<void>;
+	noticesOf(productId: string, before: Level, after: Level): Promise<OutgoingEvent[]>;
+	sweepHolds(): Promise<void>;
+}
+
+interface InventoryVars extends DbVars {
+	/** What the ledger is kept in and told through; another StockLedger on it writes as another node would. */
+	ledgerHost: LedgerHost;
+	ledger: StockLedger;
+	holds: Holds;
+	/** Other nodes' cached stock reads are dropped at most this often (this node's at once). */
+	remoteCacheClean: Throttle;
+	holdSweep?: NodeJS.Timeout;
 }
 
 const QUANTITY = { type: "number", integer: true, positive: true, max: 10_000 } as const;
 const PRODUCT_ID = { type: "string", min: 1, max: 64 } as const;
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
+const LINES = { type: "array", min: 1, max: 100, items: { type: "object", props: { productId: PRODUCT_ID, quantity: QUANTITY } } } as const;
+/** Expired holds are looked for this often: a hold goes back at most this late. */
+const HOLD_SWEEP_MS = 2_000;
+/** How stale another node's cached catalogue stock may be after a change (its own is dropped at once). */
+const REMOTE_CACHE_CLEAN_MS = 250;
 
-/** The journal's record that an order's stock goes back on sale: a reservation arriving after it gives back what it took. */
-const releasedDecision = (orderId: string) => `${orderId}:released`;
-
-/** Writers racing for a product's next ledger line retry this often before giving up. */
-const MAX_ATTEMPTS = 200;
-
-function outOfStock(productId: string, requested: number, available: number): Errors.MoleculerError {
-	return shopError("OUT_OF_STOCK", "Not enough stock", { productId, requested, available });
-}
-
-/** The tail of each product's queue of writers on this node. */
-const productQueues = new Map<string, Promise<unknown>>();
-
-const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, DbVars> = {
+/**
+ * Stock: a ledger per product (./ledger.ts), the saga's reservations on it (./reservations.ts)
+ * and checkout holds (./holds.ts). Only a change of what is available is announced
+ * (`inventory.updated`, and `inventory.low-stock` on the line that crosses the threshold), in
+ * the same write as the line: a commit moves units from reserved to sold and tells browsers nothing.
+ */
+const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, InventoryVars> = {
 	name: "inventory",
-	mixins: [
-		dbMixin(
-			{
-				name: "inventory",
-				fields: {
-					available: { type: Number, required: true },
-					reserved: { type: Number, required: true },
-					seq: { type: Number, required: true },
-					lowStockThreshold: { type: Number, required: true, min: 0 },
-					updatedAt: { type: Date, required: true },
-				},
-				indexes: [{ fields: { available: 1 } }],
-			},
-			[
-				{
-					name: "stock-movements",
-					fields: {
-						seqKey: { type: String, required: true },
-						key: { type: String, required: true },
-						productId: { type: String, required: true },
-						seq: { type: Number, required: true },
-						orderId: { type: String, default: null },
-						kind: { type: String, required: true },
-						delta: { type: Number, required: true },
-						reservedDelta: { type: Number, required: true },
-						available: { type: Number, required: true },
-						reserved: { type: Number, required: true },
-						quantity: { type: Number, required: true },
-						reason: { type: String, default: "" },
-						by: { type: String, default: "system" },
-						at: { type: Date, required: true },
-					},
-					indexes: [
-						{ fields: { seqKey: 1 }, unique: true },
-						{ fields: { key: 1 }, unique: true },
-						{ fields: { productId: 1, seq: -1 } },
-						{ fields: { orderId: 1 } },
-					],
-				},
-			],
-		),
-		domainEventsMixin,
-	],
+	mixins: [dbMixin(LEVELS_SPEC, [LEDGER_SPEC, HOLDS_SPEC]), domainEventsMixin],
 
 	actions: {
 		get: {
@@ -150,15 +61,15 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		availability: {
 			visibility: "public",
 			params: { productIds: { type: "array", items: "string", max: 200 } },
-			// Every catalogue page asks this. Each stock change clears it on every node; the short
-			// TTL bounds what a read racing that clear could leave behind. Orders never read it.
+			// Every catalogue page asks this; a stock change drops it here at once and on other nodes
+			// within REMOTE_CACHE_CLEAN_MS, and the short TTL bounds the rest. Orders never read it.
 			cache: { keys: ["productIds"], ttl: 5 },
 			async handler(ctx: Context<{ productIds: string[] }>) {
 				const docs = await this.findByIds(ctx.params.productIds);
 				return Object.fromEntries(
 					docs.map((doc) => {
-						const { id, available, reserved, lowStockThreshold } = this.toEntity<StockDoc>(doc);
-						return [id, { productId: id, available, reserved, lowStockThreshold }];
+						const { id, ...level } = this.toEntity<Level & { id: string }>(doc);
+						return [id, levelView(id, level)];
 					}),
 				);
 			},
@@ -167,11 +78,11 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 		lowStock: {
 			auth: "admin",
 			async handler() {
-				const docs = await this.adapter.find({ query: {}, sort: ["available"] });
-				return docs
-					.map((doc) => this.toEntity<StockDoc>(doc))
-					.filter((doc) => doc.available <= doc.lowStockThreshold)
-					.map(({ id, available, reserved, lowStockThreshold }) => ({ productId: id, available, reserved, lowStockThreshold }));
+				const docs = await this.adapter.find({ query: { low: true }, sort: ["available"] });
+				return docs.map((doc) => {
+					const { id, ...level } = this.toEntity<Level & { id: string }>(doc);
+					return levelView(id, level);
+				});
 			},
 		},
 
@@ -179,10 +90,22 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			auth: "admin",
 			params: { productId: PRODUCT_ID, limit: { type: "number", integer: true, min: 1, max: 500, convert: true, default: 50 } },
 			async handler(ctx: Context<{ productId: string; limit: number }>) {
-				await this.latest(ctx.params.productId);
-				const docs = await this.ledger().find({ query: { productId: ctx.params.productId }, sort: ["-seq"], limit: ctx.params.limit });
+				await this.levelOf(ctx.params.productId);
+				const docs = await this.collection(LEDGER).find({
+					query: { productId: ctx.params.productId, seq: { $gte: 0 } },
+					sort: ["-seq"],
+					limit: ctx.params.limit,
+				});
 				return docs.map((doc) => {
-					const { seqKey: _seqKey, ...movement } = this.toEntity<Movement>(doc);
+					const {
+						seqKey: _seqKey,
+						events: _events,
+						pending: _pending,
+						claimedUntil: _claim,
+						origin: _origin,
+						createdAt: _created,
+						...movement
+					} = this.toEntity<Movement & { events: unknown; pending: boolean; claimedUntil: Date; origin: unknown; createdAt: Date }>(doc);
 					return movement;
 				});
 			},
@@ -198,26 +121,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			},
 			async handler(ctx: Context<{ productId: string; available: number; lowStockThreshold: number }>) {
 				const { productId, available, lowStockThreshold } = ctx.params;
-				const at = new Date();
-				const first = { seqKey: `${productId}#0`, key: `init:${productId}`, productId, seq: 0, orderId: null, kind: "init" };
-				try {
-					await this.ledger().insert({
-						_id: this.newId(),
-						...first,
-						delta: available,
-						reservedDelta: 0,
-						available,
-						reserved: 0,
-						quantity: available,
-						reason: "new product",
-						by: "system",
-						at,
-					});
-					await this.adapter.insert({ _id: productId, available, reserved: 0, seq: 0, lowStockThreshold, updatedAt: at });
-					await this.clearCache();
-				} catch (err) {
-					if (!this.isDuplicateKey(err)) throw err;
-				}
+				await this.ledger.open(productId, available, lowStockThreshold);
 				return this.levelOf(productId);
 			},
 		},
@@ -226,83 +130,52 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 			visibility: "public",
 			params: { productId: PRODUCT_ID, lowStockThreshold: { type: "number", integer: true, min: 0 } },
 			async handler(ctx: Context<{ productId: string; lowStockThreshold: number }>) {
-				await this.latest(ctx.params.productId);
-				await this.adapter.updateById(ctx.params.productId, { $set: { lowStockThreshold: ctx.params.lowStockThreshold } });
-				await this.clearCache();
-				return this.levelOf(ctx.params.productId);
+				return levelView(ctx.params.productId, await this.ledger.setThreshold(ctx.params.productId, ctx.params.lowStockThreshold));
 			},
 		},
 
-		/** Internal: holds every line of an order, or none: lines taken before a shortfall are given back. */
+		/** Internal: holds every line of an order, or none; a cart's hold (`holdId`) gives its units first. */
 		reserve: {
 			visibility: "public",
-			params: {
-				orderId: ORDER_ID,
-				items: { type: "array", min: 1, max: 100, items: { type: "object", props: { productId: PRODUCT_ID, quantity: QUANTITY } } },
-			},
-			async handler(ctx: Context<{ orderId: string; items: OrderLine[] }>) {
-				const { orderId } = ctx.params;
-				const applied: Applied[] = [];
-				try {
-					for (const { productId, quantity } of mergeLines(ctx.params.items)) {
-						applied.push(
-							await this.apply(productId, (current) => {
-								if (current.available < quantity) throw outOfStock(productId, quantity, current.available);
-								return {
-									key: `${orderId}:${productId}:reserve`,
-									kind: "reserve",
-									delta: -quantity,
-									reservedDelta: quantity,
-									quantity,
-									orderId,
-									reason: "order placed",
-									by: "system",
-								};
-							}),
-						);
-					}
-					// A release that read the order's reservations before these lines were written missed
-					// them (recovery fails a placement whose node died while this call was on its way);
-					// it recorded its decision before that read, so it is seen here and they go back.
-					if (await this.hasDecided(releasedDecision(orderId)))
-						throw shopError("ORDER_RELEASED", "The order was released while its stock was being reserved", {
-							orderId,
-						});
-				} catch (err) {
-					// Give back what this call took; the settle key makes a later release of the order a no-op.
-					for (const taken of [...applied]) {
-						if (!taken) continue;
-						const { productId, quantity } = taken.movement;
-						applied.push(
-							await this.apply(productId, () => ({
-								key: `${orderId}:${productId}:settle`,
-								kind: "release",
-								delta: quantity,
-								reservedDelta: -quantity,
-								quantity,
-								orderId,
-								reason: "order not placed",
-								by: "system",
-							})),
-						);
-					}
-					throw err;
-				} finally {
-					await this.announce(applied);
-				}
-				return {
-					orderId,
-					items: applied.flatMap((step) => (step ? [{ productId: step.movement.productId, quantity: step.movement.quantity }] : [])),
-				};
+			params: { orderId: ORDER_ID, items: LINES, holdId: { type: "string", min: 1, max: 64, optional: true } },
+			async handler(ctx: Context<{ orderId: string; items: OrderLine[]; holdId?: string }>) {
+				const { orderId, items, holdId } = ctx.params;
+				const reserved = await reserveOrder(this.ledger, orderId, items, holdId);
+				// What the hold kept beyond the order goes back now: the cart is closed.
+				if (holdId) await this.holds.release(holdId, "cart ordered");
+				return { orderId, items: reserved };
 			},
 		},
 
-		/** Internal: the order failed or was cancelled; its units go back on sale. Repeating it changes nothing. */
+		/** Internal: the order failed, was cancelled or could not be placed; its units go back. Repeating it changes nothing. */
 		release: {
 			visibility: "public",
-			params: { orderId: ORDER_ID, reason: { type: "string", max: 200, default: "order released" } },
-			async handler(ctx: Context<{ orderId: string; reason: string }>) {
-				await this.settle(ctx.params.orderId, "release", ctx.params.reason);
+			params: { orderId: ORDER_ID, items: LINES, reason: { type: "string", max: 200, default: "order released" } },
+			async handler(ctx: Context<{ orderId: string; items: OrderLine[]; reason: string }>) {
+				await releaseOrder(this.ledger, ctx.params.orderId, ctx.params.items, ctx.params.reason);
+			},
+		},
+
+		/** Internal: holds a cart's units for its checkout until the hold's time is up; asking again extends it. */
+		hold: {
+			visibility: "public",
+			params: {
+				holdId: { type: "string", min: 1, max: 64 },
+				items: { ...LINES, min: 0 },
+				ttlSeconds: { type: "number", integer: true, min: 1, max: 86_400, optional: true },
+			},
+			async handler(ctx: Context<{ holdId: string; items: OrderLine[]; ttlSeconds?: number }>): Promise<Hold> {
+				const { holdId, items, ttlSeconds } = ctx.params;
+				return this.holds.hold(holdId, items, ttlSeconds ?? settings().holdTtlSeconds);
+			},
+		},
+
+		/** Internal: gives a hold's units back at once. Repeating it changes nothing. */
+		releaseHold: {
+			visibility: "public",
+			params: { holdId: { type: "string", min: 1, max: 64 } },
+			async handler(ctx: Context<{ holdId: string }>) {
+				await this.holds.release(ctx.params.holdId, "checkout left");
 			},
 		},
 
@@ -329,8 +202,9 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 					throw invalidFields("Give either delta or set", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },
 					]);
+				await this.levelOf(productId);
 				const key = `adjust:${this.newId()}`;
-				const applied = await this.apply(productId, (current) => {
+				await this.ledger.apply(productId, (current) => {
 					const change = delta ?? (set as number) - current.available;
 					if (current.available + change < 0)
 						throw shopError("NEGATIVE_STOCK", "Stock cannot go below zero", {
@@ -349,7 +223,6 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 						by: ctx.meta.user?.id ?? "operator",
 					};
 				});
-				await this.announce([applied]);
 				return this.levelOf(productId);
 			},
 		},
@@ -357,165 +230,80 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, Db
 
 	channels: {
 		"order.updated": onEvent("order.updated", "inventory", async function commitOrReleaseSettledOrder(order) {
-			if (order.status === "confirmed") await this.settle(order.id, "commit", "order paid");
-			if (order.status === "failed") await this.settle(order.id, "release", "payment failed");
+			if (order.status === "confirmed") await commitOrder(this.ledger, order.id, order.items);
+			if (order.status === "failed") await releaseOrder(this.ledger, order.id, order.items, "payment failed");
 		}),
 		"order.cancelled": onEvent("order.cancelled", "inventory", async function releaseCancelledOrder(order) {
-			await this.settle(order.id, "release", "order cancelled");
+			await releaseOrder(this.ledger, order.id, order.items, "order cancelled");
 		}),
 		"product.deleted": onEvent("product.deleted", "inventory", async function forgetDeletedProduct(product) {
-			await this.adapter.removeById(product.id);
+			await this.ledger.close(product.id);
 		}),
 	},
 
 	methods: {
-		ledger() {
-			const ledger = this.collections["stock-movements"];
-			if (!ledger) throw new Error("stock ledger is not open");
-			return ledger;
-		},
-
-		async latest(productId: string) {
-			const [doc] = await this.ledger().find({ query: { productId }, sort: ["-seq"], limit: 1 });
-			if (!doc) throw shopError("PRODUCT_NOT_FOUND", "No stock record for this product", { productId });
-			return this.toEntity<Movement>(doc);
-		},
-
-		async projected(productId: string) {
-			const doc = await this.adapter.findById(productId);
-			return doc ? this.toEntity<StockDoc>(doc) : null;
-		},
-
-		async thresholdOf(productId: string) {
-			const doc = await this.adapter.findById(productId);
-			return doc ? this.toEntity<StockDoc>(doc).lowStockThreshold : 0;
-		},
-
+		/** The product's stock now; a product without a stock record (never made, or deleted) is not found. */
 		async levelOf(productId: string) {
-			const { available, reserved } = await this.latest(productId);
-			return { productId, available, reserved, lowStockThreshold: await this.thresholdOf(productId) };
-		},
-
-		async hasStep(key: string) {
-			const doc = await this.ledger().findOne({ key });
-			return doc ? this.toEntity<Movement>(doc) : null;
+			const level = await this.ledger.current(productId);
+			if (!level) throw shopError("PRODUCT_NOT_FOUND", "No stock record for this product", { productId });
+			return levelView(productId, level);
 		},
 
 		/**
-		 * Appends the product's next ledger line, planned from its current level. Another writer
-		 * that appended first makes the insert fail on `seqKey`: read the new level and plan again.
-		 * A failure on `key` means this step was done before (the unique index answers that, so no
-		 * lookup first). The first plan reads the projection, one document by id, which is the last
-		 * line unless a writer has not updated it yet: then the insert fails on `seqKey` (or the
-		 * plan refuses on a stale level) and the next attempts read the ledger itself.
+		 * The new level for everyone when what is available changes, and admins' alert on the one
+		 * line that takes a product to or under its threshold: one alert per crossing.
 		 */
-		async apply(productId, plan) {
-			// Writers of one product on this node queue up instead of racing for the same line;
-			// the unique `seqKey` still decides between nodes.
-			const previous = productQueues.get(productId) ?? Promise.resolve();
-			const turn = previous.then(() => this.appendLine(productId, plan));
-			const settled = turn.catch(() => undefined);
-			productQueues.set(productId, settled);
-			settled.then(() => {
-				if (productQueues.get(productId) === settled) productQueues.delete(productId);
-			});
-			return turn;
-		},
-
-		async appendLine(productId, plan) {
-			for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-				const before: Level = (attempt === 0 && (await this.projected(productId))) || (await this.latest(productId));
-				let step: MovementPlan;
-				try {
-					step = plan(before);
-				} catch (err) {
-					if (attempt === 0) continue;
-					throw err;
-				}
-				const movement = {
-					...step,
-					_id: this.newId(),
-					seqKey: `${productId}#${before.seq + 1}`,
-					productId,
-					seq: before.seq + 1,
-					available: before.available + step.delta,
-					reserved: before.reserved + step.reservedDelta,
-					at: new Date(),
-				};
-				try {
-					await this.ledger().insert(movement);
-				} catch (err) {
-					if (!this.isDuplicateKey(err)) throw err;
-					if (await this.hasStep(step.key)) return null;
-					await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
-					continue;
-				}
-				// The projection only moves forward; a late writer never rolls it back.
-				await this.adapter.updateMany(
-					{ _id: productId, seq: { $lt: movement.seq } },
-					{ $set: { available: movement.available, reserved: movement.reserved, seq: movement.seq, updatedAt: movement.at } },
-				);
-				await this.clearCache();
-				const { _id, ...fields } = movement;
-				return { movement: { id: _id, ...fields }, before };
-			}
-			throw shopError("STOCK_BUSY", "Stock of this product is changing too fast: try again", { productId });
-		},
-
-		/**
-		 * Settles each line an order reserved, once: sold on commit, back on sale on release. A
-		 * release after a commit (a paid order cancelled) puts the sold units back too.
-		 */
-		async settle(orderId, outcome, reason) {
-			// Before the reservations are read: a reservation still on its way then sees it (see `reserve`).
-			if (outcome === "release") await this.decideOnce(releasedDecision(orderId));
-			const reservations = (await this.ledger().find({ query: { orderId, kind: "reserve" } })).map((doc) => this.toEntity<Movement>(doc));
-			const applied: Applied[] = [];
-			for (const { productId, quantity } of reservations) {
-				const line = { quantity, orderId, reason, by: "system", key: `${orderId}:${productId}:settle` };
-				if (outcome === "commit") {
-					applied.push(await this.apply(productId, () => ({ ...line, kind: "commit", delta: 0, reservedDelta: -quantity })));
-					continue;
-				}
-				const settled = await this.hasStep(line.key);
-				if (!settled)
-					applied.push(await this.apply(productId, () => ({ ...line, kind: "release", delta: quantity, reservedDelta: -quantity })));
-				else if (settled.kind === "commit")
-					applied.push(
-						await this.apply(productId, () => ({
-							...line,
-							key: `${orderId}:${productId}:restock`,
-							kind: "restock",
-							delta: quantity,
-							reservedDelta: 0,
-						})),
-					);
-			}
-			await this.announce(applied);
-		},
-
-		/**
-		 * Tells everyone each new level, and admins when a change takes a product to or under its
-		 * threshold: only the one ledger line that crosses it reports, so one alert per crossing.
-		 */
-		async announce(applied: Applied[]) {
-			const events: OutgoingEvent[] = [];
-			for (const step of applied) {
-				if (!step) continue;
-				const { movement, before } = step;
-				const { productId, available, reserved } = movement;
-				const threshold = before.lowStockThreshold ?? (await this.thresholdOf(productId));
-				events.push(this.domainEvent("inventory.updated", { productId, available, reserved, lowStockThreshold: threshold }, productId));
-				if (!(before.available > threshold && available <= threshold)) continue;
-				const [product] = await this.broker
-					.call<{ id: string; name: string }[], { ids: string[] }>("products.getMany", { ids: [productId] })
-					.catch(() => []);
-				events.push(
+		async noticesOf(productId, before, after) {
+			if (after.available === before.available) return [];
+			const { available, reserved, held, lowStockThreshold: threshold } = after;
+			const notices: OutgoingEvent[] = [
+				this.domainEvent("inventory.updated", { productId, available, reserved, held, lowStockThreshold: threshold }, productId),
+			];
+			if (before.available > threshold && available <= threshold) {
+				const [product] = await call(this.broker, "products.getMany", { ids: [productId] }).catch(() => []);
+				notices.push(
 					this.domainEvent("inventory.low-stock", { productId, name: product?.name ?? productId, available, threshold }, productId),
 				);
 			}
-			await this.publishEvents(events);
+			return notices;
 		},
+
+		async sweepHolds() {
+			const expired = await this.holds.sweep();
+			if (expired > 0) this.logger.info(`Gave back the units of ${expired} expired checkout hold(s).`);
+		},
+	},
+
+	created() {
+		this.remoteCacheClean = new Throttle(REMOTE_CACHE_CLEAN_MS, () => this.broker.broadcast("cache.clean.inventory"));
+		this.ledgerHost = {
+			lines: this.collection(LEDGER),
+			levels: this.adapter,
+			newId: () => this.newId(),
+			isDuplicateKey: (err) => this.isDuplicateKey(err),
+			toEntity: (doc) => this.toEntity(doc),
+			insertCarrying: (doc, events) => this.insertCarrying(LEDGER, doc, events),
+			noticesOf: (productId, before, after) => this.noticesOf(productId, before, after),
+			stockChanged: () => {
+				void this.broker.cacher?.clean("inventory.**");
+				this.remoteCacheClean.call();
+			},
+		};
+		this.ledger = new StockLedger(this.ledgerHost);
+		this.holds = new Holds(this.ledger, this.collection(HOLDS_SPEC.name), (doc) => this.toEntity(doc));
+	},
+
+	started() {
+		if (!settings().backgroundLoops) return;
+		this.holdSweep = setInterval(() => {
+			this.sweepHolds().catch((err: Error) => this.logger.warn("Hold sweep failed:", err.message));
+		}, HOLD_SWEEP_MS);
+		this.holdSweep.unref();
+	},
+
+	stopped() {
+		clearInterval(this.holdSweep);
+		this.remoteCacheClean.stop();
 	},
 };
 

@@ -3,26 +3,11 @@
  * totals and a link back to it.
  */
 import type Mail from "nodemailer/lib/mailer";
-import type { OrderSnapshot } from "../../lib/contracts/events";
 import { formatMoney } from "../../lib/contracts/money";
-import type { ShippingAddress } from "../../lib/contracts/orders";
+import type { Order } from "../../lib/contracts/orders";
 
 export const MAIL_KINDS = ["order.received", "order.confirmed", "order.shipped", "order.cancelled", "order.failed"] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
-
-/**
- * An order as its events carry it: the snapshot of the event contract, and the parts the orders
- * service stores beside it (where it ships, the card) or that checkout orders add (a guest's
- * email, shipping, tax), each read where it is there.
- */
-export type MailedOrder = OrderSnapshot & {
-	email?: string;
-	subtotal?: number;
-	shipping?: { name: string; price: number } | null;
-	tax?: { rate: number; amount: number } | null;
-	cardLast4?: string;
-	shippingAddress?: ShippingAddress;
-};
 
 export interface Recipient {
 	email: string;
@@ -38,10 +23,11 @@ export interface Sender {
 }
 
 /** The moneys of the order: its lines, then what is added to them, then what is charged. */
-function totals(order: MailedOrder): [string, string][] {
+function totals(order: Order): [string, string][] {
 	const money = (minor: number) => formatMoney(minor, order.currency, "en-US");
 	const rows: [string, string][] = [];
-	if (order.subtotal !== undefined) rows.push(["Subtotal", money(order.subtotal)]);
+	// A subtotal says something only when something is added to it.
+	if (order.shipping || order.tax) rows.push(["Subtotal", money(order.subtotal)]);
 	if (order.shipping) rows.push([`Shipping (${order.shipping.name})`, money(order.shipping.price)]);
 	if (order.tax) rows.push([`Tax (${order.tax.rate / 100}%)`, money(order.tax.amount)]);
 	rows.push(["Total", money(order.total)]);
@@ -49,14 +35,13 @@ function totals(order: MailedOrder): [string, string][] {
 }
 
 /** Why the payment failed, as the order's history says. */
-function failureReason(order: MailedOrder): string {
+function failureReason(order: Order): string {
 	const entry = [...order.history].reverse().find((step) => step.status === "failed");
 	return entry?.note ? ` (${entry.note})` : "";
 }
 
-function letter(kind: MailKind, order: MailedOrder): { subject: string; paragraphs: string[] } {
+function letter(kind: MailKind, order: Order): { subject: string; paragraphs: string[] } {
 	const total = formatMoney(order.total, order.currency, "en-US");
-	const card = order.cardLast4 ? ` ending in ${order.cardLast4}` : "";
 	switch (kind) {
 		case "order.received":
 			return {
@@ -72,8 +57,10 @@ function letter(kind: MailKind, order: MailedOrder): { subject: string; paragrap
 			};
 		case "order.shipped": {
 			const to = order.shippingAddress;
-			const address = to ? ` to ${to.name}, ${to.line1}, ${to.postalCode} ${to.city}, ${to.country}` : "";
-			return { subject: `Order ${order.id} has shipped`, paragraphs: [`Your order is on its way${address}.`] };
+			return {
+				subject: `Order ${order.id} has shipped`,
+				paragraphs: [`Your order is on its way to ${to.name}, ${to.line1}, ${to.postalCode} ${to.city}, ${to.country}.`],
+			};
 		}
 		case "order.cancelled":
 			return {
@@ -81,7 +68,7 @@ function letter(kind: MailKind, order: MailedOrder): { subject: string; paragrap
 				paragraphs: [
 					"Your order has been cancelled.",
 					order.paymentStatus === "paid" || order.paymentStatus === "refunded"
-						? `The ${total} you paid is refunded to your card${card}.`
+						? `The ${total} you paid is refunded to your card ending in ${order.cardLast4}.`
 						: "You have not been charged.",
 				],
 			};
@@ -99,7 +86,7 @@ const escapeHtml = (text: string) =>
 /** The address part of `Name <address>`, or the address itself. */
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
 
-export function composeMail(kind: MailKind, order: MailedOrder, to: Recipient, { from, publicUrl }: Sender): Mail.Options {
+export function composeMail(kind: MailKind, order: Order, to: Recipient, { from, publicUrl }: Sender): Mail.Options {
 	const { subject, paragraphs } = letter(kind, order);
 	const money = (minor: number) => formatMoney(minor, order.currency, "en-US");
 	const link = `${publicUrl}/orders/${encodeURIComponent(order.id)}`;

@@ -1,7 +1,7 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import mongoose from "mongoose";
 import { type DomainEvent, type DomainEventType, onEvent } from "../../lib/contracts/events";
-import type { OrderStatus } from "../../lib/contracts/orders";
+import type { Order, OrderStatus } from "../../lib/contracts/orders";
 import {
 	claimsSpec,
 	DeliveryQueue,
@@ -14,7 +14,7 @@ import {
 import { settings } from "../../lib/platform/settings";
 import type { DbAdapter } from "../../lib/platform/store";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
-import { composeMail, MAIL_KINDS, type MailedOrder, type MailKind, type Recipient } from "./mail";
+import { composeMail, MAIL_KINDS, type MailKind, type Recipient } from "./mail";
 import { fileOut, type MailOut, smtpOut } from "./mail-out";
 
 /** One email to send: one per order and kind, its id `<order id>:<kind>`. */
@@ -22,7 +22,7 @@ interface Message extends Queued {
 	orderId: string;
 	kind: MailKind;
 	/** The order as the event that asked for this email carried it. */
-	order: MailedOrder;
+	order: Order;
 }
 
 interface NotificationVars extends DbVars {
@@ -32,9 +32,9 @@ interface NotificationVars extends DbVars {
 }
 
 interface NotificationMethods extends DbMethods {
-	record(order: MailedOrder, kind: MailKind, event: DomainEvent<DomainEventType>): Promise<void>;
+	record(order: Order, kind: MailKind, event: DomainEvent<DomainEventType>): Promise<void>;
 	deliver(message: Message): Promise<Outcome>;
-	recipient(order: MailedOrder): Promise<Recipient | null>;
+	recipient(order: Order): Promise<Recipient | null>;
 }
 
 type NotificationThis = Service & NotificationMethods & NotificationVars;
@@ -92,7 +92,8 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationMeth
 		},
 
 		async recipient(order) {
-			if (order.email) return { email: order.email, name: order.shippingAddress?.name ?? "" };
+			if (order.email) return { email: order.email, name: order.shippingAddress.name };
+			if (!order.userId) return null;
 			return this.broker.call<Recipient | null, { id: string }>("users.contact", { id: order.userId });
 		},
 
@@ -103,7 +104,7 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationMeth
 			} catch (err) {
 				return { delivered: false, error: `The account's address could not be read: ${(err as Error).message}` };
 			}
-			if (!to) return { delivered: false, error: "The order's account no longer exists", final: true };
+			if (!to) return { delivered: false, error: "The order has no address to write to: its account no longer exists", final: true };
 			const { mailFrom: from, publicUrl } = settings();
 			const mail = composeMail(message.kind, message.order, to, { from, publicUrl });
 			return (this.out as MailOut).send(mail, `${message.orderId}-${message.kind}`);

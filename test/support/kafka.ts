@@ -1,4 +1,4 @@
-import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { type Admin, AssignerProtocol, type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
 import { readTopicsToNow } from "../../lib/platform/topic-replay";
 import { eventually } from "./wait";
 
@@ -59,8 +59,21 @@ export async function findOnTopic<T>(topic: string, match: (value: T) => boolean
 
 /** Resolves once every consumer group of `topic` has committed past `offset` on `partition`, i.e. handled it. */
 async function handledByEveryGroup(admin: Admin, topic: string, partition: number, offset: number): Promise<void> {
-	// @moleculer/channels names each consumer group `<group>:<topic>`.
-	const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => id.endsWith(`:${topic}`));
+	// Each service's channels on a node are one consumer group (named after the service) reading all
+	// its topics: the groups of `topic` are those with a member subscribed to it.
+	const ids = (await admin.listGroups()).groups.map((group) => group.groupId);
+	const described = ids.length > 0 ? (await admin.describeGroups(ids)).groups : [];
+	const groups = described
+		.filter((group) =>
+			group.members.some((member) => {
+				try {
+					return AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics.includes(topic);
+				} catch {
+					return false; // a group of another protocol (the transporter's)
+				}
+			}),
+		)
+		.map((group) => group.groupId);
 	if (groups.length === 0) throw new Error(`no consumer group reads ${topic}`);
 	await eventually(async () => {
 		for (const groupId of groups) {

@@ -5,6 +5,7 @@
  * time limit while its node still runs.
  */
 import type { ActionSchema, Context, Middleware } from "moleculer";
+import { type RecoveryHost, recoverPlacements } from "../../services/orders/recovery";
 import { orderBody } from "../support/commerce.suite";
 import { ADMIN, CUSTOMER, gate, type Shop, startShop } from "../support/in-process";
 import { eventually } from "../support/wait";
@@ -13,7 +14,7 @@ import { eventually } from "../support/wait";
 const LATER = 61_000;
 
 interface Recovering {
-	recoverPlacements(now?: number): Promise<number>;
+	host(): RecoveryHost;
 }
 
 /** Holds `payments.prepare` calls while closed: a placement stops half-way, its stock reserved. */
@@ -52,7 +53,7 @@ describe("placements that do not finish", () => {
 		);
 		await eventually(async () => expect(await stockOf(productId)).toMatchObject({ available: 3, reserved: 2 }));
 
-		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(1);
+		expect(await recoverPlacements(orders.host(), Date.now() + LATER)).toBe(1);
 		const [order] = await broker.call<{ rows: { id: string }[] }, object>("orders.list", {}, CUSTOMER).then((page) => page.rows);
 		if (!order) throw new Error("the order was not stored");
 		const failed = await orderOf(order.id);
@@ -68,7 +69,7 @@ describe("placements that do not finish", () => {
 		expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 });
 		expect((await orderOf(order.id)).status).toBe("failed");
 		// Undone once: a later run finds nothing.
-		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(0);
+		expect(await recoverPlacements(orders.host(), Date.now() + LATER)).toBe(0);
 	});
 
 	it("a reservation that reaches inventory after its order was released (its node died with the call on its way) takes nothing", async () => {
@@ -76,7 +77,7 @@ describe("placements that do not finish", () => {
 		const productId = await shop.newProduct(5);
 		const orderId = `cut-off-${Date.now()}`;
 		// What recovery's failed order makes inventory do, before the dead node's reserve call arrives.
-		await broker.call("inventory.release", { orderId, reason: "placing it was cut off" });
+		await broker.call("inventory.release", { orderId, items: [{ productId, quantity: 2 }], reason: "placing it was cut off" });
 		const late = broker.call("inventory.reserve", { orderId, items: [{ productId, quantity: 2 }] });
 		await expect(late).rejects.toMatchObject({ code: 503, type: "ORDER_RELEASED" });
 		expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 });
@@ -91,7 +92,7 @@ describe("placements that do not finish", () => {
 			CUSTOMER,
 		);
 		expect(placed.status).toBe("pending");
-		expect(await orders.recoverPlacements(Date.now() + LATER)).toBe(0);
+		expect(await recoverPlacements(orders.host(), Date.now() + LATER)).toBe(0);
 		await eventually(async () => expect((await orderOf(placed.id)).status).toBe("confirmed"));
 	});
 });

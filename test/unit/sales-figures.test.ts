@@ -1,4 +1,4 @@
-import type { OrderStatus } from "../../lib/contracts/orders";
+import type { OrderStatus, PaymentStatus } from "../../lib/contracts/orders";
 import { PushThrottle, STATS_EVENT } from "../../lib/contracts/realtime";
 import {
 	accountFacts,
@@ -12,7 +12,11 @@ import {
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 10, minute)).toISOString();
 
-function order(history: [OrderStatus, number][], paymentStatus = "pending", updated = history.at(-1)?.[1] ?? 0): OrderFactsSource {
+function order(
+	history: [OrderStatus, number][],
+	paymentStatus: PaymentStatus = "pending",
+	updated = history.at(-1)?.[1] ?? 0,
+): OrderFactsSource {
 	return {
 		id: "o1",
 		items: [

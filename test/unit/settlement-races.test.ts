@@ -6,10 +6,11 @@
  */
 import type { Middleware } from "moleculer";
 import type { DomainEvent, PaymentSnapshot } from "../../lib/contracts/events";
-import type { OrderStatus } from "../../lib/contracts/orders";
+import type { Order } from "../../lib/contracts/orders";
 import type { DbAdapter } from "../../lib/platform/store";
 import type { DomainEventMethods } from "../../mixins/domain-events.mixin";
-import type { Order } from "../../services/orders/orders.service";
+import type { RecoveryHost } from "../../services/orders/recovery";
+import { transition } from "../../services/orders/settlement";
 import { orderBody } from "../support/commerce.suite";
 import { ADMIN, beforeWrite, CUSTOMER, gate, type Shop, startShop, stopPoint } from "../support/in-process";
 import { eventually } from "../support/wait";
@@ -24,7 +25,7 @@ interface Journalled {
 }
 
 interface Orders extends Journalled {
-	transition(order: Order, to: OrderStatus, by: string, note?: string): Promise<Order>;
+	host(): RecoveryHost;
 }
 
 interface LedgerLine {
@@ -99,7 +100,7 @@ describe("one decision claimed twice (changeOnce)", () => {
 		await cancelWrite.reached;
 
 		// The reaper saw the order pending too; it loses, and finishes the winner's change for it.
-		await expect(orders.transition(order, "failed", "reaper", "no payment")).rejects.toMatchObject({
+		await expect(transition(orders.host(), order, "failed", "reaper", "no payment")).rejects.toMatchObject({
 			type: "ORDER_CHANGED",
 			data: { from: "cancelled" },
 		});
@@ -193,7 +194,7 @@ describe("an order cancelled while its payment is charged", () => {
 		return { ...stop, written: beforeWrite(journalOf(payments), "insert", moves, stop.step) };
 	};
 
-	it("the cancel voids the payment first: the charge's approval is dropped, nothing captured, stock released once", async () => {
+	it("the cancel voids the payment first: the charge the provider approved meanwhile is refunded at once, the order stays cancelled, stock released once", async () => {
 		chargeGate.close();
 		const { order, productId } = await placeOrder();
 		const charge = stopPaymentMove(order.id, "succeeded");
@@ -203,13 +204,15 @@ describe("an order cancelled while its payment is charged", () => {
 		await shop.broker.call("orders.cancel", { id: order.id }, CUSTOMER);
 		await eventually(async () => expect((await paymentOf(order.id)).status).toBe("voided"));
 		charge.go();
-		// Its verdict's record is refused (the void holds the decision): the approval is never journalled, so never sent.
+		// Its verdict's record is refused (the void holds the decision): the approval is never announced,
+		// and what the provider took goes back.
 		await charge.written;
 
 		await eventually(async () => expect(await shop.stockOf(productId)).toMatchObject({ available: 5, reserved: 0 }));
-		expect((await paymentOf(order.id)).status).toBe("voided");
-		expect((await shop.orderOf(order.id)).status).toBe("cancelled");
+		await eventually(async () => expect((await paymentOf(order.id)).status).toBe("refunded"));
+		await eventually(async () => expect(await shop.orderOf(order.id)).toMatchObject({ status: "cancelled", paymentStatus: "refunded" }));
 		expect(shop.sentOf("payment.succeeded", (event) => event.data.orderId === order.id)).toHaveLength(0);
+		expect(shop.sentOf("payment.refunded", (event) => event.data.orderId === order.id)).toHaveLength(1);
 		expect(await orderLines(productId, order.id)).toEqual(["reserve", "release"]);
 	});
 

@@ -1,33 +1,17 @@
 /**
  * The stock ledger's race, in one process (test/support/in-process.ts). Writers on different
  * nodes are played by writes the test puts into the ledger between a writer's plan and its insert,
- * or by calls to `appendLine`, which skips this node's queue of writers as another node would.
+ * or by ledgers of their own on the same store, each with its own queue of writers, as another node's.
  * The embedded commerce suite oversells nothing over HTTP; here each losing step is forced.
  */
 import { randomUUID } from "node:crypto";
 import type { DbAdapter } from "../../lib/platform/store";
+import { type LedgerHost, StockLedger } from "../../services/inventory/ledger";
 import { ADMIN, beforeWrite, type Shop, startShop } from "../support/in-process";
-
-interface Level {
-	available: number;
-	reserved: number;
-	seq: number;
-}
-
-interface LinePlan {
-	key: string;
-	kind: "reserve";
-	delta: number;
-	reservedDelta: number;
-	quantity: number;
-	orderId: string;
-	reason: string;
-	by: string;
-}
 
 interface Inventory {
 	collections: Record<string, DbAdapter>;
-	appendLine(productId: string, plan: (current: Level) => LinePlan): Promise<unknown>;
+	ledgerHost: LedgerHost;
 }
 
 interface LedgerLine {
@@ -136,8 +120,8 @@ describe("two writers planning the same next ledger line", () => {
 	it("twenty nodes reserving one unit each of ten at once: exactly ten get one, none oversold, and the ledger has no gap", async () => {
 		const productId = await shop.newProduct(STOCK);
 		const writers = Array.from({ length: 20 }, (_, writer) =>
-			inventory
-				.appendLine(productId, (current) => {
+			new StockLedger(inventory.ledgerHost)
+				.apply(productId, (current) => {
 					if (current.available < 1) throw new Error("out of stock");
 					const orderId = `crowd-${writer}`;
 					const line = { kind: "reserve", delta: -1, reservedDelta: 1, quantity: 1, reason: "order placed", by: "system" } as const;
