@@ -98,9 +98,15 @@ function invalidUrl(message: string, type: string): Errors.ValidationError {
 	return invalidFields(message, [{ field: "url", message, type }]);
 }
 
-/** Queues the event for every endpoint that asked for its type, once per endpoint however often it arrives. */
+/**
+ * Queues the event for every endpoint that asked for its type and existed when it happened (a
+ * consumer catching up, or a replay, brings older events), once per endpoint however often it arrives.
+ */
 async function fanOut(this: WebhookThis, _data: unknown, event: DomainEvent): Promise<void> {
-	const endpoints = (await this.adapter.find({ sort: ["createdAt"] })).map((doc) => this.toEntity<Endpoint>(doc));
+	const at = new Date(event.at);
+	const endpoints = (await this.adapter.find({ sort: ["createdAt"] }))
+		.map((doc) => this.toEntity<Endpoint>(doc))
+		.filter((endpoint) => new Date(endpoint.createdAt) <= at);
 	const body = JSON.stringify({ id: event.id, type: event.type, at: event.at, data: event.data });
 	// onEvent has checked that the envelope's type is its channel's, so its data is that type's.
 	const entity = entityOf(event as AnyDomainEvent);
@@ -112,7 +118,7 @@ async function fanOut(this: WebhookThis, _data: unknown, event: DomainEvent): Pr
 			type: event.type,
 			body,
 			entity: `${endpoint.id}/${entity}`,
-			at: new Date(event.at),
+			at,
 		});
 }
 
