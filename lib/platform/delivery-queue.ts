@@ -3,7 +3,10 @@
  * queue, never straight from an event handler: the handler records the item (once, by its unique
  * id) and returns, so a mail server or receiver that is down delays that item and nothing else.
  * Items go out in passes, retried with growing waits; one entity's items go out in the order they
- * happened, a later one waiting while an earlier one is pending.
+ * happened, a later one waiting while an earlier one is pending. One entity's events come over
+ * several topics, each consumed on its own, so a later one may arrive a moment before an earlier
+ * one: a new item waits SETTLE_MS before its first try, time for the earlier one to arrive and go
+ * first.
  *
  * Several pods may run passes over the same store. An attempt is claimed by inserting a record
  * under a unique id that names the item and its attempt number (`<item>#<n>`): of two pods, only
@@ -83,12 +86,16 @@ export interface QueueOptions<T extends Queued> {
 	retryDelayMs(attempts: number): number;
 	/** Items sent at once in a pass (one entity's still one at a time). */
 	concurrency: number;
+	/** The wait of a new item before its first try: SETTLE_MS, or 0 where items arrive in order. */
+	settleMs: number;
 }
 
 /** Items read per pass; a pass that took all runs again at once. */
 const BATCH = 50;
 /** How long a claim stands: longer than any attempt may take (each sender bounds its own). */
 export const CLAIM_MS = 120_000;
+/** How long a new item waits for its entity's earlier items still on their way (see above). */
+export const SETTLE_MS = 3_000;
 /** How often a pass looks for due items (retries come due on their own). */
 const PASS_INTERVAL_MS = 1_000;
 
@@ -105,14 +112,14 @@ export class DeliveryQueue<T extends Queued> {
 		this.#options = options;
 	}
 
-	/** The fields of a new item, given its own; false if an item with its id is there already. */
+	/** Records a new item, given its own fields; false if an item with its id is there already. */
 	async enqueue(doc: { _id: string; entity: string; at: Date } & Record<string, unknown>): Promise<boolean> {
 		const now = new Date();
 		try {
 			await this.#options.items.insert({
 				status: "pending",
 				attempts: 0,
-				nextAttemptAt: now,
+				nextAttemptAt: new Date(now.getTime() + this.#options.settleMs),
 				lastError: null,
 				lastStatusCode: null,
 				deliveredAt: null,
@@ -123,7 +130,8 @@ export class DeliveryQueue<T extends Queued> {
 			if (this.#options.isDuplicateKey(err)) return false;
 			throw err;
 		}
-		this.kick();
+		if (this.#options.settleMs === 0) this.kick();
+		else setTimeout(() => this.kick(), this.#options.settleMs).unref();
 		return true;
 	}
 
@@ -177,17 +185,24 @@ export class DeliveryQueue<T extends Queued> {
 			read,
 		);
 		let next = 0;
+		let waited = false;
+		let finished = false;
 		const worker = async () => {
 			while (next < due.length && Date.now() >= this.#pausedUntil && !this.#stopped) {
 				const item = due[next++] as T;
-				if (await this.#waitsForEarlier(item)) continue;
+				if (await this.#waitsForEarlier(item)) {
+					waited = true;
+					continue;
+				}
 				const outcome = await this.#attempt(item);
+				if (outcome && (outcome.delivered || outcome.final)) finished = true;
 				if (outcome && !outcome.delivered && outcome.wayOutDown)
 					this.#pausedUntil = Date.now() + this.#options.retryDelayMs(item.attempts + 1);
 			}
 		};
 		await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
-		if (due.length === BATCH) this.#again = true;
+		// A full batch, or an item that waited for one that has now gone out: there is more to send now.
+		if (due.length === BATCH || (waited && finished)) this.#again = true;
 	}
 
 	async #waitsForEarlier(item: T): Promise<boolean> {

@@ -10,6 +10,7 @@ import {
 	QUEUED_FIELDS,
 	QUEUED_INDEXES,
 	type Queued,
+	SETTLE_MS,
 } from "../../lib/platform/delivery-queue";
 import { settings } from "../../lib/platform/settings";
 import type { DbAdapter } from "../../lib/platform/store";
@@ -126,6 +127,7 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationMeth
 			maxAttempts: null,
 			retryDelayMs: doublingDelay(2_000, 60_000),
 			concurrency: 1,
+			settleMs: SETTLE_MS,
 		});
 	},
 

@@ -11,6 +11,7 @@ import {
 	QUEUED_FIELDS,
 	QUEUED_INDEXES,
 	type Queued,
+	SETTLE_MS,
 } from "../../lib/platform/delivery-queue";
 import { settings } from "../../lib/platform/settings";
 import { invalidFields, shopError } from "../../lib/platform/shop-error";
@@ -313,6 +314,7 @@ const WebhooksService: ServiceSchema<ServiceSettingSchema, WebhookMethods, Webho
 			maxAttempts: webhookMaxAttempts,
 			retryDelayMs: doublingDelay(webhookRetrySeconds * 1000, 6 * 3_600_000),
 			concurrency: 4,
+			settleMs: SETTLE_MS,
 		});
 	},
 

@@ -32,7 +32,7 @@ const queues: DeliveryQueue<Item>[] = [];
 
 const quiet = { info: () => {}, warn: () => {} } as unknown as Logger;
 
-function queue(send: (item: Item) => Promise<Outcome>, maxAttempts: number | null = 3): DeliveryQueue<Item> {
+function queue(send: (item: Item) => Promise<Outcome>, maxAttempts: number | null = 3, settleMs = 0): DeliveryQueue<Item> {
 	const made = new DeliveryQueue<Item>({
 		name: "test",
 		items,
@@ -47,6 +47,7 @@ function queue(send: (item: Item) => Promise<Outcome>, maxAttempts: number | nul
 		maxAttempts,
 		retryDelayMs: doublingDelay(50, 200),
 		concurrency: 4,
+		settleMs,
 	});
 	queues.push(made);
 	return made;
@@ -156,4 +157,21 @@ test("a live claim is left alone; one left by a sender that died mid-attempt is 
 	// The lost attempt counts as one: the item goes out on the next.
 	await eventually(async () => expect(await stored("stuck")).toMatchObject({ status: "delivered", attempts: 2 }));
 	expect(await stored("busy")).toMatchObject({ status: "pending", attempts: 0 });
+});
+
+test("a new item waits a moment, so an earlier one of its entity that arrives just after it goes first", async () => {
+	const sent: string[] = [];
+	const made = queue(
+		async (item) => {
+			sent.push(item.id);
+			return { delivered: true };
+		},
+		3,
+		300,
+	);
+	const t = Date.now();
+	await made.enqueue({ _id: "payment", entity: "order-1", at: new Date(t + 5), label: "" });
+	await new Promise((resolve) => setTimeout(resolve, 100));
+	await made.enqueue({ _id: "order", entity: "order-1", at: new Date(t), label: "" });
+	await eventually(async () => expect(sent).toEqual(["order", "payment"]));
 });
