@@ -214,7 +214,7 @@ test("an admin is not offered a cart, and reaches every admin tab on a 360 px ph
 	await page.goto("/admin/inventory");
 	await page.getByRole("heading", { name: "Low stock" }).waitFor();
 	const tabs = page.getByRole("navigation", { name: "Admin" }).getByRole("link");
-	const names = ["Overview", "Orders", "Products", "Inventory"];
+	const names = ["Overview", "Orders", "Products", "Inventory", "Webhooks"];
 	expect(await tabs.allInnerTexts()).toEqual(names);
 	for (const name of names) expect(await tappable(tabs.getByText(name, { exact: true }))).toBe(true);
 	// The keyboard walks the tabs in order.
