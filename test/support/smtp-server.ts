@@ -106,7 +106,7 @@ export interface SmtpServer {
 	messages(): ReceivedMail[];
 	/** Stops the server (a mail server that is down), keeping what it received. */
 	stop(): Promise<void>;
-	/** Starts it again on the same port. */
+	/** Starts it again on the same port (if it is not running). */
 	start(): Promise<void>;
 	/** Stops it and removes its Maildir. */
 	close(): Promise<void>;
@@ -132,6 +132,7 @@ export async function startSmtpServer(): Promise<SmtpServer> {
 				.map((name) => parseMail(path.join(received, name)));
 		},
 		async start() {
+			if (child && child.exitCode === null) return;
 			child = spawn(BIN, ["-n", "-l", `127.0.0.1:${port}`, "-c", "aiosmtpd.handlers.Mailbox", maildir], {
 				stdio: ["ignore", "pipe", "pipe"],
 			});
