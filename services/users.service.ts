@@ -103,6 +103,18 @@ const UsersService: ServiceSchema<ServiceSettingSchema, UserMethods, DbVars> = {
 			},
 		},
 
+		/** Internal: where an account's mail goes (order emails), or null when the account is gone. */
+		contact: {
+			visibility: "public",
+			params: { id: "string" },
+			async handler(ctx: Context<{ id: string }>): Promise<{ email: string; name: string } | null> {
+				const doc = await this.adapter.findById(ctx.params.id);
+				if (!doc) return null;
+				const { email, name } = this.toEntity<StoredUser>(doc);
+				return { email, name };
+			},
+		},
+
 		/** Internal: whether a token's account still exists (a deleted account's tokens stop working). */
 		exists: {
 			visibility: "public",

@@ -2,8 +2,10 @@ import { hostname, userInfo } from "node:os";
 import { Errors, type ReplOptions, type ServiceBroker } from "moleculer";
 import { getBorderCharacters, table } from "table";
 import type { StockLevel } from "../contracts/actions";
+import { formatMoney } from "../contracts/money";
 import { ADMIN_TRANSITIONS, ORDER_STATUSES, type Order, type OrderStatus } from "../contracts/orders";
 import { deadLetterTopic } from "../platform/dead-letters";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../platform/delivery-queue";
 import type { Settings } from "../platform/settings";
 import type { AuthUser } from "../platform/tokens";
 
@@ -28,6 +30,25 @@ interface Product {
 	id: string;
 	name: string;
 	sku: string;
+}
+
+interface Webhook {
+	id: string;
+	url: string;
+	events: string[];
+	createdAt: string;
+}
+
+interface Delivery {
+	id: string;
+	eventId: string;
+	type: string;
+	status: DeliveryStatus;
+	attempts: number;
+	lastStatusCode: number | null;
+	lastError: string | null;
+	nextAttemptAt: string | null;
+	deliveredAt: string | null;
 }
 
 /** What moleculer-repl hands an action: declared arguments by name, flags under `options`. */
@@ -68,7 +89,7 @@ function grid(header: string[], rows: (string | number)[][]): string {
 /** A rebuild reads every event or order there is: far longer than a request may take. */
 const REBUILD_TIMEOUT_MS = 30 * 60_000;
 
-const money = (minor: number, currency: string) => new Intl.NumberFormat("en-US", { style: "currency", currency }).format(minor / 100);
+const money = (minor: number, currency: string) => formatMoney(minor, currency, "en-US");
 const when = (at: string | Date) => new Date(at).toISOString().replace("T", " ").slice(0, 19);
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
@@ -91,6 +112,13 @@ function positiveInt(value: unknown, name: string, fallback: number, max: number
 	const n = Number(value);
 	if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number from 1 to ${max}, got "${value}"`);
 	return n;
+}
+
+function deliveryStatus(value: unknown): DeliveryStatus | undefined {
+	if (value === undefined) return undefined;
+	const status = DELIVERY_STATUSES.find((known) => known === value);
+	if (!status) throw new Error(`Unknown delivery status "${value}": use one of ${DELIVERY_STATUSES.join(", ")}`);
+	return status;
 }
 
 function orderStatus(value: unknown): OrderStatus {
@@ -260,6 +288,59 @@ const COMMANDS: Command[] = [
 					low.map((level) => [level.productId, names.get(level.productId) ?? "", level.available, level.reserved, level.lowStockThreshold]),
 				),
 			);
+		},
+	},
+	{
+		command: "webhooks",
+		description: "List the webhook endpoints: where each sends, and which events (their secrets are never shown again)",
+		async action(broker) {
+			const hooks = await callAsOperator<Webhook[]>(broker, "webhooks.list");
+			if (hooks.length === 0) return print("No webhooks. Admins add them in the web app (Admin > Webhooks) or with POST /api/webhooks.");
+			print(
+				grid(
+					["WEBHOOK", "URL", "EVENTS", "CREATED (UTC)"],
+					hooks.map((hook) => [hook.id, hook.url, hook.events.join(", "), when(hook.createdAt)]),
+				),
+			);
+		},
+	},
+	{
+		command: "webhook-deliveries <id>",
+		description: "Show a webhook's delivery log, newest first; --retry sends one delivery again now",
+		options: [
+			{ option: "-s, --status <status>", description: `only deliveries of this status (${DELIVERY_STATUSES.join(", ")})` },
+			{ option: "-n, --limit <count>", description: "deliveries to show (1-100, default 20)" },
+			{ option: "--retry <deliveryId>", description: "try this failed or pending delivery again now" },
+		],
+		async action(broker, args) {
+			const retry = args.options.retry;
+			if (typeof retry === "string") {
+				await callAsOperator<Delivery>(broker, "webhooks.retry", { id: args.id, deliveryId: retry });
+				return print(`Delivery ${retry} is pending again and being tried now; "webhook-deliveries ${args.id}" shows how it went.`);
+			}
+			const status = deliveryStatus(args.options.status);
+			const pageSize = positiveInt(args.options.limit, "limit", 20, 100);
+			const { rows, total } = await callAsOperator<{ rows: Delivery[]; total: number }>(broker, "webhooks.deliveries", {
+				id: args.id,
+				status,
+				pageSize,
+			});
+			const what = status ? `${status} deliveries` : "deliveries";
+			if (total === 0) return print(`No ${what} for webhook ${args.id}.`);
+			print(
+				grid(
+					["DELIVERY", "EVENT", "STATUS", "ATTEMPTS", "LAST ANSWER", "NEXT TRY / DELIVERED (UTC)"],
+					rows.map((row) => [
+						row.id,
+						`${row.type} ${row.eventId}`,
+						row.status,
+						row.attempts,
+						row.lastError ?? (row.lastStatusCode === null ? "" : String(row.lastStatusCode)),
+						row.deliveredAt ? when(row.deliveredAt) : row.nextAttemptAt ? when(row.nextAttemptAt) : "",
+					]),
+				),
+			);
+			print(`${rows.length} of ${total} ${what}.`);
 		},
 	},
 	{

@@ -74,6 +74,27 @@ export interface Settings {
 	 * recovery). Always on in a running shop; tests that drive a race by hand switch them off.
 	 */
 	backgroundLoops: boolean;
+	/** Where order emails go out (`SMTP_URL`); null: the embedded mode writes them to `DATA_DIR/mail`, the distributed one sends none. */
+	smtp: SmtpSettings | null;
+	/** The sender of order emails (`MAIL_FROM`). */
+	mailFrom: string;
+	/** The shop's address as shoppers reach it (`PUBLIC_URL`, no trailing slash): emails link back to it. */
+	publicUrl: string;
+	/** Webhooks may point at private, loopback and link-local addresses (`WEBHOOK_ALLOW_PRIVATE`): for a shop's own network, and tests. */
+	webhookAllowPrivate: boolean;
+	/** Tries of one webhook delivery before it is `failed` (`WEBHOOK_MAX_ATTEMPTS`). */
+	webhookMaxAttempts: number;
+	/** The wait before a webhook delivery's first retry, doubling with each one after (`WEBHOOK_RETRY_SECONDS`). */
+	webhookRetrySeconds: number;
+}
+
+/** An SMTP server, as `SMTP_URL` names it. */
+export interface SmtpSettings {
+	host: string;
+	port: number;
+	/** `smtps://`: TLS from the first byte; `smtp://` upgrades with STARTTLS when the server offers it. */
+	secure: boolean;
+	auth: { user: string; pass: string } | null;
 }
 
 export interface AuthRateLimit {
@@ -134,6 +155,40 @@ function url(env: Env, name: string, schemes: string[]): string | null {
 	if (!raw.includes("://") || !schemes.includes(scheme))
 		throw new ConfigError(`${name} must start with ${schemes.map((s) => `${s}://`).join(" or ")}, got "${raw}"`);
 	return raw;
+}
+
+/** `smtp://[user:pass@]host:port` or `smtps://...`; the port defaults to 587 and 465. */
+function smtp(env: Env): SmtpSettings | null {
+	const raw = url(env, "SMTP_URL", ["smtp", "smtps"]);
+	if (!raw) return null;
+	const problem = (why: string) => new ConfigError(`SMTP_URL must be smtp://[user:pass@]host:port or smtps://..., got "${raw}" (${why})`);
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		throw problem("not a URL");
+	}
+	if (!parsed.hostname) throw problem("no host");
+	if (parsed.pathname.replace(/^\/$/, "") || parsed.search || parsed.hash) throw problem("nothing may follow host:port");
+	const secure = parsed.protocol === "smtps:";
+	const auth = parsed.username ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } : null;
+	return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : secure ? 465 : 587, secure, auth };
+}
+
+/** `Name <address>` or a bare address, as a From header takes it. */
+function mailFrom(env: Env): string {
+	const raw = env.MAIL_FROM?.trim() || "Agora <shop@agora.local>";
+	if (!/^([^<>\r\n]+<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(raw))
+		throw new ConfigError(`MAIL_FROM must be an address or "Name <address>", got "${raw}"`);
+	return raw;
+}
+
+function publicUrl(env: Env, port: number): string {
+	const raw = env.PUBLIC_URL?.trim();
+	if (!raw) return `http://localhost:${port}`;
+	if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))
+		throw new ConfigError(`PUBLIC_URL must be the shop's http:// or https:// address, got "${raw}"`);
+	return raw.replace(/\/+$/, "");
 }
 
 const COUNTRY = /^[A-Z]{2}$/;
@@ -235,10 +290,12 @@ export function readSettings(env: Env = process.env): Settings {
 	if (Boolean(adminEmail) !== Boolean(adminPassword)) throw new ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD must be given together");
 	if (adminPassword && adminPassword.length < 8) throw new ConfigError("ADMIN_PASSWORD must be at least 8 characters long");
 
+	const port = integer(env, "PORT", 3000, 0, 65535);
+
 	return {
 		mode,
 		production,
-		port: integer(env, "PORT", 3000, 0, 65535),
+		port,
 		probePort: integer(env, "PROBE_PORT", 0, 0, 65535),
 		metricsPort: integer(env, "METRICS_PORT", 0, 0, 65535),
 		// Not TRACING: moleculer-runner would write a variable named after a broker option over that option.
@@ -278,6 +335,12 @@ export function readSettings(env: Env = process.env): Settings {
 			.filter(Boolean),
 		costCountersDir: env.COST_COUNTERS_DIR || null,
 		backgroundLoops: true,
+		smtp: smtp(env),
+		mailFrom: mailFrom(env),
+		publicUrl: publicUrl(env, port),
+		webhookAllowPrivate: flag(env, "WEBHOOK_ALLOW_PRIVATE", false),
+		webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 100),
+		webhookRetrySeconds: integer(env, "WEBHOOK_RETRY_SECONDS", 30, 1, 86_400),
 	};
 }
 

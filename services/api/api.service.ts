@@ -69,6 +69,11 @@ const ALIASES: Record<string, string> = {
 	"POST /orders/:id/cancel": "orders.cancel",
 	"GET /payments": "payments.list",
 	"GET /stats/sales": "insights.sales",
+	"POST /webhooks": "webhooks.create",
+	"GET /webhooks": "webhooks.list",
+	"DELETE /webhooks/:id": "webhooks.remove",
+	"GET /webhooks/:id/deliveries": "webhooks.deliveries",
+	"POST /webhooks/:id/deliveries/:deliveryId/retry": "webhooks.retry",
 };
 
 /** HEAD is GET without the body (Node drops it): every GET route answers it too. */
@@ -187,7 +192,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				},
 			},
 		],
-		assets: { folder: path.join(__dirname, "..", "public") },
+		assets: { folder: path.join(__dirname, "..", "..", "public") },
 		log4XXResponses: false,
 		logRequest: "debug",
 		logResponse: "debug",

@@ -5,8 +5,10 @@
  * each answer, is written here.
  */
 
+import { DOMAIN_EVENTS } from "../../lib/contracts/events";
 import { ORDER_STATUSES } from "../../lib/contracts/orders";
 import { TEST_CARDS } from "../../lib/payments/simulated-provider";
+import { DELIVERY_STATUSES } from "../../lib/platform/delivery-queue";
 import { ROLES } from "../../lib/platform/tokens";
 import type { ActionAccess } from "../../types/moleculer";
 
@@ -333,6 +335,31 @@ const SCHEMAS: Record<string, Schema> = {
 			items: record({ productId: text, name: text, units: integer(1), revenue: integer() }),
 		},
 	}),
+	Webhook: record({
+		id: text,
+		url: text,
+		events: { type: "array", items: { enum: [...DOMAIN_EVENTS] } },
+		createdAt: dateTime,
+	}),
+	NewWebhook: record({
+		id: text,
+		url: text,
+		events: { type: "array", items: { enum: [...DOMAIN_EVENTS] } },
+		createdAt: dateTime,
+		secret: { ...text, description: "Signs every delivery (Agora-Signature); shown this once" },
+	}),
+	Delivery: record({
+		id: { ...text, description: "Sent as Agora-Delivery" },
+		eventId: text,
+		type: { enum: [...DOMAIN_EVENTS] },
+		status: { enum: [...DELIVERY_STATUSES] },
+		attempts: integer(0),
+		lastStatusCode: { type: ["integer", "null"], description: "The receiver's HTTP status at the last attempt" },
+		lastError: { type: ["string", "null"] },
+		nextAttemptAt: { type: ["string", "null"], format: "date-time", description: "When a pending delivery is tried next" },
+		deliveredAt: { type: ["string", "null"], format: "date-time" },
+	}),
+	DeliveryPage: record({ rows: { type: "array", items: ref("Delivery") }, total: integer(0) }),
 	ProductPage: pageOf(ref("Product")),
 	OrderPage: pageOf(ref("Order")),
 	Health: record({ status: { const: "ok" }, nodeID: text, uptime: integer(0) }),
@@ -439,6 +466,29 @@ const ANSWERS: Record<string, Answer> = {
 		status: 200,
 		description: "Sales figures of [from, to) by the hour or day, against the period of equal length before; at most 92 days",
 		schema: ref("Sales"),
+	},
+	"webhooks.create": {
+		status: 201,
+		description: "The new webhook with its signing secret, shown this once",
+		schema: ref("NewWebhook"),
+	},
+	"webhooks.list": {
+		status: 200,
+		description: "Every webhook, oldest first, without secrets",
+		schema: { type: "array", items: ref("Webhook") },
+	},
+	"webhooks.remove": { status: 204, description: "Deleted, with its delivery log", errors: [404] },
+	"webhooks.deliveries": {
+		status: 200,
+		description: "The webhook's deliveries, newest first",
+		schema: ref("DeliveryPage"),
+		errors: [404],
+	},
+	"webhooks.retry": {
+		status: 202,
+		description: "The delivery, pending again; it is tried at once",
+		schema: ref("Delivery"),
+		errors: [404, 409],
 	},
 };
 

@@ -97,6 +97,12 @@ const PAGES: PageCase[] = [
 		ready: (page) => page.getByRole("heading", { name: "Low stock" }).waitFor(),
 		screenshot: "admin-inventory",
 	},
+	{
+		name: "admin webhooks",
+		who: "admin",
+		path: () => "/admin/webhooks",
+		ready: (page) => page.getByText("No webhooks yet").waitFor(),
+	},
 ];
 
 async function placeOrder(token: string, name: string, items: { productId: string; quantity: number }[]): Promise<string> {
@@ -208,7 +214,7 @@ test("an admin is not offered a cart, and reaches every admin tab on a 360 px ph
 	await page.goto("/admin/inventory");
 	await page.getByRole("heading", { name: "Low stock" }).waitFor();
 	const tabs = page.getByRole("navigation", { name: "Admin" }).getByRole("link");
-	const names = ["Overview", "Orders", "Products", "Inventory"];
+	const names = ["Overview", "Orders", "Products", "Inventory", "Webhooks"];
 	expect(await tabs.allInnerTexts()).toEqual(names);
 	for (const name of names) expect(await tappable(tabs.getByText(name, { exact: true }))).toBe(true);
 	// The keyboard walks the tabs in order.

@@ -24,7 +24,8 @@ const queries: { adapter: SqliteAdapter; filters: FindFilters }[] = [];
 let broker: ServiceBroker;
 
 beforeAll(async () => {
-	useSettings({ ...embeddedSettings(dataDir, { LOGLEVEL: "error" }), backgroundLoops: true });
+	// A webhook to a closed port of this machine: its deliveries fail at once, and are retried.
+	useSettings({ ...embeddedSettings(dataDir, { LOGLEVEL: "error", WEBHOOK_ALLOW_PRIVATE: "1" }), backgroundLoops: true });
 	const config = brokerOptions();
 	const find = SqliteAdapter.prototype.find;
 	jest.spyOn(SqliteAdapter.prototype, "find").mockImplementation(function (this: SqliteAdapter, ...args: unknown[]) {
@@ -33,7 +34,7 @@ beforeAll(async () => {
 		return find.call(this, filters);
 	});
 	broker = new ServiceBroker({ ...config, nodeID: "query-plans", logger: false });
-	for (const name of ["users", "products", "inventory", "orders", "payments"])
+	for (const name of ["users", "products", "inventory", "orders", "payments", "notifications", "webhooks"])
 		broker.loadService(serviceFile(path.join(ROOT, "services"), name) ?? name);
 	await broker.start();
 });
@@ -65,6 +66,11 @@ test("every list and lookup the services make is served by an index", async () =
 		name: "Plan Reader",
 	});
 	const customer = { meta: { user: { id: user.id, role: "customer" } } };
+	const webhook = await broker.call<{ id: string }, object>(
+		"webhooks.create",
+		{ url: "http://127.0.0.1:9/hooks", events: ["order.created", "order.updated", "order.cancelled"] },
+		admin,
+	);
 	await broker.call("users.login", { email: "plans@example.com", password: "correct-horse" });
 	const product = await broker.call<{ id: string }, object>(
 		"products.create",
@@ -94,11 +100,26 @@ test("every list and lookup the services make is served by an index", async () =
 	await broker.call("inventory.lowStock", {}, admin);
 	await broker.call("orders.cancel", { id: order.id }, customer);
 	await broker.call("orders.reap", {}, admin);
+	await broker.call("webhooks.list", {}, admin);
+	await broker.call("webhooks.deliveries", { id: webhook.id }, admin);
+	await broker.call("webhooks.deliveries", { id: webhook.id, status: "pending" }, admin);
 	// The journals' relay runs on a timer: let it look for waiting events once.
 	await sleep(2_500);
 
 	const tables = new Set(queries.map(({ adapter }) => adapter.spec.name));
-	expect([...tables]).toEqual(expect.arrayContaining(["inventory", "orders", "orders-journal", "payments", "products", "stock-movements"]));
+	expect([...tables]).toEqual(
+		expect.arrayContaining([
+			"inventory",
+			"orders",
+			"orders-journal",
+			"payments",
+			"products",
+			"stock-movements",
+			"notifications",
+			"webhooks",
+			"webhook-deliveries",
+		]),
+	);
 	const scans = queries
 		.map(({ adapter, filters }) => ({ table: adapter.spec.name, filters, plan: adapter.explain(filters) }))
 		.filter(({ filters, plan }) => plan.some((line) => unindexed(line, filters)));

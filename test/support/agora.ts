@@ -25,8 +25,9 @@ export const POD_ROLES = {
 	orders: ["orders"],
 	payments: ["payments"],
 	users: ["users"],
-	// Both turn the domain events into what admins watch: the pushes, and the sales figures behind them.
-	realtime: ["realtime", "insights"],
+	// They turn the domain events into what reaches people and systems: the pushes, the sales figures
+	// behind them, the order emails and the webhooks.
+	realtime: ["realtime", "insights", "notifications", "webhooks"],
 } as const satisfies Record<string, string[]>;
 
 export type PodRole = keyof typeof POD_ROLES;

@@ -2,9 +2,14 @@
 import { type FieldErrors, fieldErrors } from "../lib/problems";
 import type {
 	AuthResult,
+	Delivery,
+	DeliveryPage,
+	DeliveryStatus,
+	DomainEventType,
 	ErrorBody,
 	Inventory,
 	InventoryAdjustment,
+	NewWebhook,
 	Order,
 	OrderStatus,
 	Page,
@@ -15,6 +20,7 @@ import type {
 	SalesFigures,
 	SalesQuery,
 	User,
+	Webhook,
 } from "./types";
 
 export class ApiError extends Error {
@@ -123,6 +129,16 @@ export class ApiClient {
 		setStatus: (orderId: string, status: OrderStatus) =>
 			this.request<Order>("PATCH", `/orders/${id(orderId)}/status`, { body: { status } }),
 		cancel: (orderId: string) => this.request<Order>("POST", `/orders/${id(orderId)}/cancel`),
+	};
+
+	readonly webhooks = {
+		list: () => this.request<Webhook[]>("GET", "/webhooks"),
+		create: (url: string, events: DomainEventType[]) => this.request<NewWebhook>("POST", "/webhooks", { body: { url, events } }),
+		remove: (webhookId: string) => this.request<void>("DELETE", `/webhooks/${id(webhookId)}`),
+		deliveries: (webhookId: string, query: { status?: DeliveryStatus; page?: number; pageSize?: number } = {}) =>
+			this.request<DeliveryPage>("GET", `/webhooks/${id(webhookId)}/deliveries`, { query: { ...query } }),
+		retry: (webhookId: string, deliveryId: string) =>
+			this.request<Delivery>("POST", `/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/retry`),
 	};
 
 	readonly stats = {

@@ -1,10 +1,10 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
-import type { EventPayloads } from "../../../lib/contracts/events";
+import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
 import type { OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
-export type { ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
+export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
 
 export type Role = "customer" | "admin";
 
@@ -123,3 +123,35 @@ export type SalesBucket = SalesAnswer["buckets"][number];
 export type TopProduct = ProductFigures;
 export type StatsUpdate = StatsPush;
 export type { SalesQuery };
+
+/** A webhook endpoint as GET /webhooks lists it: never with its secret. */
+export interface Webhook {
+	id: string;
+	url: string;
+	events: DomainEventType[];
+	createdAt: string;
+}
+
+/** POST /webhooks answers the new endpoint with the secret that signs its deliveries, this once. */
+export interface NewWebhook extends Webhook {
+	secret: string;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+	id: string;
+	eventId: string;
+	type: DomainEventType;
+	status: DeliveryStatus;
+	attempts: number;
+	lastStatusCode: number | null;
+	lastError: string | null;
+	nextAttemptAt: string | null;
+	deliveredAt: string | null;
+}
+
+export interface DeliveryPage {
+	rows: Delivery[];
+	total: number;
+}

@@ -150,6 +150,10 @@ export class AgoraApp extends LitElement {
 				return html`<agora-admin-area section="products"></agora-admin-area>`;
 			case "admin-inventory":
 				return html`<agora-admin-area section="inventory"></agora-admin-area>`;
+			case "admin-webhooks":
+				return html`<agora-admin-area section="webhooks"></agora-admin-area>`;
+			case "admin-webhook":
+				return html`<agora-admin-area section="webhooks" .webhookId=${params.id ?? ""} .search=${this.search}></agora-admin-area>`;
 			case "not-found":
 				return html`<agora-state-panel kind="empty" heading="This page does not exist">
 					<a href="/">Back to the shop</a>

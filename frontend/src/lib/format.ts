@@ -1,34 +1,11 @@
 /** Display formatting. Plain functions with no DOM, so the unit tests run them in Node. */
+import { formatMoney, memoize, minorDigits } from "../../../lib/contracts/money";
 
-/** Intl formatters are costly to build and a list formats hundreds of values: keep one per setting. */
-function memoize<Args extends string[], Result>(create: (...args: Args) => Result): (...args: Args) => Result {
-	const cache = new Map<string, Result>();
-	return (...args) => {
-		const key = args.join("|");
-		let value = cache.get(key);
-		if (value === undefined) {
-			value = create(...args);
-			cache.set(key, value);
-		}
-		return value;
-	};
-}
+export { formatMoney };
 
-// An empty locale means the browser's own.
-const moneyFormat = memoize(
-	(currency: string, locale: string) => new Intl.NumberFormat(locale || undefined, { style: "currency", currency }),
-);
 const dateTimeFormat = memoize(
 	(locale: string) => new Intl.DateTimeFormat(locale || undefined, { dateStyle: "medium", timeStyle: "short" }),
 );
-
-/** Decimals of the currency's minor unit: 2 for USD, 0 for JPY. */
-const minorDigits = memoize((currency: string) => moneyFormat(currency, "en").resolvedOptions().maximumFractionDigits ?? 2);
-
-/** Formats an amount held in minor units (cents), as the API keeps money. */
-export function formatMoney(minor: number, currency = "USD", locale = ""): string {
-	return moneyFormat(currency, locale).format(minor / 10 ** minorDigits(currency));
-}
 
 /** The plain number an admin edits for a price ("12.90" for 1290 cents). */
 export function toMajorUnits(minor: number, currency = "USD"): string {

@@ -38,6 +38,12 @@ const FIELDS: Record<string, FieldWords> = {
 	},
 	stock: { name: "units in stock", missing: "Enter the units in stock", invalid: "Enter a whole number of units, 0 or more" },
 	lowStockThreshold: { name: "alert level", missing: "Enter the alert level", invalid: "Enter a whole number of units, 0 or more" },
+	url: {
+		name: "receiver URL",
+		missing: "Enter the URL that should receive the events",
+		invalid: "Enter a full address such as https://example.com/hooks/agora",
+	},
+	events: { name: "events", missing: "Choose at least one event", invalid: "Choose at least one event" },
 };
 
 /** "items[0].quantity" -> "quantity", "postalCode" -> "postal code": for a field no form names. */

@@ -13,6 +13,8 @@ export type RouteName =
 	| "admin-orders"
 	| "admin-products"
 	| "admin-inventory"
+	| "admin-webhooks"
+	| "admin-webhook"
 	| "not-found";
 
 /** `signed-in`: any account; `admin`: the admin role only. */
@@ -44,6 +46,8 @@ const ROUTES: readonly RouteDefinition[] = [
 	{ name: "admin-orders", pattern: "/admin/orders", access: "admin", title: "Orders board" },
 	{ name: "admin-products", pattern: "/admin/products", access: "admin", title: "Products" },
 	{ name: "admin-inventory", pattern: "/admin/inventory", access: "admin", title: "Inventory" },
+	{ name: "admin-webhooks", pattern: "/admin/webhooks", access: "admin", title: "Webhooks" },
+	{ name: "admin-webhook", pattern: "/admin/webhooks/:id", access: "admin", title: "Webhook deliveries" },
 ];
 
 const segments = (path: string) => path.split("/").filter(Boolean);

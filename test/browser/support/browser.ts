@@ -224,11 +224,11 @@ export interface BrowserSession {
 	browser: Browser;
 }
 
-/** A file's seeded embedded Agora and headless Chromium: started before its tests, stopped after. */
-export function seededAgoraWithBrowser(): BrowserSession {
+/** A file's seeded embedded Agora (with `env` besides) and headless Chromium: started before its tests, stopped after. */
+export function seededAgoraWithBrowser(env: Record<string, string> = {}): BrowserSession {
 	const session = {} as BrowserSession;
 	beforeAll(async () => {
-		session.agora = await startAgora({ env: { SEED_DEMO: "1" } });
+		session.agora = await startAgora({ env: { SEED_DEMO: "1", ...env } });
 		session.api = client(session.agora.url);
 		session.browser = await launchBrowser();
 	});

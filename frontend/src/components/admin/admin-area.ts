@@ -6,14 +6,17 @@ import "./admin-overview";
 import "./inventory-admin";
 import "./orders-board";
 import "./products-admin";
+import "./webhook-deliveries";
+import "./webhooks-admin";
 
-export type AdminSection = "overview" | "orders" | "products" | "inventory";
+export type AdminSection = "overview" | "orders" | "products" | "inventory" | "webhooks";
 
 const SECTIONS: readonly { id: AdminSection; href: string; title: string }[] = [
 	{ id: "overview", href: "/admin", title: "Overview" },
 	{ id: "orders", href: "/admin/orders", title: "Orders" },
 	{ id: "products", href: "/admin/products", title: "Products" },
 	{ id: "inventory", href: "/admin/inventory", title: "Inventory" },
+	{ id: "webhooks", href: "/admin/webhooks", title: "Webhooks" },
 ];
 
 @customElement("agora-admin-area")
@@ -48,6 +51,9 @@ export class AdminArea extends LitElement {
 	];
 
 	@property() section: AdminSection = "overview";
+	/** The webhook whose delivery log is open, in the webhooks section. */
+	@property() webhookId = "";
+	@property() search = "";
 
 	override render() {
 		const current = SECTIONS.find((section) => section.id === this.section);
@@ -73,6 +79,10 @@ export class AdminArea extends LitElement {
 				return html`<agora-products-admin></agora-products-admin>`;
 			case "inventory":
 				return html`<agora-inventory-admin></agora-inventory-admin>`;
+			case "webhooks":
+				return this.webhookId
+					? html`<agora-webhook-deliveries .webhookId=${this.webhookId} .search=${this.search}></agora-webhook-deliveries>`
+					: html`<agora-webhooks-admin></agora-webhooks-admin>`;
 		}
 	}
 }
