@@ -164,12 +164,14 @@ export function costCountersMiddleware(dir: string): Middleware {
 			counters.services = broker.services.map((service) => service.fullName);
 			// The mongoose adapter connects the process-wide connection before the services start.
 			if (mongoose.connection.readyState === 1)
-				mongoose.connection.getClient().on("commandStarted", ({ commandName, command }: { commandName: string; command: Record<string, unknown> }) => {
-					counters.dbCommands++;
-					// A command names its collection as its own value (`{insert: "orders", ...}`).
-					const collection = command[commandName];
-					bump(counters.dbByCommand, typeof collection === "string" ? `${commandName} ${collection}` : commandName);
-				});
+				mongoose.connection
+					.getClient()
+					.on("commandStarted", ({ commandName, command }: { commandName: string; command: Record<string, unknown> }) => {
+						counters.dbCommands++;
+						// A command names its collection as its own value (`{insert: "orders", ...}`).
+						const collection = command[commandName];
+						bump(counters.dbByCommand, typeof collection === "string" ? `${commandName} ${collection}` : commandName);
+					});
 			write();
 		},
 	};
