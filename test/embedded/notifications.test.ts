@@ -5,7 +5,7 @@ import { type Agora, freePort, startAgora } from "../support/agora";
 import { client } from "../support/http";
 import { type NotificationsHarness, notificationsEnv, notificationsSuite } from "../support/notifications.suite";
 import { openRepl, type ReplSession } from "../support/repl";
-import { type SmtpServer, startSmtpServer } from "../support/smtp-server";
+import { type SmtpServer, startNodeSmtpServer } from "../support/smtp-server";
 import { eventually } from "../support/wait";
 
 let smtp: SmtpServer;
@@ -15,7 +15,7 @@ let url: string;
 let strict: Promise<Agora> | undefined;
 
 beforeAll(async () => {
-	smtp = await startSmtpServer();
+	smtp = await startNodeSmtpServer();
 	dataDir = mkdtempSync(path.join(tmpdir(), "agora-notifications-"));
 	const port = await freePort();
 	// `npm run repl` without TRANSPORTER is the whole embedded system: the operator's commands run in the shop itself.

@@ -1,15 +1,18 @@
 /**
- * A real SMTP server for the notification tests: aiosmtpd (PyPI), installed on first use into a
- * virtualenv kept under the infrastructure folder, listening on 127.0.0.1 and writing each message
- * it accepts into a Maildir the test reads. It can be stopped and started again on the same port,
- * as a mail server that goes down for a while.
+ * Real SMTP servers for the notification tests, listening on 127.0.0.1 and writing each message
+ * they accept as a file the test reads; each can be stopped and started again on the same port, as
+ * a mail server that goes down for a while. Two implementations, so the shop's mail is read by more
+ * than the library that writes it: nodemailer's `smtp-server` (npm) for the embedded tier, which
+ * needs nothing but Node, and aiosmtpd (PyPI, installed on first use into a virtualenv under the
+ * infrastructure folder) for the distributed tier.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SMTPServer as NodeSmtp } from "smtp-server";
 import { freePort } from "./agora";
 
 const AIOSMTPD = "1.4.6";
@@ -112,6 +115,56 @@ export interface SmtpServer {
 	close(): Promise<void>;
 }
 
+/** nodemailer's SMTP server, in this process: every message as `<n>.eml` in its folder. */
+export async function startNodeSmtpServer(): Promise<SmtpServer> {
+	const port = await freePort();
+	const folder = mkdtempSync(path.join(tmpdir(), "agora-mail-"));
+	let received = 0;
+	let server: NodeSmtp | null = null;
+	const smtp: SmtpServer = {
+		port,
+		url: `smtp://127.0.0.1:${port}`,
+		messages: () =>
+			readdirSync(folder)
+				.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+				.map((name) => parseMail(path.join(folder, name))),
+		async start() {
+			if (server) return;
+			const started = new NodeSmtp({
+				authOptional: true,
+				disabledCommands: ["STARTTLS"],
+				logger: false,
+				onData(stream, session, done) {
+					const chunks: Buffer[] = [];
+					stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+					stream.on("end", () => {
+						const rcptTo = session.envelope.rcptTo.map((to) => to.address).join(", ");
+						writeFileSync(path.join(folder, `${++received}.eml`), Buffer.concat([Buffer.from(`X-RcptTo: ${rcptTo}\r\n`), ...chunks]));
+						done();
+					});
+				},
+			});
+			await new Promise<void>((resolve, reject) => {
+				started.once("error", reject);
+				started.listen(port, "127.0.0.1", () => resolve());
+			});
+			server = started;
+		},
+		async stop() {
+			const running = server;
+			server = null;
+			if (running) await new Promise<void>((resolve) => running.close(() => resolve()));
+		},
+		async close() {
+			await smtp.stop();
+			rmSync(folder, { recursive: true, force: true });
+		},
+	};
+	await smtp.start();
+	return smtp;
+}
+
+/** aiosmtpd in a process of its own, writing a Maildir. */
 export async function startSmtpServer(): Promise<SmtpServer> {
 	install();
 	const port = await freePort();
