@@ -6,7 +6,7 @@
  */
 
 import { DOMAIN_EVENTS } from "../../lib/contracts/events";
-import { ORDER_STATUSES } from "../../lib/contracts/orders";
+import { ORDER_STATUSES, PAYMENT_STATUSES } from "../../lib/contracts/orders";
 import { TEST_CARDS } from "../../lib/payments/simulated-provider";
 import { DELIVERY_STATUSES } from "../../lib/platform/delivery-queue";
 import { ROLES } from "../../lib/platform/tokens";
@@ -268,44 +268,54 @@ const SCHEMAS: Record<string, Schema> = {
 		updatedAt: dateTime,
 		stock: { ...integer(0), description: "Units available to order now" },
 	}),
-	Stock: record({ productId: text, available: integer(0), reserved: integer(0), lowStockThreshold: integer(0) }),
+	Stock: record({ productId: text, available: integer(0), reserved: integer(0), held: integer(0), lowStockThreshold: integer(0) }),
 	Movement: record({
 		id: text,
 		key: text,
 		productId: text,
 		seq: integer(0),
 		orderId: { type: ["string", "null"] },
+		holdId: { type: ["string", "null"] },
 		kind: text,
 		delta: integer(),
 		reservedDelta: integer(),
+		heldDelta: integer(),
 		available: integer(0),
 		reserved: integer(0),
+		held: integer(0),
 		quantity: integer(),
 		reason: text,
 		by: text,
 		at: dateTime,
 	}),
-	Order: record({
-		id: text,
-		userId: text,
-		items: { type: "array", items: record({ productId: text, name: text, price: integer(0), quantity: integer(1) }) },
-		total: integer(0),
-		currency: text,
-		status: { enum: [...ORDER_STATUSES] },
-		paymentStatus: text,
-		history: {
-			type: "array",
-			items: record({ status: { enum: [...ORDER_STATUSES] }, at: dateTime, by: text, note: text }, ["note"]),
+	Order: record(
+		{
+			id: text,
+			userId: { type: ["string", "null"] },
+			email: text,
+			items: { type: "array", items: record({ productId: text, name: text, price: integer(0), quantity: integer(1) }) },
+			subtotal: integer(0),
+			shipping: { oneOf: [{ type: "null" }, record({ method: text, name: text, price: integer(0) })] },
+			tax: { oneOf: [{ type: "null" }, record({ country: text, rate: integer(0), amount: integer(0) })] },
+			total: integer(0),
+			currency: text,
+			status: { enum: [...ORDER_STATUSES] },
+			paymentStatus: { enum: [...PAYMENT_STATUSES] },
+			history: {
+				type: "array",
+				items: record({ status: { enum: [...ORDER_STATUSES] }, at: dateTime, by: text, note: text }, ["note"]),
+			},
+			shippingAddress: record({ name: text, line1: text, city: text, postalCode: text, country: text }),
+			cardLast4: text,
+			createdAt: dateTime,
+			updatedAt: dateTime,
 		},
-		shippingAddress: record({ name: text, line1: text, city: text, postalCode: text, country: text }),
-		cardLast4: text,
-		createdAt: dateTime,
-		updatedAt: dateTime,
-	}),
+		["email"],
+	),
 	Payment: record({
 		id: text,
 		orderId: text,
-		userId: text,
+		userId: { type: ["string", "null"] },
 		amount: integer(0),
 		currency: text,
 		status: text,

@@ -2,7 +2,6 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { CheckoutParams } from "../../lib/contracts/actions";
 import { onEvent } from "../../lib/contracts/events";
 import { ADMIN_TRANSITIONS, canCancel, ORDER_STATUSES, type Order, type OrderStatus } from "../../lib/contracts/orders";
-import { paymentProvider } from "../../lib/payments/payment-provider";
 import { settings } from "../../lib/platform/settings";
 import { shopError } from "../../lib/platform/shop-error";
 import { type AuthUser, signOrderToken, verifyOrderToken } from "../../lib/platform/tokens";
@@ -10,7 +9,7 @@ import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 import { PriceList } from "./catalogue";
 import { ORDERS_SPEC, publicOrder, type StoredOrder } from "./model";
-import { type PlacementHost, type PlacementRequest, place } from "./placement";
+import { ADDRESS, LINES, PAYMENT, type PlacementHost, type PlacementRequest, place, SHIPPING_METHOD } from "./placement";
 import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";
@@ -41,25 +40,6 @@ interface OrderVars extends DbVars {
 }
 
 const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
-const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
-const LINES = {
-	type: "array",
-	min: 1,
-	max: 50,
-	items: {
-		type: "object",
-		strict: "remove",
-		props: { productId: TEXT(64), quantity: { type: "number", integer: true, positive: true, max: 1_000 } },
-	},
-} as const;
-const ADDRESS = {
-	type: "object",
-	strict: "remove",
-	props: { name: TEXT(100), line1: TEXT(200), city: TEXT(100), postalCode: TEXT(20), country: TEXT(56) },
-} as const;
-// A card the provider cannot take is refused before anything is reserved.
-const PAYMENT = { type: "object", strict: "remove", props: { cardNumber: paymentProvider.cardNumberRule } } as const;
-const SHIPPING_METHOD = { type: "string", min: 1, max: 32 } as const;
 const RECOVERY_INTERVAL_MS = 2_000;
 /** Orders kept for their settlement: a few seconds of placements at the highest rates measured. */
 const RECENTLY_PLACED_LIMIT = 5_000;
@@ -327,6 +307,16 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				compensate: (ctx: Context, action: "inventory.release" | "payments.refund", params: object) => this.compensate(ctx, action, params),
 			};
 		},
+	},
+
+	/** The shipping methods are the shop's settings: the parameter names them, so a wrong one is a 422 by field and the OpenAPI document lists them. */
+	merged(schema) {
+		const methods = { type: "enum", values: settings().shippingMethods.map((method) => method.id) } as const;
+		for (const name of ["place", "checkout"]) {
+			const action = schema.actions?.[name];
+			if (typeof action === "object" && action.params)
+				action.params.shippingMethod = name === "place" ? { ...methods, optional: true } : methods;
+		}
 	},
 
 	created() {

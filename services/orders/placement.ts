@@ -18,6 +18,7 @@ import type { Context, Logger } from "moleculer";
 import type { Buyer } from "../../lib/contracts/actions";
 import { type ShippingMethod, type TaxRates, totalsFor } from "../../lib/contracts/checkout";
 import { mergeLines, type Order, type OrderLine, type ShippingAddress } from "../../lib/contracts/orders";
+import { paymentProvider } from "../../lib/payments/payment-provider";
 import { call } from "../../lib/platform/actions";
 import { runSaga, type SagaPlan } from "../../lib/platform/saga";
 import { invalidFields, isShopError, shopError } from "../../lib/platform/shop-error";
@@ -71,6 +72,28 @@ export interface PlacementHost {
 	compensate(ctx: Context, action: "inventory.release" | "payments.refund", params: object): Promise<void>;
 }
 
+/** The parameters of a placement request, shared by the REST route and a cart's checkout. */
+const TEXT = (max: number) => ({ type: "string", trim: true, min: 1, max }) as const;
+export const LINES = {
+	type: "array",
+	min: 1,
+	max: 50,
+	items: {
+		type: "object",
+		strict: "remove",
+		props: { productId: TEXT(64), quantity: { type: "number", integer: true, positive: true, max: 1_000 } },
+	},
+} as const;
+export const ADDRESS = {
+	type: "object",
+	strict: "remove",
+	props: { name: TEXT(100), line1: TEXT(200), city: TEXT(100), postalCode: TEXT(20), country: TEXT(56) },
+} as const;
+// A card the provider cannot take is refused before anything is reserved.
+export const PAYMENT = { type: "object", strict: "remove", props: { cardNumber: paymentProvider.cardNumberRule } } as const;
+/** Narrowed to the shop's methods when the service is made (`merged`). */
+export const SHIPPING_METHOD = { type: "string", min: 1, max: 32 } as const;
+
 /** A request repeating an order still being placed waits this long for it (well within the request timeout). */
 const SAME_KEY_WAIT_MS = 5_000;
 
@@ -116,11 +139,8 @@ async function newOrder(host: PlacementHost, ctx: Context, request: PlacementReq
 		const { name, price } = entries.get(productId) as { name: string; price: number };
 		return { productId, name, price, quantity };
 	});
-	const method = request.shippingMethod ? host.shipping.methods.find((candidate) => candidate.id === request.shippingMethod) : null;
-	if (method === undefined)
-		throw invalidFields("Unknown shipping method", [
-			{ field: "shippingMethod", message: `There is no shipping method "${request.shippingMethod}"`, type: "enumValue" },
-		]);
+	// The action's parameter admits only the shop's methods (orders.service.ts `merged`).
+	const method = host.shipping.methods.find((candidate) => candidate.id === request.shippingMethod) ?? null;
 	const totals = totalsFor(items, method, request.shippingAddress.country, host.shipping.taxRates);
 	if (!totals)
 		throw invalidFields("The shipping method does not ship there", [
