@@ -11,8 +11,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CostCounters } from "../middlewares/cost-counters";
-import { type Agora, POD_ROLES } from "../test/support/agora";
+import type { Agora } from "../test/support/agora";
 import type { Mode } from "./harness";
+import { roleOf } from "./layouts";
 
 /** The kernel's clock ticks per second (USER_HZ), 100 on Linux. */
 const TICKS_PER_SECOND = 100;
@@ -72,13 +73,6 @@ function infrastructurePids(database: readonly ServerRole[]): { role: string; pi
 		if (!pid || cpuSeconds(pid) === null) return [];
 		return [{ role: `${role} (server)`, pids: () => (withChildren ? [pid, ...children(pid)] : [pid]) }];
 	});
-}
-
-/** A pod role's name from the services a node hosts. */
-function roleOf(services: string[] | undefined): string {
-	if (!services) return "embedded (all services)";
-	const match = Object.entries(POD_ROLES).find(([, hosted]) => hosted.join(",") === services.join(","));
-	return match ? match[0] : services.join("+");
 }
 
 interface Reading {
@@ -164,6 +158,8 @@ export interface CostRow {
 	mode: Mode;
 	/** The store the system ran on (bench/stand-ins.ts). */
 	store?: string;
+	/** How the distributed system's services were laid out over pods (bench/layouts.ts). */
+	layout?: string;
 	role: string;
 	pods: number;
 	orders: number;
@@ -274,6 +270,7 @@ const HEADER = [
 	"workload",
 	"mode",
 	"store",
+	"layout",
 	"role",
 	"pods",
 	"orders",
@@ -293,6 +290,7 @@ function cells(row: CostRow): string[] {
 		row.workload,
 		row.mode,
 		row.store ?? "-",
+		row.layout ?? "-",
 		row.role,
 		String(row.pods),
 		String(row.orders),

@@ -3,8 +3,9 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
-import { type Agora, POD_ROLES, type PodRole, pod, startAgora } from "../test/support/agora";
+import { type Agora, startAgora } from "../test/support/agora";
 import { COUNTERS_DIR } from "./costs";
+import { LAYOUTS, type Layout } from "./layouts";
 
 export type Mode = "embedded" | "distributed";
 
@@ -45,6 +46,8 @@ export interface Row {
 	mode: Mode | "-";
 	/** The store the system ran on (bench/stand-ins.ts); none for a workload without a database. */
 	store?: string;
+	/** How the distributed system's services were laid out over pods (bench/layouts.ts). */
+	layout?: string;
 	subject: string;
 	throughput: number | null;
 	unit: string;
@@ -152,9 +155,6 @@ export function slope(points: { x: number; y: number }[]): number {
 	return den === 0 ? 0 : num / den;
 }
 
-/** The distributed mode as Kubernetes runs it: one pod per role of k8s/base, so costs come per role. */
-const DISTRIBUTED_NODES = Object.keys(POD_ROLES).map((role) => pod(role as PodRole));
-
 /**
  * Extra environment of every system process the bench starts (e.g. NODE_OPTIONS for --cpu-prof);
  * each counts its own costs for the cost-per-order table (bench/costs.ts).
@@ -173,13 +173,17 @@ export function profileSystemsInto(dir: string): void {
 const PENDING_TTL_SECONDS = "30";
 
 /** Starts Agora; distributed, on the MongoDB-wire server of `mongoUri` (default: MONGO_URI's, the tests' FerretDB). */
-export function startSystem(mode: Mode, options: { env?: Record<string, string>; mongoUri?: string } = {}): Promise<Agora> {
+export function startSystem(
+	mode: Mode,
+	options: { env?: Record<string, string>; mongoUri?: string; layout?: Layout } = {},
+): Promise<Agora> {
 	const env = { ORDER_PENDING_TTL_SECONDS: PENDING_TTL_SECONDS, ...systemEnv, ...options.env };
 	if (mode === "embedded") return startAgora({ env });
 	const infrastructure = options.mongoUri
 		? { kafkaBrokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092", mongoUri: options.mongoUri }
 		: undefined;
-	return startAgora({ distributed: true, nodes: DISTRIBUTED_NODES, env, infrastructure });
+	const nodes = Object.values(LAYOUTS[options.layout ?? "six roles"]).map((services) => ({ services: [...services] }));
+	return startAgora({ distributed: true, nodes, env, infrastructure });
 }
 
 export interface Machine {
@@ -218,13 +222,27 @@ export function machine(): Machine {
 
 const fixed = (value: number | null, digits: number) => (value === null || Number.isNaN(value) ? "-" : value.toFixed(digits));
 
-const HEADER = ["workload", "mode", "store", "subject", "throughput", "p50 ms", "p99 ms", "peak RSS MB", "baseline", "ratio", "note"];
+const HEADER = [
+	"workload",
+	"mode",
+	"store",
+	"layout",
+	"subject",
+	"throughput",
+	"p50 ms",
+	"p99 ms",
+	"peak RSS MB",
+	"baseline",
+	"ratio",
+	"note",
+];
 
 function cells(row: Row): string[] {
 	return [
 		row.workload,
 		row.mode,
 		row.store ?? "-",
+		row.layout ?? "-",
 		row.subject,
 		row.throughput === null ? "-" : `${fixed(row.throughput, row.throughput < 100 ? 1 : 0)} ${row.unit}`,
 		fixed(row.p50Ms, 2),

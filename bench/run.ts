@@ -10,6 +10,9 @@
  *   --stand-ins <list>   the MongoDB-wire servers the distributed shop workloads (2, 3) run on, each in
  *                        turn: fast (mongo-java-server in memory), ferretdb (FerretDB on PostgreSQL);
  *                        default both. Workloads 7 and 8 always run on FerretDB.
+ *   --layouts <list>     how the distributed shop workloads lay the services out over pods, each in turn:
+ *                        saga (products, inventory, orders and payments in one role), six (one role
+ *                        each for catalog, orders, payments); default both, --quick the first
  *   --out <file>         where to write the results (default bench/results.json)
  *   --markdown <file>    print the tables of a results file in Markdown (for docs/benchmarks.md) and stop
  *   --cpu-prof <dir>     every system process writes a V8 CPU profile into <dir> when it stops
@@ -34,6 +37,7 @@ import {
 	uptime,
 } from "./harness";
 import { projectionLag } from "./insights";
+import type { Layout } from "./layouts";
 import { type PlacementScalingPoint, placementWithData } from "./placement-scaling";
 import { type ScalingPoint, scalingWithData } from "./scaling";
 import { catalogueRead, openShop, orderPlacement, pushLatency } from "./shop";
@@ -57,6 +61,7 @@ const { values } = parseArgs({
 		only: { type: "string" },
 		modes: { type: "string", default: "embedded,distributed" },
 		"stand-ins": { type: "string", default: "fast,ferretdb" },
+		layouts: { type: "string" },
 		out: { type: "string", default: path.join(__dirname, "results.json") },
 		markdown: { type: "string" },
 		"cpu-prof": { type: "string" },
@@ -71,6 +76,12 @@ if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive numbe
 const only = new Set((values.only ?? "1,2,3,4,5,6,7,8").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
 const standIns = parseStandIns(values["stand-ins"] ?? "");
+const LAYOUT_NAMES: Record<string, Layout> = { saga: "saga together", six: "six roles" };
+const layouts = (values.layouts ?? (quick ? "saga" : "saga,six")).split(",").map((name) => {
+	const layout = LAYOUT_NAMES[name.trim()];
+	if (!layout) throw new Error(`--layouts takes ${Object.keys(LAYOUT_NAMES).join(", ")}; got "${name}"`);
+	return layout;
+});
 
 /** Sizes: the full run takes about 8 minutes plus the soak; --quick about 3 minutes. */
 const SIZES = quick
@@ -138,28 +149,33 @@ export interface Results {
 	soak?: SoakReport;
 }
 
-/** Rows that name the store their system ran on. */
-const on = <T extends { store?: string }>(store: Store, rows: T[]): T[] => rows.map((row) => ({ ...row, store: store.name }));
+/** Rows that name the store their system ran on, and its layout of pods when it had several. */
+const on = <T extends { store?: string; layout?: string }>(store: Store, rows: T[], layout?: Layout): T[] =>
+	rows.map((row) => ({ ...row, store: store.name, ...(layout ? { layout } : {}) }));
 
-async function shopWorkloads(mode: Mode, store: Store, results: Results): Promise<void> {
+async function shopWorkloads(mode: Mode, store: Store, results: Results, layout?: Layout): Promise<void> {
 	if (![1, 2, 3].some((n) => only.has(n))) return;
-	const agora = await startSystem(mode, { mongoUri: store.mongoUri });
+	const agora = await startSystem(mode, { mongoUri: store.mongoUri, layout });
 	try {
 		const shop = await openShop(agora, { products: SIZES.products, customers: SIZES.customers, stock: 1_000_000 });
 		if (only.has(1) && mode === "embedded")
 			results.rows.push(
-				...on(store, await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections })),
+				...on(
+					store,
+					await catalogueRead(agora, mode, shop, { durationSeconds: SIZES.seconds, connections: SIZES.readConnections }),
+					layout,
+				),
 			);
 		if (only.has(2)) {
 			const idle = await idleRates(agora, store.servers, SIZES.idleSeconds);
 			for (const connections of SIZES.orderConnections[mode]) {
 				const { rows, costs } = await orderPlacement(agora, mode, store, shop, { durationSeconds: orderSeconds, connections }, idle);
-				results.rows.push(...on(store, rows));
-				results.costs.push(...on(store, costs));
+				results.rows.push(...on(store, rows, layout));
+				results.costs.push(...on(store, costs, layout));
 			}
 		}
 		if (only.has(3))
-			results.rows.push(...on(store, await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets })));
+			results.rows.push(...on(store, await pushLatency(agora, mode, shop, { orders: SIZES.pushOrders, sockets: SIZES.sockets }), layout));
 		if (only.has(3))
 			results.rows.push(
 				...on(
@@ -168,6 +184,7 @@ async function shopWorkloads(mode: Mode, store: Store, results: Results): Promis
 						durationSeconds: SIZES.seconds,
 						connections: Math.max(...SIZES.orderConnections[mode]),
 					}),
+					layout,
 				),
 			);
 	} catch (err) {
@@ -219,11 +236,12 @@ async function main(): Promise<void> {
 		save();
 	}
 	if (modes.includes("distributed"))
-		for (const store of await distributedStores(step)) {
-			step(`shop workloads, distributed, on ${store.name}`);
-			await shopWorkloads("distributed", store, results);
-			save();
-		}
+		for (const store of await distributedStores(step))
+			for (const layout of layouts) {
+				step(`shop workloads, distributed, ${layout}, on ${store.name}`);
+				await shopWorkloads("distributed", store, results, layout);
+				save();
+			}
 	if (only.has(4)) {
 		step("action call cost");
 		for (const concurrency of SIZES.callConcurrency)

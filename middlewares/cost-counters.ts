@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Middleware, ServiceBroker } from "moleculer";
 import mongoose from "mongoose";
-import { KAFKAJS_RECORD_BATCHES, KAFKAJS_REQUESTS } from "../lib/platform/kafka-channels";
+import { KAFKAJS_RECORD_FETCHES, KAFKAJS_REQUESTS } from "../lib/platform/kafka-channels";
 
 export interface CostCounters {
 	pid: number;
@@ -35,8 +35,8 @@ export interface CostCounters {
 	 */
 	kafkaRequests: Record<string, number>;
 	/**
-	 * Fetches that brought records: the transporter's fetch answers with any record, and the
-	 * channels' record batches (kafkajs reports one per partition a fetch brought records of).
+	 * Fetches that brought records, of both clients: a fetch answers for all of a consumer's
+	 * partitions at once, so a fetch with records for several partitions counts once.
 	 */
 	kafkaFetchesWithRecords: number;
 }
@@ -112,7 +112,7 @@ function countKafkaRequests(counters: CostCounters): void {
 		error() {},
 	});
 	subscribe(KAFKAJS_REQUESTS.name, (apiName) => bump(counters.kafkaRequests, `channels ${apiName}`));
-	subscribe(KAFKAJS_RECORD_BATCHES.name, () => {
+	subscribe(KAFKAJS_RECORD_FETCHES.name, () => {
 		counters.kafkaFetchesWithRecords++;
 	});
 }

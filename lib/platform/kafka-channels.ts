@@ -5,12 +5,12 @@ import type { Consumer, ConsumerConfig, EachBatchPayload, KafkaMessage, Message 
 
 /**
  * Where the channels' Kafka clients (kafkajs) tell each request they send to the broker, by API
- * name, and each batch of records a fetch brought: what `npm run bench` counts as broker requests
+ * name, and each fetch that brought records: what `npm run bench` counts as broker requests
  * (middlewares/cost-counters.ts). The transporter's client (@platformatic/kafka) reports the same
  * on its own diagnostics channels.
  */
 export const KAFKAJS_REQUESTS = channel("agora:kafkajs:request");
-export const KAFKAJS_RECORD_BATCHES = channel("agora:kafkajs:record-batch");
+export const KAFKAJS_RECORD_FETCHES = channel("agora:kafkajs:record-fetch");
 
 const reportRequest = ({ payload }: { payload: { apiName: string } }) => {
 	if (KAFKAJS_REQUESTS.hasSubscribers) KAFKAJS_REQUESTS.publish(payload.apiName);
@@ -39,6 +39,11 @@ interface Group {
 const COMMIT_INTERVAL_MS = 1_000;
 /** Keys of one batch handled at once; each key's messages still one after another. */
 const KEYS_AT_ONCE = 32;
+/**
+ * A domain event waits this long for others to share its produce request: a placement announces
+ * its order and each line's stock level within a few milliseconds, and nobody waits for the send.
+ */
+const LINGER_MS = 5;
 /** How long a failed consumer start waits before it tries again. */
 const RESTART_DELAY_MS = 2_000;
 
@@ -53,8 +58,8 @@ const RESTART_DELAY_MS = 2_000;
  * - **Commits coalesced**: a batch's offset is committed once every message before it has been
  *   handled, on a timer, when the group rebalances and before the consumer leaves; a crash in
  *   between redelivers those messages, which handlers recognise (they are idempotent).
- * - **Produces coalesced**: messages published while a produce request is in flight go together in
- *   the next one.
+ * - **Produces coalesced**: messages published within a few milliseconds of each other, or while a
+ *   produce request is in flight, go together in the next one.
  *
  * Retries and dead-lettering stay the base adapter's (`processMessage`).
  */
@@ -119,12 +124,13 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 		const message = { topic: channelName, key: opts.key, value, partition: opts.partition, headers: opts.headers };
 		await new Promise<void>((resolve, reject) => {
 			this.queued.push({ message, done: (err) => (err ? reject(err) : resolve()) });
-			if (!this.producing) void this.produce();
+			if (this.producing) return;
+			this.producing = true;
+			setTimeout(() => void this.produce(), LINGER_MS);
 		});
 	}
 
 	private async produce(): Promise<void> {
-		this.producing = true;
 		while (this.queued.length > 0) {
 			const batch = this.queued;
 			this.queued = [];
@@ -157,8 +163,14 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 					});
 				if (!group.consumer) {
 					consumer.on(consumer.events.REQUEST, reportRequest);
+					// A fetch's batches (one per partition with records) are handled after its FETCH event.
+					let fetched = false;
+					consumer.on(consumer.events.FETCH, () => {
+						fetched = true;
+					});
 					consumer.on(consumer.events.START_BATCH_PROCESS, () => {
-						if (KAFKAJS_RECORD_BATCHES.hasSubscribers) KAFKAJS_RECORD_BATCHES.publish(group.name);
+						if (fetched && KAFKAJS_RECORD_FETCHES.hasSubscribers) KAFKAJS_RECORD_FETCHES.publish(group.name);
+						fetched = false;
 					});
 					// Before giving its partitions up, the group commits what it has handled: the next owner resumes there.
 					consumer.on(consumer.events.REBALANCING, () => void this.commit(group));

@@ -105,9 +105,7 @@ function invalidUrl(message: string, type: string): Errors.ValidationError {
  */
 async function fanOut(this: WebhookThis, _data: unknown, event: DomainEvent): Promise<void> {
 	const at = new Date(event.at);
-	const endpoints = (await this.adapter.find({ sort: ["createdAt"] }))
-		.map((doc) => this.toEntity<Endpoint>(doc))
-		.filter((endpoint) => new Date(endpoint.createdAt) <= at);
+	const endpoints = (await this.broker.call<Endpoint[]>("webhooks.endpoints")).filter((endpoint) => new Date(endpoint.createdAt) <= at);
 	const body = JSON.stringify({ id: event.id, type: event.type, at: event.at, data: event.data });
 	// onEvent has checked that the envelope's type is its channel's, so its data is that type's.
 	const entity = entityOf(event as AnyDomainEvent);
@@ -204,10 +202,23 @@ const WebhooksService: ServiceSchema<ServiceSettingSchema, WebhookMethods, Webho
 				};
 				const id = this.newId();
 				await this.adapter.insert({ _id: id, ...endpoint });
+				await this.clearCache();
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = `/api/webhooks/${id}`;
 				// The secret is shown this once; the list never shows it again.
 				return { ...publicEndpoint({ id, ...endpoint }), secret: endpoint.secret };
+			},
+		},
+
+		/**
+		 * Internal: every endpoint, with its secret, for the fan-out of each event. Cached: every
+		 * domain event asks; a change drops it on every node at once (`clearCache`).
+		 */
+		endpoints: {
+			visibility: "public",
+			cache: { ttl: 30 },
+			async handler() {
+				return (await this.adapter.find({ sort: ["createdAt"] })).map((doc) => this.toEntity<Endpoint>(doc));
 			},
 		},
 
@@ -225,6 +236,7 @@ const WebhooksService: ServiceSchema<ServiceSettingSchema, WebhookMethods, Webho
 			async handler(ctx: Context<{ id: string }, { $statusCode?: number }>) {
 				await this.endpoint(ctx.params.id);
 				await this.adapter.removeById(ctx.params.id);
+				await this.clearCache();
 				await this.deliveries().removeMany({ webhookId: ctx.params.id });
 				ctx.meta.$statusCode = 204;
 			},
