@@ -9,6 +9,16 @@ import path from "node:path";
  */
 const EXTENSION = path.extname(__filename);
 
+/**
+ * The repository's root (where package.json is): `public/` and the data folder's default are found
+ * from it, whether this module runs from its source or from `dist/`.
+ */
+export const PROJECT_ROOT = (() => {
+	let dir = __dirname;
+	while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+	return dir;
+})();
+
 /** The file mask moleculer-runner loads every service with. */
 export const SERVICE_MASK = `**/*.service${EXTENSION}`;
 

@@ -13,6 +13,7 @@ import type { ErrorBody, SocketRefusal } from "../../lib/contracts/errors";
 import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
 import { readiness } from "../../lib/platform/probes";
 import { requestIdFromHeader } from "../../lib/platform/request-context";
+import { PROJECT_ROOT } from "../../lib/platform/service-files";
 import { settings } from "../../lib/platform/settings";
 import { type AuthUser, verifyOrderToken } from "../../lib/platform/tokens";
 import type { ActionAccess } from "../../types/moleculer";
@@ -192,7 +193,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				},
 			},
 		],
-		assets: { folder: path.join(__dirname, "..", "..", "public") },
+		assets: { folder: path.join(PROJECT_ROOT, "public") },
 		log4XXResponses: false,
 		logRequest: "debug",
 		logResponse: "debug",

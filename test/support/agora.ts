@@ -236,8 +236,13 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		const port = gateway ? (spec.port ?? (await freePort())) : null;
 		const probePort = gateway ? null : await freePort();
 		const id = `node-${runId}-${counter++}`;
-		const args = ["--import", "tsx", RUNNER, "--config", "moleculer.config.ts"];
-		if (!spec.services) args.push("--mask", SERVICE_MASK, "services");
+		// Pods run what `npm run build` compiled (the distributed tier's global setup builds it); the
+		// embedded mode runs as `npm start` does, from the TypeScript sources.
+		const args = options.distributed
+			? [RUNNER, "--config", path.join("dist", "moleculer.config.js")]
+			: ["--import", "tsx", RUNNER, "--config", "moleculer.config.ts"];
+		if (!spec.services)
+			args.push(...(options.distributed ? ["--mask", "**/*.service.js", "dist/services"] : ["--mask", SERVICE_MASK, "services"]));
 		const child = spawn(process.execPath, args, {
 			cwd: ROOT,
 			env: {

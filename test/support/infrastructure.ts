@@ -20,6 +20,8 @@ function reachable(hostPort: string): Promise<boolean> {
  * else bring up the local ones from scripts/infra (idempotent, quick when already up).
  */
 export default async function globalSetup(): Promise<void> {
+	// The cluster's processes run the compiled JavaScript, as pods do (incremental: quick when nothing changed).
+	execFileSync("npm", ["run", "build", "--silent"], { cwd: path.join(__dirname, "..", ".."), stdio: "inherit" });
 	process.env.KAFKA_BROKERS ??= "127.0.0.1:9092";
 	process.env.MONGO_URI ??= "mongodb://127.0.0.1:27017/agora";
 	const mongoHost = new URL(process.env.MONGO_URI).host;

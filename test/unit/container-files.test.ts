@@ -104,9 +104,9 @@ function dockerInstructions(text: string): Instruction[] {
 	});
 }
 
-/** Top-level files and folders that the running app loads, following relative imports. */
-function runtimeEntries(): Set<string> {
-	const entries = new Set<string>(["package.json", "node_modules", "public"]);
+/** The source files the running app loads (a pod's config and services, the REPL), following relative imports. */
+function runtimeSources(): Set<string> {
+	const entries = new Set<string>();
 	const seen = new Set<string>();
 	// The pod command's config and services, and `npm run repl`, which operators run inside pods.
 	const queue = [
@@ -118,7 +118,7 @@ function runtimeEntries(): Set<string> {
 		const file = queue.shift() as string;
 		if (seen.has(file)) continue;
 		seen.add(file);
-		entries.add(file.split("/")[0] as string);
+		entries.add(file);
 		const source = readText(path.join(ROOT, file));
 		for (const match of source.matchAll(/(?:from|import|require)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
 			const spec = match[1] as string;
@@ -126,7 +126,7 @@ function runtimeEntries(): Set<string> {
 			const candidates = [resolved, `${resolved}.ts`, `${resolved.replace(/\.js$/, "")}.ts`, path.join(resolved, "index.ts")];
 			const found = candidates.find((candidate) => existsSync(path.join(ROOT, candidate)) && statSync(path.join(ROOT, candidate)).isFile());
 			if (found?.endsWith(".ts")) queue.push(found);
-			else if (found) entries.add(found.split("/")[0] as string);
+			else if (found) entries.add(found);
 		}
 	}
 	return entries;
@@ -151,13 +151,17 @@ describe("Dockerfile (static: no Docker engine runs here)", () => {
 		expect(inStage(buildStage ?? "").some((i) => i.op === "RUN" && /\bnpm ci\b/.test(i.args))).toBe(true);
 		// The final image gets production dependencies only, and the built app from the build stage.
 		expect(instructions.some((i) => i.op === "RUN" && /npm (ci|prune) .*--omit=dev/.test(i.args))).toBe(true);
+		expect(inStage(buildStage ?? "").some((i) => i.op === "RUN" && /npm run build\b/.test(i.args))).toBe(true);
 		expect(inStage(finalStage).some((i) => i.op === "COPY" && i.args.includes(`--from=${buildStage}`) && /\bpublic\b/.test(i.args))).toBe(
 			true,
 		);
 		expect(inStage(finalStage).some((i) => i.op === "RUN" && /\bnpm (ci|install)\b/.test(i.args))).toBe(false);
 	});
 
-	it("copies everything the running app imports into the final stage", () => {
+	it("compiles everything the running app imports, and the final stage gets the compiled app, its dependencies and public/", () => {
+		const build = JSON.parse(readText(path.join(ROOT, "tsconfig.build.json"))) as { include: string[] };
+		const compiled = (file: string) => build.include.some((entry) => file === entry || file.startsWith(`${entry}/`));
+		expect([...runtimeSources()].filter((file) => !compiled(file))).toEqual([]);
 		const copied = new Set(
 			inStage(finalStage)
 				.filter((i) => i.op === "COPY")
@@ -166,7 +170,7 @@ describe("Dockerfile (static: no Docker engine runs here)", () => {
 					return parts.slice(0, -1).map((source) => source.replace(/^\/app\//, "").split("/")[0] as string);
 				}),
 		);
-		expect([...runtimeEntries()].filter((entry) => !copied.has(entry))).toEqual([]);
+		expect([...copied].sort()).toEqual(["dist", "node_modules", "package.json", "public"]);
 	});
 
 	it("runs as a numeric non-root user, with a healthcheck, node as PID 1 and no secrets", () => {
@@ -180,14 +184,15 @@ describe("Dockerfile (static: no Docker engine runs here)", () => {
 		const cmd = inStage(finalStage)
 			.filter((i) => i.op === "CMD")
 			.pop()?.args;
+		// The compiled JavaScript, by node itself: no tsx or esbuild in a pod.
 		expect(JSON.parse(cmd ?? "[]")).toEqual([
 			"node",
-			"--import",
-			"tsx",
 			"node_modules/moleculer/bin/moleculer-runner.js",
 			"--config",
-			"moleculer.config.ts",
+			"dist/moleculer.config.js",
 		]);
+		const { dependencies } = JSON.parse(readText(path.join(ROOT, "package.json"))) as { dependencies: Record<string, string> };
+		expect(Object.keys(dependencies).filter((name) => ["tsx", "esbuild", "typescript"].includes(name))).toEqual([]);
 		for (const i of instructions.filter((x) => x.op === "ENV" || x.op === "ARG"))
 			expect(i.args).not.toMatch(/SECRET|PASSWORD|TOKEN|MONGO_URI/i);
 		expect(instructions.filter((i) => i.op === "COPY" || i.op === "ADD").map((i) => i.args)).not.toContainEqual(
