@@ -1,6 +1,6 @@
 /**
- * Builds the web app (frontend/ -> public/) with Vite. With --if-stale, as `npm start` runs it,
- * it builds only when public/index.html is missing or older than one of its sources.
+ * Builds the web app (frontend/ -> public/assets/) with Vite. With --if-stale, as `npm start` runs
+ * it, it builds only when the bundle is missing or older than one of its sources.
  * Prints one line either way.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, "..");
 const FRONTEND = path.join(ROOT, "frontend");
 // The app also bundles the contracts it shares with the server (lib/contracts imports nothing else).
 const SOURCES = [FRONTEND, path.join(ROOT, "lib", "contracts")];
-const OUTPUT = path.join(ROOT, "public", "index.html");
+const OUTPUT = path.join(ROOT, "public", "assets", "app.js");
 
 /** The newest modification time of a file, or of any file under a folder. */
 function newestChange(source: string): number {
@@ -24,7 +24,7 @@ function newestChange(source: string): number {
 }
 
 function staleReason(): string | null {
-	if (!existsSync(OUTPUT)) return "public/index.html is missing";
+	if (!existsSync(OUTPUT)) return "public/assets/app.js is missing";
 	const built = statSync(OUTPUT).mtimeMs;
 	const changed = SOURCES.find((source) => newestChange(source) > built);
 	return changed ? `${path.relative(ROOT, changed)} changed since the last build` : null;
@@ -33,14 +33,14 @@ function staleReason(): string | null {
 async function main(): Promise<void> {
 	const reason = process.argv.includes("--if-stale") ? staleReason() : "a build was asked for";
 	if (reason === null) {
-		console.log("web app: public/ is up to date, build skipped");
+		console.log("web app: public/assets/ is up to date, build skipped");
 		return;
 	}
 	// Vite is ESM-only; this script runs as CommonJS under tsx.
 	const { build } = await import("vite");
 	const started = Date.now();
 	await build({ configFile: path.join(FRONTEND, "vite.config.ts"), logLevel: "warn" });
-	console.log(`web app: built into public/ in ${Date.now() - started} ms (${reason})`);
+	console.log(`web app: built into public/assets/ in ${Date.now() - started} ms (${reason})`);
 }
 
 main().catch((err: unknown) => {

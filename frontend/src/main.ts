@@ -1,1 +1,2 @@
+import "./styles/theme.css";
 import "./components/agora-app";

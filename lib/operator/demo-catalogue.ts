@@ -1,4 +1,4 @@
-/** The demo catalogue the embedded mode seeds (`SEED_DEMO=1`); images ship in frontend/public. */
+/** The demo catalogue the embedded mode seeds (`SEED_DEMO=1`); its pictures are in public/images/products. */
 export interface DemoProduct {
 	sku: string;
 	name: string;

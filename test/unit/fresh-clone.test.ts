@@ -10,7 +10,22 @@ import { DEMO_CATALOGUE, demoImageUrl } from "../../lib/operator/demo-catalogue"
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FRONTEND = path.join(ROOT, "frontend");
-const SOURCE_FOLDERS = ["frontend", "services", "lib", "middlewares", "mixins", "scripts", "test", "k8s", "docs", "bench", "types"];
+const SOURCE_FOLDERS = [
+	"frontend",
+	"public",
+	"services",
+	"lib",
+	"middlewares",
+	"mixins",
+	"scripts",
+	"test",
+	"k8s",
+	"docs",
+	"bench",
+	"types",
+];
+/** The web app's bundle, which `npm run build:web` writes into public/ (frontend/vite.config.ts): the page names it. */
+const BUNDLE = ["/assets/app.js", "/assets/app.css"];
 
 function git(...args: string[]): string[] {
 	return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" })
@@ -18,17 +33,17 @@ function git(...args: string[]): string[] {
 		.filter((line) => line !== "");
 }
 
-const tracked = new Set(git("ls-files", "--", "frontend"));
+const tracked = new Set(git("ls-files", "--", "public"));
 
-/** Where Vite takes a root-absolute URL of the app from: frontend/ itself, or frontend/public/ as is. */
+/** The tracked file the gateway serves for a root-absolute URL of the app: public/ holds them as they are. */
 function sourceOf(url: string): string | undefined {
-	const candidates = [path.join("frontend", url), path.join("frontend", "public", url)];
-	return candidates.find((candidate) => tracked.has(candidate));
+	const candidate = path.join("public", url);
+	return tracked.has(candidate) ? candidate : undefined;
 }
 
-/** Root-absolute links of index.html (`href="/…"`, `src="/…"`). */
+/** Root-absolute links of the page (`href="/…"`, `src="/…"`). */
 function indexLinks(): string[] {
-	const html = readFileSync(path.join(FRONTEND, "index.html"), "utf8");
+	const html = readFileSync(path.join(ROOT, "public", "index.html"), "utf8");
 	return [...html.matchAll(/\s(?:href|src)="(\/[^"]*)"/g)].map((match) => match[1] as string);
 }
 
@@ -44,10 +59,12 @@ function assetUrlsInCode(): string[] {
 }
 
 describe("a fresh clone", () => {
-	it("has every file index.html links to", () => {
+	it("has every file the page links to, or builds it (the bundle)", () => {
 		const links = indexLinks();
 		expect(links).toContain("/favicon.svg");
-		expect(links.filter((url) => !sourceOf(url))).toEqual([]);
+		expect(links.filter((url) => !sourceOf(url) && !BUNDLE.includes(url))).toEqual([]);
+		const vite = readFileSync(path.join(FRONTEND, "vite.config.ts"), "utf8");
+		for (const built of BUNDLE) expect(vite).toContain(`"${path.basename(built)}"`);
 	});
 
 	it("has the picture of every demo product", () => {
@@ -62,13 +79,15 @@ describe("a fresh clone", () => {
 	});
 
 	it("ignores nothing under a source folder but the run outputs it names one by one", () => {
-		// Such as bench/results.json, which a bench run leaves: a rule naming one file hides no source.
-		const runOutputs = new Set(
-			readFileSync(path.join(ROOT, ".gitignore"), "utf8")
-				.split("\n")
-				.filter((rule) => /^[\w-]+(\/[\w.-]+)+$/.test(rule)),
-		);
+		// Such as bench/results.json, which a bench run leaves, or public/assets/, which the web build
+		// writes: a rule naming one path hides no source.
+		const outputs = readFileSync(path.join(ROOT, ".gitignore"), "utf8")
+			.split("\n")
+			.filter((rule) => /^\/?[\w-]+(\/[\w.-]+)+\/?$/.test(rule))
+			.map((rule) => rule.replace(/^\//, ""));
 		const ignored = git("ls-files", "--others", "--ignored", "--exclude-standard", "--", ...SOURCE_FOLDERS);
-		expect(ignored.filter((file) => !runOutputs.has(file))).toEqual([]);
+		expect(
+			ignored.filter((file) => !outputs.some((output) => file === output || (output.endsWith("/") && file.startsWith(output)))),
+		).toEqual([]);
 	});
 });
