@@ -1,7 +1,8 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
 import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
-import type { OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
+import type { StockLevel } from "../../../lib/contracts/actions";
+import type { Order as ContractOrder, HistoryEntry, OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
 export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
@@ -67,44 +68,19 @@ export interface ProductQuery {
 	sort?: ProductSort;
 }
 
-export interface Inventory {
-	productId: string;
-	available: number;
-	reserved: number;
-	lowStockThreshold: number;
-}
+/** Stock of one product (GET /inventory/:productId). */
+export type Inventory = StockLevel;
 
 export type InventoryAdjustment = { delta: number; reason: string } | { set: number; reason: string };
 
-export interface OrderItem {
-	productId: string;
-	name: string;
-	price: number;
-	quantity: number;
-}
-
-export interface OrderHistoryEntry {
-	status: OrderStatus;
-	at: string;
-	/** The user who made the change, or the part of the system that did ("payments"). */
-	by?: string;
-	note?: string;
-}
-
-export interface Order {
-	id: string;
-	userId: string;
-	items: OrderItem[];
-	total: number;
-	currency: string;
-	status: OrderStatus;
-	history: OrderHistoryEntry[];
-	shippingAddress?: ShippingAddress;
-	paymentStatus?: "pending" | "paid" | "declined" | "voided" | "refunded";
-	cardLast4?: string;
+/** An order as the API answers it and its pushes carry it: the contract's one Order, its times as ISO strings. */
+export type Order = Omit<ContractOrder, "history" | "createdAt" | "updatedAt"> & {
+	history: (Omit<HistoryEntry, "at"> & { at: string })[];
 	createdAt: string;
 	updatedAt: string;
-}
+};
+export type OrderItem = Order["items"][number];
+export type OrderHistoryEntry = Order["history"][number];
 
 export interface PlaceOrder {
 	items: { productId: string; quantity: number }[];
