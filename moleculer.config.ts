@@ -128,9 +128,9 @@ function brokerOptions(): BrokerOptions {
 		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: config.transporterBrokers ? 3_000 : 100 },
 		circuitBreaker: { enabled: false },
 		// The embedded mode's in-process channel adapter runs each channel's handler one at a time
-		// through an event bulkhead; with Moleculer's default queue of 100, a burst of orders dropped
-		// the 101st `order.created` on the floor and left its order pending (found by `npm run bench`).
-		// No queue limit: a durable event waits its turn instead. (The bulkhead stays off elsewhere.)
+		// through an event bulkhead; with Moleculer's default queue of 100, a burst of orders would drop
+		// the 101st `order.created` and leave its order pending. No queue limit: a durable event waits
+		// its turn instead. (The bulkhead stays off elsewhere.)
 		bulkhead: { enabled: false, concurrency: 10, maxQueueSize: 0 },
 		// Prometheus scrapes each node on its own port (k8s/ annotations); off unless METRICS_PORT is set.
 		metrics: config.metricsPort

@@ -34,9 +34,9 @@ interface QueuedPacket {
 /**
  * The transporter's Kafka settings, shared by the pods and the bench's call workload. The consumer
  * keeps @platformatic/kafka's fetch wait (5,000 ms, minBytes 1: a fetch returns as soon as a packet
- * arrives). A 10 ms wait saved about a millisecond per call in issue 13's two-process probe, but
- * with six pods each then polls Kafka 100 times a second while idle: measured at twice the idle CPU
- * per pod and five times Kafka's, and fewer orders per second on 2 cores (docs/benchmarks.md).
+ * arrives). A 10 ms wait saves about a millisecond per call between two processes, but makes every
+ * pod poll Kafka 100 times a second while idle: twice the idle CPU per pod and five times Kafka's,
+ * and fewer orders per second on 2 cores (docs/benchmarks.md).
  */
 export function transporterOptions(bootstrapBrokers: string[]) {
 	// Each node's group has one member (itself) and carries live packets only, so its heartbeat

@@ -1,7 +1,8 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
+
+import type { StockLevel } from "../../../lib/contracts/actions";
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
 import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
-import type { StockLevel } from "../../../lib/contracts/actions";
 import type { Order as ContractOrder, HistoryEntry, OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
