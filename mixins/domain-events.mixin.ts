@@ -91,7 +91,7 @@ interface OutboxVars extends DbVars {
 }
 
 /** The relay looks for unsent events this often... */
-const RELAY_INTERVAL_MS = 2_000;
+const RELAY_INTERVAL_MS = 5_000;
 /** ...and takes over those older than this: younger ones are still being sent by their writer. */
 const RELAY_AFTER_MS = 5_000;
 /** How long a relay's claim on an entry lasts: long enough to send it, short enough to take over from a dead one. */

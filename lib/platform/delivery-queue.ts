@@ -96,8 +96,8 @@ const BATCH = 50;
 export const CLAIM_MS = 120_000;
 /** How long a new item waits for its entity's earlier items still on their way (see above). */
 export const SETTLE_MS = 3_000;
-/** How often a pass looks for due items (retries come due on their own). */
-const PASS_INTERVAL_MS = 1_000;
+/** How often a pass looks for due items when nothing kicks one (a new item or a retry asked for does): the retries that came due. */
+const PASS_INTERVAL_MS = 5_000;
 
 export class DeliveryQueue<T extends Queued> {
 	readonly #options: QueueOptions<T>;
