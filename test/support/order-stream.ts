@@ -161,7 +161,13 @@ export async function checkOutcome(api: Client, shop: Shop, attempts: Attempt[],
 			const lost = [...acceptedIds].filter((id) => !byId.has(id));
 			if (lost.length > 0) throw new Error(`accepted orders missing: ${lost.join(", ")}`);
 			const unsettled = orders.filter((order) => !SETTLED.includes(order.status));
-			if (unsettled.length > 0) throw new Error(`${unsettled.length} order(s) still ${unsettled[0].status}, e.g. ${unsettled[0].id}`);
+			if (unsettled.length > 0) {
+				const [first] = unsettled;
+				const payments = (await api.get(`/payments?orderId=${first.id}`, { token: shop.admin })).body;
+				throw new Error(
+					`${unsettled.length} order(s) still ${first.status}, e.g. ${first.id} (${acceptedIds.has(first.id) ? "accepted" : "no client told"}; payment ${first.paymentStatus}; history ${JSON.stringify(first.history)}; payments ${JSON.stringify(payments)})`,
+				);
+			}
 			await expectStockAccountedFor(api, shop, orders);
 			return orders;
 		},
