@@ -1,7 +1,7 @@
 /**
  * The gateway: REST under /api, the web app's files and Socket.IO, as one Moleculer service. This
  * file is its schema (routes, settings and the hooks that wire them); what the hooks do lives in
- * lib/ (docs/architecture.md lists the files), so each concern can be read and tested on its own.
+ * the files beside it (routes.ts is the route table), so each concern can be read and tested on its own.
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
@@ -22,8 +22,9 @@ import { clientAddressResolver } from "./client-address";
 import { actionAccess, authorizeAccess, requestUser, tokenUser } from "./gateway-auth";
 import { clientFacing, errorBody, gatewayVerdict, MethodNotAllowedError, RETRY_AFTER_SECONDS } from "./http-errors";
 import { LimitStore } from "./limit-store";
-import { type ActionInfo, openApiDocument, type Route } from "./openapi";
-import { checkBodyIsObject, checkIdempotencyKey, checkNesting, IDEMPOTENCY_KEY } from "./request-checks";
+import { type ActionInfo, openApiDocument } from "./openapi";
+import { checkBodyIsObject, checkIdempotencyKey, checkNesting } from "./request-checks";
+import { AUTH_ACTIONS, REQUEST_HEADERS, ROUTER_ALIASES, ROUTES, SOCKET_ACTIONS } from "./routes";
 import { securityHeaders } from "./security-headers";
 import { limitMessages, SocketCap } from "./socket-limits";
 
@@ -42,58 +43,6 @@ type GatewayRequest = IncomingMessage & {
 	/** The path without query string and trailing slash, as the router matched it. */
 	parsedUrl?: string;
 };
-
-/** The actions a browser may call over its socket; everything else goes through REST. */
-const SOCKET_ACTIONS = ["orders.changedSince"];
-
-/** The REST routes under /api; the OpenAPI document is derived from these and the actions' params. */
-const ALIASES: Record<string, string> = {
-	"GET /health": "api.health",
-	"GET /ready": "api.ready",
-	"GET /openapi.json": "api.openapi",
-	"POST /auth/register": "users.register",
-	"POST /auth/login": "users.login",
-	"GET /auth/me": "users.me",
-	"GET /products": "products.list",
-	"GET /products/:id": "products.get",
-	"POST /products": "products.create",
-	"PATCH /products/:id": "products.update",
-	"DELETE /products/:id": "products.remove",
-	"GET /inventory/low-stock": "inventory.lowStock",
-	"GET /inventory/:productId": "inventory.get",
-	"GET /inventory/:productId/movements": "inventory.movements",
-	"POST /inventory/:productId/adjust": "inventory.adjust",
-	"POST /orders": "orders.place",
-	"GET /orders": "orders.list",
-	"GET /orders/:id": "orders.get",
-	"PATCH /orders/:id/status": "orders.setStatus",
-	"POST /orders/:id/cancel": "orders.cancel",
-	"GET /payments": "payments.list",
-	"GET /stats/sales": "insights.sales",
-	"POST /webhooks": "webhooks.create",
-	"GET /webhooks": "webhooks.list",
-	"DELETE /webhooks/:id": "webhooks.remove",
-	"GET /webhooks/:id/deliveries": "webhooks.deliveries",
-	"POST /webhooks/:id/deliveries/:deliveryId/retry": "webhooks.retry",
-};
-
-/** HEAD is GET without the body (Node drops it): every GET route answers it too. */
-const ROUTER_ALIASES: Record<string, string> = {
-	...ALIASES,
-	...Object.fromEntries(
-		Object.entries(ALIASES)
-			.filter(([route]) => route.startsWith("GET "))
-			.map(([route, action]) => [`HEAD ${route.slice("GET ".length)}`, action]),
-	),
-};
-
-const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => {
-	const [method = "", routePath = ""] = route.split(" ");
-	return { method, path: routePath, action };
-});
-
-/** Guessing passwords or probing emails goes through these; the gateway limits them per IP and per account. */
-const AUTH_ACTIONS = ["users.login", "users.register"];
 
 interface GatewayVars {
 	io: Server;
@@ -230,14 +179,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				// but they are the fastest-validator rules the actions validate with.
 				const actions = new Map(this.broker.registry.getActionList({}).map((entry) => [entry.name, entry.action as ActionInfo]));
 				return openApiDocument(ROUTES, (name) => actions.get(name), {
-					headers: {
-						"orders.place": {
-							"Idempotency-Key": {
-								description: "Placing the same body again with the same key returns the first order",
-								schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
-							},
-						},
-					},
+					headers: REQUEST_HEADERS,
 					rateLimited: AUTH_ACTIONS,
 				});
 			},
