@@ -1,5 +1,5 @@
 /** Where composed emails go: an SMTP server (`SMTP_URL`), or files in `DATA_DIR/mail` when the embedded mode has none. */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "moleculer";
 import nodemailer from "nodemailer";
@@ -57,7 +57,10 @@ export function fileOut(dataDir: string, logger: Logger): MailOut {
 			const { message: raw } = await composer.sendMail(message);
 			await mkdir(folder, { recursive: true });
 			const file = path.join(folder, `${name}.eml`);
-			await writeFile(file, raw);
+			// Written aside and renamed: whoever watches the folder sees a whole message or none.
+			const partial = `${file}.partial`;
+			await writeFile(partial, raw);
+			await rename(partial, file);
 			logger.info(`No SMTP_URL: wrote the email "${message.subject}" to ${file}`);
 			return { delivered: true };
 		},
