@@ -10,6 +10,7 @@ import { startProbeServer } from "./lib/platform/probes";
 import { jsonLogFormatter } from "./lib/platform/request-context";
 import { serviceFile, serviceNames } from "./lib/platform/service-files";
 import { ConfigError, type Settings, settings } from "./lib/platform/settings";
+import { ShopValidator } from "./lib/platform/validator";
 import { costCountersMiddleware } from "./middlewares/cost-counters";
 import { kafkaTopicsMiddleware } from "./middlewares/kafka-topics";
 import { requestContextMiddleware } from "./middlewares/request-context";
@@ -119,7 +120,8 @@ function brokerOptions(): BrokerOptions {
 		heartbeatTimeout: 6,
 		retryPolicy: { enabled: false },
 		cacher: "Memory",
-		validator: true,
+		// String lengths in characters, as the OpenAPI document states them.
+		validator: new ShopValidator(),
 		// Lets a stopping node finish the requests it has accepted before it leaves.
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
 		// A stopping node first tells the cluster it hosts nothing, then waits `stopDelay` before its

@@ -2,7 +2,7 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { ProductSnapshot } from "../lib/contracts/events";
 import { DEMO_CATALOGUE, demoImageUrl } from "../lib/operator/demo-catalogue";
 import { call } from "../lib/platform/actions";
-import { invalidFields, isShopError, shopError } from "../lib/platform/shop-error";
+import { isShopError, shopError } from "../lib/platform/shop-error";
 import type { Entity } from "../lib/platform/store";
 import { type DbMethods, type DbVars, dbMixin } from "../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin } from "../mixins/domain-events.mixin";
@@ -225,13 +225,6 @@ const ProductsService: ServiceSchema<ServiceSettingSchema, ProductMethods, DbVar
 			},
 			async handler(ctx: Context<ProductFields & { id: string; lowStockThreshold?: number }>) {
 				const { id, lowStockThreshold, ...fields } = ctx.params;
-				// The validator lets null through for an optional field; only the picture may be removed that way.
-				const nulled = Object.entries({ ...fields, lowStockThreshold }).filter(([name, value]) => value === null && name !== "imageUrl");
-				if (nulled.length > 0)
-					throw invalidFields(
-						"Fields cannot be emptied with null",
-						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
-					);
 				const current = await this.findProduct(id);
 				const change = { ...fields, updatedAt: new Date() };
 				const product: Product = { ...current, ...change };

@@ -191,13 +191,6 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, In
 			},
 			async handler(ctx: Context<{ productId: string; delta?: number; set?: number; reason: string }, { user?: AuthUser }>) {
 				const { productId, delta, set, reason } = ctx.params;
-				// The validator lets null through for an optional field; the document says a number.
-				const nulled = Object.entries({ delta, set }).filter(([, value]) => value === null);
-				if (nulled.length > 0)
-					throw invalidFields(
-						"Amounts cannot be null",
-						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
-					);
 				if ((delta === undefined) === (set === undefined))
 					throw invalidFields("Give either delta or set", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },

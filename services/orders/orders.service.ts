@@ -9,7 +9,7 @@ import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 import { PriceList } from "./catalogue";
 import { ORDERS_SPEC, publicOrder, type StoredOrder } from "./model";
-import { ADDRESS, LINES, PAYMENT, type PlacementHost, type PlacementRequest, place, SHIPPING_METHOD } from "./placement";
+import { ADDRESS, LINES, PAYMENT, type PlacementHost, type PlacementRequest, place, SHIPPING_METHOD, shippingRules } from "./placement";
 import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";
@@ -309,13 +309,14 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		},
 	},
 
-	/** The shipping methods are the shop's settings: the parameter names them, so a wrong one is a 422 by field and the OpenAPI document lists them. */
+	/** The shipping methods are the shop's settings: the parameters name them, so a wrong method or country is a 422 by field. */
 	merged(schema) {
-		const methods = { type: "enum", values: settings().shippingMethods.map((method) => method.id) } as const;
+		const { shippingAddress, shippingMethod } = shippingRules(settings().shippingMethods);
 		for (const name of ["place", "checkout"]) {
 			const action = schema.actions?.[name];
-			if (typeof action === "object" && action.params)
-				action.params.shippingMethod = name === "place" ? { ...methods, optional: true } : methods;
+			if (typeof action !== "object" || !action.params) continue;
+			action.params.shippingAddress = shippingAddress;
+			action.params.shippingMethod = name === "place" ? { ...shippingMethod, optional: true } : shippingMethod;
 		}
 	},
 
