@@ -141,6 +141,20 @@ export function commerceSuite(agora: () => Agora): void {
 			expect((await api.patch(`/products/${product.id}`, { price: 1 }, { token: admin })).status).toBe(404);
 			expect((await api.delete("/products/no-such-id", { token: admin })).status).toBe(404);
 		});
+
+		test("a deleted product's stock is gone too: its level and its movements are 404, and it is not on the low-stock list", async () => {
+			const product = await createProduct(api, admin, { stock: 1, lowStockThreshold: 3 });
+			expect((await api.get(`/inventory/${product.id}/movements`, { token: admin })).status).toBe(200);
+			expect((await api.delete(`/products/${product.id}`, { token: admin })).status).toBe(204);
+			// Inventory hears of the deletion through product.deleted, a moment later.
+			await eventually(async () => expect((await api.get(`/inventory/${product.id}`)).status).toBe(404));
+			const stock = await api.get(`/inventory/${product.id}`);
+			expect(stock.body).toMatchObject({ type: "PRODUCT_NOT_FOUND", data: { productId: product.id } });
+			expect((await api.get(`/inventory/${product.id}/movements`, { token: admin })).status).toBe(404);
+			expect((await api.post(`/inventory/${product.id}/adjust`, { delta: 1, reason: "late delivery" }, { token: admin })).status).toBe(404);
+			const low = await api.get("/inventory/low-stock", { token: admin });
+			expect(low.body.map((level: { productId: string }) => level.productId)).not.toContain(product.id);
+		});
 	});
 
 	describe("inventory", () => {

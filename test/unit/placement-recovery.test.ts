@@ -5,6 +5,8 @@
  * time limit while its node still runs.
  */
 import type { ActionSchema, Context, Middleware } from "moleculer";
+import type { DbAdapter } from "../../lib/platform/store";
+import { type LedgerHost, StockLedger } from "../../services/inventory/ledger";
 import { type RecoveryHost, recoverPlacements } from "../../services/orders/recovery";
 import { orderBody } from "../support/commerce.suite";
 import { ADMIN, CUSTOMER, gate, type Shop, startShop } from "../support/in-process";
@@ -94,5 +96,78 @@ describe("placements that do not finish", () => {
 		expect(placed.status).toBe("pending");
 		expect(await recoverPlacements(orders.host(), Date.now() + LATER)).toBe(0);
 		await eventually(async () => expect((await orderOf(placed.id)).status).toBe("confirmed"));
+	});
+});
+
+describe("a placement refused because its product's stock is too busy", () => {
+	interface Inventory {
+		collections: Record<string, DbAdapter>;
+		ledgerHost: LedgerHost;
+	}
+
+	/**
+	 * Another node changing the product's stock each time before this node's reservation is
+	 * written: every line the reservation plans is taken first, until the ledger gives up (STOCK_BUSY).
+	 */
+	function contend(productId: string): () => void {
+		const inventory = shop.service<Inventory>("inventory");
+		const lines = inventory.collections["stock-movements"];
+		if (!lines) throw new Error("inventory has no stock ledger");
+		const otherNode = new StockLedger(inventory.ledgerHost);
+		const insert = lines.insert.bind(lines);
+		let rivals = 0;
+		lines.insert = async (doc: object) => {
+			const line = doc as { productId?: string; kind?: string };
+			if (line.productId === productId && line.kind === "reserve")
+				await otherNode.apply(productId, () => ({
+					key: `recount:${productId}:${rivals++}`,
+					kind: "adjust",
+					delta: 0,
+					reservedDelta: 0,
+					quantity: 0,
+					orderId: null,
+					reason: "recount on another node",
+					by: "system",
+				}));
+			return insert(doc);
+		};
+		return () => {
+			lines.insert = insert;
+		};
+	}
+
+	it("is undone at once: nothing is left being placed, and a retry with the same Idempotency-Key is placed right away", async () => {
+		const { broker, stockOf, orderOf } = shop;
+		const productId = await shop.newProduct(5);
+		const request = { meta: { ...CUSTOMER.meta, idempotencyKey: `busy-${productId}` } };
+		const body = orderBody([{ productId, quantity: 2 }]);
+		const ordersOfProduct = async () =>
+			(
+				await broker.call<{ rows: { id: string; items: { productId: string }[] }[] }, object>("orders.list", { pageSize: 100 }, CUSTOMER)
+			).rows.filter((order) => order.items.some((line) => line.productId === productId));
+
+		const calm = contend(productId);
+		// The ledger waits a random moment before each new attempt; none here, so that its 200 attempts
+		// end well within the request timeout however busy the machine is.
+		const noBackoff = jest.spyOn(Math, "random").mockReturnValue(0);
+		const refused = await broker.call("orders.place", body, request).then(
+			() => null,
+			(err: { code: number; type: string }) => err,
+		);
+		noBackoff.mockRestore();
+		calm();
+		expect(refused).toMatchObject({ code: 503, type: "STOCK_BUSY" });
+		expect(await ordersOfProduct()).toEqual([]);
+		expect(await stockOf(productId)).toMatchObject({ available: 5, reserved: 0 });
+
+		// The shopper's client repeats the request at once, as a 503 invites it to.
+		const placed = await broker.call<{ id: string; status: string }, object>("orders.place", body, request);
+		expect(placed.status).toBe("pending");
+		expect((await ordersOfProduct()).map((order) => order.id)).toEqual([placed.id]);
+		await eventually(async () => expect((await orderOf(placed.id)).status).toBe("confirmed"));
+		await eventually(async () => expect(await stockOf(productId)).toMatchObject({ available: 3, reserved: 0 }));
+		// Nothing was left for recovery to undo a minute later.
+		expect(await recoverPlacements(orders.host(), Date.now() + LATER)).toBe(0);
+		expect((await orderOf(placed.id)).status).toBe("confirmed");
 	});
 });

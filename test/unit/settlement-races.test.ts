@@ -184,6 +184,30 @@ describe("a redelivered settlement", () => {
 	});
 });
 
+describe("an order cancelled before its payment is charged", () => {
+	it("shows its payment voided, not pending: the charge that comes later takes nothing, and the stock goes back", async () => {
+		chargeGate.close();
+		const { order, productId } = await placeOrder();
+		expect(order.paymentStatus).toBe("pending");
+
+		const cancelled = await shop.broker.call<Order, object>("orders.cancel", { id: order.id }, CUSTOMER);
+		expect(cancelled).toMatchObject({ status: "cancelled", paymentStatus: "voided" });
+		await eventually(async () => expect((await paymentOf(order.id)).status).toBe("voided"));
+		// Its order.created reaches payments only now (and once more, as a redelivery would hand it,
+		// awaited here): the voided payment is not charged.
+		chargeGate.open();
+		const [created] = shop.sentOf("order.created", (event) => event.data.id === order.id);
+		if (!created) throw new Error("the order was not announced");
+		await payments.emitLocalChannelHandler("order.created", { params: created });
+		await eventually(async () => expect(await shop.stockOf(productId)).toMatchObject({ available: 5, reserved: 0 }));
+
+		expect(await shop.orderOf(order.id)).toMatchObject({ status: "cancelled", paymentStatus: "voided" });
+		expect((await paymentOf(order.id)).status).toBe("voided");
+		expect(shop.sentOf("payment.succeeded", (event) => event.data.orderId === order.id)).toHaveLength(0);
+		expect(announced(order.id).map((event) => event.type)).toEqual(["order.created", "order.cancelled"]);
+	});
+});
+
 describe("an order cancelled while its payment is charged", () => {
 	/** Stops the payment's first journalled move of `orderId` to `status`, before it is written. */
 	const stopPaymentMove = (orderId: string, status: PaymentSnapshot["status"]) => {

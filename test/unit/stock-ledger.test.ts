@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { DbAdapter } from "../../lib/platform/store";
 import { type LedgerHost, StockLedger } from "../../services/inventory/ledger";
-import { ADMIN, beforeWrite, type Shop, startShop } from "../support/in-process";
+import { ADMIN, beforeWrite, type Shop, startShop, stopPoint } from "../support/in-process";
 
 interface Inventory {
 	collections: Record<string, DbAdapter>;
@@ -141,5 +141,37 @@ describe("two writers planning the same next ledger line", () => {
 		expect(lines.map((line) => line.seq)).toEqual(Array.from({ length: 11 }, (_, seq) => seq));
 		// Every line conserves the product's units: what is for sale plus what orders hold.
 		for (const line of lines) expect(line.available + line.reserved).toBe(10);
+	});
+});
+
+describe("two shops in one process", () => {
+	it("a stock write held in one shop does not hold up the other shop's writes of a product with the same id", async () => {
+		const other = await startShop(["products", "inventory"]);
+		try {
+			const otherLedger = other.service<Inventory>("inventory").collections["stock-movements"];
+			if (!otherLedger) throw new Error("inventory has no stock ledger");
+			// Two stores may know a product by the same id (one restored from the other, say).
+			const productId = `twin-${randomUUID()}`;
+			for (const broker of [shop.broker, other.broker])
+				await broker.call("inventory.init", { productId, available: STOCK, lowStockThreshold: 0 });
+			const adjusting = (doc: Record<string, unknown>) => doc.productId === productId && doc.kind === "adjust";
+
+			// This shop's stocktake stops at its write; it goes on only once the other shop's has been written.
+			const held = stopPoint();
+			beforeWrite(ledger, "insert", adjusting, held.step);
+			const otherWritten = beforeWrite(otherLedger, "insert", adjusting, async () => held.go());
+			const stocktake = shop.broker.call("inventory.adjust", { productId, delta: -1, reason: "stocktake" }, ADMIN);
+			await held.reached;
+
+			const delivery = await other.broker.call("inventory.adjust", { productId, delta: -2, reason: "breakage" }, ADMIN);
+			await otherWritten;
+
+			expect(delivery).toMatchObject({ available: STOCK - 2 });
+			expect(await stocktake).toMatchObject({ available: STOCK - 1 });
+			expect(await shop.stockOf(productId)).toMatchObject({ available: STOCK - 1 });
+			expect(await other.stockOf(productId)).toMatchObject({ available: STOCK - 2 });
+		} finally {
+			await other.stop();
+		}
 	});
 });
