@@ -21,8 +21,31 @@ import { composeRoles, coverageProblems, ROLES, ROOT, readText, serviceFiles } f
 const K8S = path.join(ROOT, "k8s");
 const OVERLAYS = ["small", "large"] as const;
 
-/** The pod roles that autoscale, as the operations contract names them. */
-const AUTOSCALED = ["gateway", "orders"];
+/**
+ * How each overlay lays the services out: the small shop keeps the saga's services in one role
+ * (the base's `shop`), the large one splits it into catalog, orders and payments (the six roles
+ * of docker-compose.yml). Per layout: its roles, those that autoscale, those whose pods consume
+ * the order topics (one consumer group each), and the role on the checkout path that gets most.
+ */
+const LAYOUTS = {
+	small: {
+		roles: ["gateway", "shop", "users", "realtime"],
+		autoscaled: ["gateway", "shop"],
+		orderConsumers: ["shop", "realtime"],
+		checkout: "shop",
+	},
+	large: {
+		roles: [...ROLES],
+		autoscaled: ["gateway", "orders"],
+		orderConsumers: ["catalog", "orders", "payments", "realtime"],
+		checkout: "orders",
+	},
+} as const satisfies Record<
+	(typeof OVERLAYS)[number],
+	{ roles: readonly string[]; autoscaled: readonly string[]; orderConsumers: readonly string[]; checkout: string }
+>;
+/** The services of the base's shop role: those of the large layout's catalog, orders and payments. */
+const SPLIT_SHOP = ["catalog", "orders", "payments"] as const;
 /** The durable domain events the services publish, plus the dead-letter topic. */
 const TOPICS = [...DOMAIN_EVENTS, "dead-letter"];
 
@@ -168,8 +191,11 @@ function buildWithoutPatch(overlay: string, index: number): string {
 	try {
 		cpSync(source, dir, { recursive: true });
 		const kustomization = parse(readText(path.join(source, "kustomization.yaml"))) as { resources?: string[]; patches?: unknown[] };
-		// Relative, still pointing at k8s/base: kustomize refuses absolute paths to a kustomization.
-		kustomization.resources = kustomization.resources?.map((resource) => path.relative(dir, path.resolve(source, resource)));
+		// The base by a relative path (kustomize refuses absolute paths to a kustomization); the
+		// overlay's own files are in the copy.
+		kustomization.resources = kustomization.resources?.map((resource) =>
+			existsSync(path.join(source, resource, "kustomization.yaml")) ? path.relative(dir, path.resolve(source, resource)) : resource,
+		);
 		kustomization.patches?.splice(index, 1);
 		writeFileSync(path.join(dir, "kustomization.yaml"), stringify(kustomization));
 		return kustomizeBuild(dir);
@@ -370,6 +396,7 @@ function overlayObjects(overlay: string): K8sObject[] {
 describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 	const objects = overlayObjects(overlay);
 	const deployments = appDeployments(objects);
+	const layout = LAYOUTS[overlay];
 
 	it("renders every object valid against the Kubernetes schemas", () => {
 		expect(objects.length).toBeGreaterThan(20);
@@ -416,14 +443,22 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 	});
 
 	it("runs one Deployment per pod role, and every service file in exactly one of them", () => {
-		expect(deployments.map(roleOf).sort()).toEqual([...ROLES].sort());
+		expect(deployments.map(roleOf).sort()).toEqual([...layout.roles].sort());
 		const roles = servicesByRole(objects);
 		expect(roles.gateway).toBe("api");
 		expect(coverageProblems(serviceFiles(), roles)).toEqual([]);
 	});
 
-	it("runs each role with the same SERVICES as docker-compose.yml", () => {
-		expect(servicesByRole(objects)).toEqual(composeRoles());
+	it("runs each role with the same SERVICES as docker-compose.yml (whose six roles the shop role joins)", () => {
+		const compose = composeRoles();
+		const expected =
+			overlay === "large"
+				? compose
+				: {
+						...Object.fromEntries(Object.entries(compose).filter(([role]) => !(SPLIT_SHOP as readonly string[]).includes(role))),
+						shop: SPLIT_SHOP.map((role) => compose[role]).join(","),
+					};
+		expect(servicesByRole(objects)).toEqual(expected);
 	});
 
 	it("gives each role the settings of the distributed mode", () => {
@@ -440,7 +475,7 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 		}
 		// The probe server runs where there is no gateway to answer probes.
 		const withProbes = deployments.filter((deployment) => effectiveEnv(mainContainer(deployment), objects).PROBE_PORT !== undefined);
-		expect(withProbes.map(roleOf).sort()).toEqual(ROLES.filter((role) => role !== "gateway").sort());
+		expect(withProbes.map(roleOf).sort()).toEqual(layout.roles.filter((role) => role !== "gateway").sort());
 		// The admin bootstrap credentials reach the users role only.
 		const withAdmin = deployments.filter((deployment) =>
 			mainContainer(deployment).env?.some((variable) => variable.name === "ADMIN_PASSWORD"),
@@ -455,10 +490,11 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 
 	it("probes real endpoints: the gateway's /api routes, the probe server elsewhere", () => {
 		const api = readText(path.join(ROOT, "services", "api", "api.service.ts"));
+		const routes = readText(path.join(ROOT, "services", "api", "routes.ts"));
 		expect(api).toMatch(/path:\s*"\/api"/);
-		expect(api).toMatch(/"GET \/health"/);
+		expect(routes).toMatch(/"GET \/health"/);
 		// One readiness routine behind both: the gateway's action is lib/platform/probes.ts `readiness`.
-		expect(api).toMatch(/"GET \/ready": "api\.ready"/);
+		expect(routes).toMatch(/"GET \/ready": "api\.ready"/);
 		expect(api).toMatch(/await readiness\(this\.broker\)/);
 		for (const deployment of deployments) {
 			const container = mainContainer(deployment);
@@ -581,9 +617,9 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 		}
 	});
 
-	it("autoscales gateway and orders only, owning their replica counts", () => {
+	it(`autoscales ${layout.autoscaled.join(" and ")} only, owning their replica counts`, () => {
 		const hpas = ofKind<Hpa>(objects, "HorizontalPodAutoscaler");
-		expect(hpas.map((hpa) => hpa.spec.scaleTargetRef.name).sort()).toEqual(AUTOSCALED.map((role) => `agora-${role}`).sort());
+		expect(hpas.map((hpa) => hpa.spec.scaleTargetRef.name).sort()).toEqual(layout.autoscaled.map((role) => `agora-${role}`).sort());
 		for (const hpa of hpas) {
 			const target = byName<Workload>(objects, hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name);
 			expect(hpa.spec.scaleTargetRef.apiVersion).toBe(target.apiVersion);
@@ -593,7 +629,7 @@ describe.each(OVERLAYS)("k8s/overlays/%s", (overlay) => {
 			expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas ?? 1);
 		}
 		// More orders pods than order-topic partitions would sit idle in their consumer groups.
-		expect(byName<Hpa>(objects, "HorizontalPodAutoscaler", "agora-orders").spec.maxReplicas).toBeLessThanOrEqual(
+		expect(byName<Hpa>(objects, "HorizontalPodAutoscaler", `agora-${layout.checkout}`).spec.maxReplicas).toBeLessThanOrEqual(
 			Number(topicSettings(objects).ORDER_PARTITIONS),
 		);
 	});
@@ -783,21 +819,26 @@ describe("the two overlays", () => {
 	it("size the system differently: Kafka nodes, replication, autoscaling bounds, replicas", () => {
 		expect([kafkaReplicas(small), kafkaReplicas(large)]).toEqual([1, 3]);
 		expect([topicSettings(small).REPLICATION_FACTOR, topicSettings(large).REPLICATION_FACTOR]).toEqual(["1", "3"]);
-		for (const role of AUTOSCALED) expect(hpaMax(large, role)).toBeGreaterThan(hpaMax(small, role));
+		expect(hpaMax(large, "gateway")).toBeGreaterThan(hpaMax(small, "gateway"));
+		expect(hpaMax(large, LAYOUTS.large.checkout)).toBeGreaterThan(hpaMax(small, LAYOUTS.small.checkout));
 		expect(fixedReplicas(large)).toBeGreaterThan(fixedReplicas(small));
-		const memory = (objects: K8sObject[]) =>
-			quantity(mainContainer(byName<Workload>(objects, "Deployment", "agora-orders")).resources?.limits?.memory);
-		expect(memory(large)).toBeGreaterThan(memory(small));
+		const memory = (objects: K8sObject[], role: string) =>
+			quantity(mainContainer(byName<Workload>(objects, "Deployment", `agora-${role}`)).resources?.limits?.memory);
+		expect(memory(large, LAYOUTS.large.checkout)).toBeGreaterThan(memory(small, LAYOUTS.small.checkout));
 	});
 
 	it("give no role of the saga more pods than the order topics have partitions", () => {
-		// Catalog (inventory), orders, payments and realtime each consume the order topics in one
-		// consumer group: a pod beyond the partition count gets no partition and sits idle.
-		for (const objects of [small, large]) {
+		// Each role that consumes the order topics does so in one consumer group: a pod beyond the
+		// partition count gets no partition and sits idle.
+		for (const overlay of OVERLAYS) {
+			const objects = overlayObjects(overlay);
+			const { autoscaled, orderConsumers } = LAYOUTS[overlay];
 			const partitions = Number(topicSettings(objects).ORDER_PARTITIONS);
 			const pods = (role: string) =>
-				AUTOSCALED.includes(role) ? hpaMax(objects, role) : (byName<Workload>(objects, "Deployment", `agora-${role}`).spec.replicas ?? 1);
-			for (const role of ["catalog", "orders", "payments", "realtime"]) expect([role, pods(role) <= partitions]).toEqual([role, true]);
+				(autoscaled as readonly string[]).includes(role)
+					? hpaMax(objects, role)
+					: (byName<Workload>(objects, "Deployment", `agora-${role}`).spec.replicas ?? 1);
+			for (const role of orderConsumers) expect([role, pods(role) <= partitions]).toEqual([role, true]);
 		}
 	});
 
