@@ -1,5 +1,6 @@
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { CheckoutParams } from "../../lib/contracts/actions";
+import { ADDRESS, SHIPPING_METHOD, shippingRules } from "../../lib/contracts/checkout";
 import { onEvent } from "../../lib/contracts/events";
 import { ADMIN_TRANSITIONS, canCancel, ORDER_STATUSES, type Order, type OrderStatus } from "../../lib/contracts/orders";
 import { settings } from "../../lib/platform/settings";
@@ -9,7 +10,7 @@ import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 import { PriceList } from "./catalogue";
 import { ORDERS_SPEC, publicOrder, type StoredOrder } from "./model";
-import { ADDRESS, LINES, PAYMENT, type PlacementHost, type PlacementRequest, place, SHIPPING_METHOD, shippingRules } from "./placement";
+import { LINES, PAYMENT, type PlacementHost, type PlacementRequest, place } from "./placement";
 import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";

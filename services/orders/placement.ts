@@ -84,29 +84,8 @@ export const LINES = {
 		props: { productId: TEXT(64), quantity: { type: "number", integer: true, positive: true, max: 1_000 } },
 	},
 } as const;
-export const ADDRESS = {
-	type: "object",
-	strict: "remove",
-	props: { name: TEXT(100), line1: TEXT(200), city: TEXT(100), postalCode: TEXT(20), country: TEXT(56) },
-} as const;
 // A card the provider cannot take is refused before anything is reserved.
 export const PAYMENT = { type: "object", strict: "remove", props: { cardNumber: paymentProvider.cardNumberRule } } as const;
-/** Narrowed to the shop's methods when the service is made (`merged`). */
-export const SHIPPING_METHOD = { type: "string", min: 1, max: 32 } as const;
-
-/**
- * The address and shipping method rules of the shop's shipping settings: a method is one of its
- * methods, a country one that some method ships to (its ISO 3166-1 code). A shop takes no order
- * it cannot send, and the OpenAPI document lists both.
- */
-export function shippingRules(methods: readonly ShippingMethod[]) {
-	const countries = [...new Set(methods.flatMap((method) => Object.keys(method.prices)))].sort();
-	return {
-		shippingAddress: { ...ADDRESS, props: { ...ADDRESS.props, country: { type: "enum", values: countries } } },
-		shippingMethod: { type: "enum", values: methods.map((method) => method.id) },
-	} as const;
-}
-
 /** A request repeating an order still being placed waits this long for it (well within the request timeout). */
 const SAME_KEY_WAIT_MS = 5_000;
 

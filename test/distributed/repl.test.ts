@@ -16,7 +16,7 @@ let repl: ReplSession;
 beforeAll(async () => {
 	agora = await startAgora({
 		distributed: true,
-		nodes: [{ services: ["api", "users", "products", "inventory"] }, { services: ["orders", "payments", "realtime", "insights"] }],
+		nodes: [{ services: ["api", "users", "products", "inventory"] }, { services: ["orders", "carts", "payments", "realtime", "insights"] }],
 	});
 	const gatewayPort = String(agora.nodes[0]?.port);
 	// As if typed in a pod's shell: its node id, probe and metrics ports are set, and taken (the
