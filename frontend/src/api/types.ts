@@ -3,10 +3,17 @@
 import type { StockLevel } from "../../../lib/contracts/actions";
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
 import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
-import type { Order as ContractOrder, HistoryEntry, OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
+import type {
+	Order as ContractOrder,
+	HistoryEntry,
+	OrderStatus,
+	ShippingAddress,
+	ShippingCharge,
+	TaxCharge,
+} from "../../../lib/contracts/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
-export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
+export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress, ShippingCharge, TaxCharge };
 
 export type Role = "customer" | "admin";
 
@@ -83,10 +90,57 @@ export type Order = Omit<ContractOrder, "history" | "createdAt" | "updatedAt"> &
 export type OrderItem = Order["items"][number];
 export type OrderHistoryEntry = Order["history"][number];
 
-export interface PlaceOrder {
-	items: { productId: string; quantity: number }[];
-	shippingAddress: ShippingAddress;
-	payment: { cardNumber: string };
+/** POST /carts/:id/checkout answers a guest's order with the token that reads and follows it (`Order-Token`). */
+export type PlacedOrder = Order & { accessToken?: string };
+
+/** One line of a server cart: the current price, and how many units are on sale now. */
+export interface CartLine {
+	productId: string;
+	name: string;
+	/** Minor units, the catalogue's price now. */
+	price: number;
+	quantity: number;
+	available: number;
+}
+
+/** A checkout hold: the cart's units are kept for it until `expiresAt`, `seconds` from the answer. */
+export interface CartHold {
+	expiresAt: string;
+	seconds: number;
+}
+
+/** A cart as the API answers it (GET /carts/:id) and `cart.updated` carries it. */
+export interface Cart {
+	id: string;
+	items: CartLine[];
+	subtotal: number;
+	shipping: ShippingCharge | null;
+	tax: TaxCharge | null;
+	total: number;
+	currency: string;
+	email?: string;
+	hold: CartHold | null;
+	updatedAt: string;
+}
+
+/** POST /carts answers a guest's new cart with the secret that names it from then on (`Cart-Secret`). */
+export type NewCart = Cart & { secret?: string };
+
+/** Where and how a cart ships (PUT /carts/:id/shipping); a guest gives the email the order goes to. */
+export interface CartShipping {
+	address: ShippingAddress;
+	method: string;
+	email?: string;
+}
+
+/** A way to ship to one country (GET /shipping/methods?country=...). */
+export interface ShippingOption {
+	id: string;
+	name: string;
+	price: number;
+	currency: string;
+	/** Days to deliver, for people ("3-5"). */
+	days: string;
 }
 
 /** Inventory pushes: the event contract's payloads (everyone sees only the available units). */
