@@ -114,7 +114,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				aliases: ROUTER_ALIASES,
 				async onBeforeCall(
 					this: GatewayVars,
-					ctx: Context<unknown, { idempotencyKey?: string; orderToken?: string }>,
+					ctx: Context<unknown, { idempotencyKey?: string; orderToken?: string; cartSecret?: string }>,
 					_route: unknown,
 					req: GatewayRequest,
 					res: ServerResponse,
@@ -126,6 +126,8 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 					if (typeof key === "string") ctx.meta.idempotencyKey = checkIdempotencyKey(key);
 					const orderToken = req.headers["order-token"];
 					if (typeof orderToken === "string") ctx.meta.orderToken = orderToken;
+					const cartSecret = req.headers["cart-secret"];
+					if (typeof cartSecret === "string") ctx.meta.cartSecret = cartSecret;
 					if (req.$action?.name && AUTH_ACTIONS.includes(req.$action.name)) {
 						try {
 							await this.authLimiter.attempt(this.clientAddress(req), accountKey(req.$params));
@@ -300,7 +302,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		Object.assign(schema.settings ?? {}, {
 			port,
 			ip: host,
-			cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PATCH", "DELETE"], maxAge: 600 } : undefined,
+			cors: corsOrigins.length > 0 ? { origin: corsOrigins, methods: ["GET", "POST", "PUT", "PATCH", "DELETE"], maxAge: 600 } : undefined,
 		});
 		for (const route of schema.settings?.routes ?? []) {
 			const parsers = route.bodyParsers;

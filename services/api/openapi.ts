@@ -238,6 +238,58 @@ function record(properties: Record<string, Schema>, optional: string[] = []): Sc
 	};
 }
 
+const SHIPPING_CHARGE: Schema = { oneOf: [{ type: "null" }, record({ method: text, name: text, price: integer(0) })] };
+const TAX_CHARGE: Schema = { oneOf: [{ type: "null" }, record({ country: text, rate: integer(0), amount: integer(0) })] };
+
+const ORDER_FIELDS: Record<string, Schema> = {
+	id: text,
+	userId: { type: ["string", "null"] },
+	email: text,
+	items: { type: "array", items: record({ productId: text, name: text, price: integer(0), quantity: integer(1) }) },
+	subtotal: integer(0),
+	shipping: SHIPPING_CHARGE,
+	tax: TAX_CHARGE,
+	total: integer(0),
+	currency: text,
+	status: { enum: [...ORDER_STATUSES] },
+	paymentStatus: { enum: [...PAYMENT_STATUSES] },
+	history: {
+		type: "array",
+		items: record({ status: { enum: [...ORDER_STATUSES] }, at: dateTime, by: text, note: text }, ["note"]),
+	},
+	shippingAddress: record({ name: text, line1: text, city: text, postalCode: text, country: text }),
+	cardLast4: text,
+	createdAt: dateTime,
+	updatedAt: dateTime,
+};
+
+const CART_FIELDS: Record<string, Schema> = {
+	id: text,
+	items: {
+		type: "array",
+		items: record({
+			productId: text,
+			name: text,
+			price: { ...integer(0), description: "The catalogue's price now" },
+			quantity: integer(1),
+			available: { ...integer(0), description: "Units this cart could have: on sale, plus what its own hold keeps" },
+		}),
+	},
+	subtotal: integer(0),
+	shipping: SHIPPING_CHARGE,
+	tax: TAX_CHARGE,
+	total: integer(0),
+	currency: text,
+	email: text,
+	hold: {
+		oneOf: [
+			{ type: "null" },
+			record({ expiresAt: dateTime, seconds: { ...integer(0), description: "Seconds left of the hold when answered" } }),
+		],
+	},
+	updatedAt: dateTime,
+};
+
 const pageOf = (row: Schema): Schema =>
 	record({ rows: { type: "array", items: row }, total: integer(0), page: integer(1), pageSize: integer(1), totalPages: integer(0) });
 
@@ -288,30 +340,23 @@ const SCHEMAS: Record<string, Schema> = {
 		by: text,
 		at: dateTime,
 	}),
-	Order: record(
+	Order: record(ORDER_FIELDS, ["email"]),
+	PlacedOrder: record(
 		{
-			id: text,
-			userId: { type: ["string", "null"] },
-			email: text,
-			items: { type: "array", items: record({ productId: text, name: text, price: integer(0), quantity: integer(1) }) },
-			subtotal: integer(0),
-			shipping: { oneOf: [{ type: "null" }, record({ method: text, name: text, price: integer(0) })] },
-			tax: { oneOf: [{ type: "null" }, record({ country: text, rate: integer(0), amount: integer(0) })] },
-			total: integer(0),
-			currency: text,
-			status: { enum: [...ORDER_STATUSES] },
-			paymentStatus: { enum: [...PAYMENT_STATUSES] },
-			history: {
-				type: "array",
-				items: record({ status: { enum: [...ORDER_STATUSES] }, at: dateTime, by: text, note: text }, ["note"]),
-			},
-			shippingAddress: record({ name: text, line1: text, city: text, postalCode: text, country: text }),
-			cardLast4: text,
-			createdAt: dateTime,
-			updatedAt: dateTime,
+			...ORDER_FIELDS,
+			accessToken: { ...text, description: "A guest's key to this order: send it as Order-Token, or `auth: {orderToken}` on Socket.IO" },
 		},
-		["email"],
+		["email", "accessToken"],
 	),
+	Cart: record(CART_FIELDS, ["email"]),
+	OpenedCart: record(
+		{
+			...CART_FIELDS,
+			secret: { ...text, description: "A guest's new cart: send it as Cart-Secret with each call of this cart; shown this once" },
+		},
+		["email", "secret"],
+	),
+	ShippingOption: record({ id: text, name: text, price: integer(0), currency: text, days: text }),
 	Payment: record({
 		id: text,
 		orderId: text,
@@ -383,6 +428,8 @@ const SCHEMAS: Record<string, Schema> = {
 interface Answer {
 	status: number;
 	description: string;
+	/** Another success status with the same body. */
+	also?: { status: number; description: string };
 	schema?: Schema;
 	/** Error statuses this action adds to those every route of its kind can answer. */
 	errors?: number[];
@@ -466,6 +513,32 @@ const ANSWERS: Record<string, Answer> = {
 	"orders.get": { status: 200, description: "The order", schema: ref("Order"), errors: [404] },
 	"orders.setStatus": { status: 200, description: "The order in its new status", schema: ref("Order"), errors: [404, 409] },
 	"orders.cancel": { status: 200, description: "The cancelled order", schema: ref("Order"), errors: [404, 409] },
+	"carts.open": {
+		status: 201,
+		description: "A guest's new cart with its secret, or a signed-in customer's open cart made now (a Cart-Secret's guest lines merged in)",
+		also: { status: 200, description: "The signed-in customer's open cart, made before (a Cart-Secret's guest lines merged in)" },
+		schema: ref("OpenedCart"),
+	},
+	"carts.get": { status: 200, description: "The cart, priced now", schema: ref("Cart"), errors: [404] },
+	"carts.setItem": { status: 200, description: "The cart with the line set (0 removes it)", schema: ref("Cart"), errors: [404, 409] },
+	"carts.setShipping": { status: 200, description: "The cart with shipping and tax", schema: ref("Cart"), errors: [404] },
+	"carts.hold": {
+		status: 200,
+		description: "The cart with its units held until hold.expiresAt (again: extended)",
+		schema: ref("Cart"),
+		errors: [404, 409],
+	},
+	"carts.checkout": {
+		status: 201,
+		description: "The order, pending its payment; the cart is closed (the first order again for a repeated Idempotency-Key)",
+		schema: ref("PlacedOrder"),
+		errors: [404, 409],
+	},
+	"carts.shippingMethods": {
+		status: 200,
+		description: "The shipping methods that ship to the country, with their price there",
+		schema: { type: "array", items: ref("ShippingOption") },
+	},
 	"payments.list": {
 		status: 200,
 		description: "Payments, newest first (customers: of one own order)",
@@ -549,13 +622,11 @@ function operation(route: Route, action: ActionInfo, extras: RouteExtras): Opera
 		parameters.push({ name, in: "header", required: false, ...header });
 
 	const withBody = hasBody && Object.keys(fields.properties ?? {}).length > 0;
+	const content = answer.schema ? { "application/json": { schema: answer.schema } } : undefined;
 	const responses: Record<string, Response> = {
-		[answer.status]: compact({
-			description: answer.description,
-			content: answer.schema ? { "application/json": { schema: answer.schema } } : undefined,
-			links: answer.links,
-		}),
+		[answer.status]: compact({ description: answer.description, content, links: answer.links }),
 	};
+	if (answer.also) responses[answer.also.status] = compact({ description: answer.also.description, content });
 	for (const status of errorStatuses(route, action, withBody, extras)) {
 		const headers: Response["headers"] =
 			status === 429 ? { "Retry-After": { description: "Seconds to wait", required: true, schema: integer(1) } } : undefined;

@@ -2,6 +2,7 @@
  * The gateway's route table: which REST path calls which action. The router, the `Allow` header
  * and the OpenAPI document are all made from it, so a route added here is served and documented.
  */
+import { CART_SECRET_HEADER } from "../../lib/contracts/carts";
 import type { Route, RouteExtras } from "./openapi";
 import { IDEMPOTENCY_KEY } from "./request-checks";
 
@@ -30,6 +31,13 @@ export const ALIASES: Record<string, string> = {
 	"GET /orders/:id": "orders.get",
 	"PATCH /orders/:id/status": "orders.setStatus",
 	"POST /orders/:id/cancel": "orders.cancel",
+	"POST /carts": "carts.open",
+	"GET /carts/:id": "carts.get",
+	"PUT /carts/:id/items/:productId": "carts.setItem",
+	"PUT /carts/:id/shipping": "carts.setShipping",
+	"POST /carts/:id/hold": "carts.hold",
+	"POST /carts/:id/checkout": "carts.checkout",
+	"GET /shipping/methods": "carts.shippingMethods",
 	"GET /payments": "payments.list",
 	"GET /stats/sales": "insights.sales",
 	"POST /webhooks": "webhooks.create",
@@ -58,11 +66,30 @@ export const ROUTES: Route[] = Object.entries(ALIASES).map(([route, action]) => 
 export const AUTH_ACTIONS = ["users.login", "users.register"];
 
 /** Request headers an action reads, as the OpenAPI document describes them. */
+const idempotencyKey = (description: string) => ({ description, schema: { type: "string", pattern: IDEMPOTENCY_KEY.source } });
+const cartSecret = {
+	description: "A guest's cart: the secret POST /carts gave (a signed-in customer's cart goes by the token)",
+	schema: { type: "string", maxLength: 200 },
+};
+const CART_ACTIONS = ["carts.get", "carts.setItem", "carts.setShipping", "carts.hold"];
+
 export const REQUEST_HEADERS: RouteExtras["headers"] = {
-	"orders.place": {
-		"Idempotency-Key": {
-			description: "Placing the same body again with the same key returns the first order",
-			schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
+	"orders.place": { "Idempotency-Key": idempotencyKey("Placing the same body again with the same key returns the first order") },
+	"orders.get": {
+		"Order-Token": {
+			description: "A guest's order: the accessToken its checkout answered with",
+			schema: { type: "string", maxLength: 2000 },
 		},
+	},
+	"carts.open": {
+		[CART_SECRET_HEADER]: {
+			description: "Signing in: the guest cart whose lines move into the account's cart (which is closed then)",
+			schema: cartSecret.schema,
+		},
+	},
+	...Object.fromEntries(CART_ACTIONS.map((action) => [action, { [CART_SECRET_HEADER]: cartSecret }])),
+	"carts.checkout": {
+		[CART_SECRET_HEADER]: cartSecret,
+		"Idempotency-Key": idempotencyKey("Checking out again with the same key returns the first order"),
 	},
 };

@@ -22,7 +22,8 @@ export interface NodeSpec {
 export const POD_ROLES = {
 	gateway: ["api"],
 	catalog: ["products", "inventory"],
-	orders: ["orders"],
+	// A cart's checkout is an order's placement: the two scale together.
+	orders: ["orders", "carts"],
 	payments: ["payments"],
 	users: ["users"],
 	// They turn the domain events into what reaches people and systems: the pushes, the sales figures
