@@ -22,7 +22,7 @@ const FIELDS: Record<string, FieldWords> = {
 	"address.line1": { name: "street address", missing: "Enter your street address" },
 	"address.city": { name: "city", missing: "Enter your town or city" },
 	"address.postalCode": { name: "postal code", missing: "Enter your postal code" },
-	"address.country": { name: "country", missing: "Choose your country" },
+	"address.country": { name: "country", missing: "Choose your country", invalid: "We do not ship to this country yet: choose another" },
 	method: {
 		name: "shipping method",
 		missing: "Choose a shipping method",
@@ -96,6 +96,8 @@ const NOT_RIGHT = new Set([
 	"arrayMin",
 	"arrayMax",
 	"forbidden",
+	// The carts service's own: a country or method the shop does not ship by.
+	"shipsTo",
 ]);
 
 /**

@@ -151,7 +151,8 @@ export class CartStore extends Store<CartState> {
 		if (owner === "admin") return null;
 		const guest = this.#guestKey();
 		if (owner === "customer") {
-			const cart = await this.#mergeInto(guest);
+			// A secret that names no open guest cart (merged already, checked out) merges nothing.
+			const cart = await this.#api.carts.open(guest?.secret);
 			this.#storage.removeItem(GUEST_CART_KEY);
 			return cart;
 		}
@@ -163,17 +164,6 @@ export class CartStore extends Store<CartState> {
 			if (!(error instanceof ApiError && error.status === 404)) throw error;
 			this.#storage.removeItem(GUEST_CART_KEY);
 			return null;
-		}
-	}
-
-	/** The account's open cart, with the guest cart's lines moved in when there is one. */
-	async #mergeInto(guest: GuestCartKey | null): Promise<Cart> {
-		try {
-			return await this.#api.carts.open(guest?.secret);
-		} catch (error) {
-			// A guest cart already checked out or gone has nothing to bring: the account's cart as it is.
-			if (!(guest && error instanceof ApiError && error.status === 404)) throw error;
-			return await this.#api.carts.open();
 		}
 	}
 
