@@ -63,7 +63,7 @@ async function addFromCatalogue(page: Page, name: string): Promise<void> {
 
 /** Seconds left that the countdown shows. */
 async function countdownSeconds(page: Page): Promise<number> {
-	const text = await page.locator("agora-hold-countdown time").innerText();
+	const text = (await page.locator("agora-hold-countdown time").textContent()) ?? "";
 	const [minutes, seconds] = text.split(":").map(Number);
 	return (minutes ?? 0) * 60 + (seconds ?? 0);
 }
@@ -95,7 +95,7 @@ describe("with the demo shop's terms", () => {
 		const total = subtotal + GB_STANDARD + tax;
 		const summary = page.getByRole("complementary", { name: "Order summary" });
 		await summary.getByText(formatMoney(total, "USD")).waitFor();
-		const shown = await summary.innerText();
+		const shown = (await summary.textContent()) ?? "";
 		for (const part of [
 			"Subtotal",
 			formatMoney(subtotal, "USD"),
@@ -131,7 +131,7 @@ describe("with the demo shop's terms", () => {
 		await page.getByRole("heading", { name: `Order ${shortId(orderId)}` }).waitFor();
 		await page.locator('li[aria-current="step"]', { hasText: "Confirmed" }).waitFor();
 		await page.getByText("Updates on this order go to gail@example.com").waitFor();
-		expect(await page.locator("table.items").innerText()).toContain(formatMoney(total, "USD"));
+		expect(await page.locator("table.items").textContent()).toContain(formatMoney(total, "USD"));
 		expect(await overflowsHorizontally(page)).toBe(false);
 		const admin = await adminToken(shop.api);
 		const order = (await shop.api.get(`/orders/${orderId}`, { token: admin })).body;
