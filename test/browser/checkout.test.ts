@@ -122,6 +122,7 @@ describe("with the demo shop's terms", () => {
 		expect(await seriousA11yViolations(page)).toEqual([]);
 		expect(await overflowsHorizontally(page)).toBe(false);
 		const payButton = page.getByRole("button", { name: `Pay ${formatMoney(total, "USD")}` });
+		await payButton.scrollIntoViewIfNeeded();
 		expect(await tappable(payButton)).toBe(true);
 
 		// Paid: the confirmation, with the same figures.
