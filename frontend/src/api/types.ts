@@ -1,6 +1,7 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 
 import type { StockLevel } from "../../../lib/contracts/actions";
+import type { Cart, CartHold, CartLine, NewGuestCart } from "../../../lib/contracts/carts";
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
 import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
 import type {
@@ -93,38 +94,11 @@ export type OrderHistoryEntry = Order["history"][number];
 /** POST /carts/:id/checkout answers a guest's order with the token that reads and follows it (`Order-Token`). */
 export type PlacedOrder = Order & { accessToken?: string };
 
-/** One line of a server cart: the current price, and how many units are on sale now. */
-export interface CartLine {
-	productId: string;
-	name: string;
-	/** Minor units, the catalogue's price now. */
-	price: number;
-	quantity: number;
-	available: number;
-}
-
-/** A checkout hold: the cart's units are kept for it until `expiresAt`, `seconds` from the answer. */
-export interface CartHold {
-	expiresAt: string;
-	seconds: number;
-}
-
-/** A cart as the API answers it (GET /carts/:id) and `cart.updated` carries it. */
-export interface Cart {
-	id: string;
-	items: CartLine[];
-	subtotal: number;
-	shipping: ShippingCharge | null;
-	tax: TaxCharge | null;
-	total: number;
-	currency: string;
-	email?: string;
-	hold: CartHold | null;
-	updatedAt: string;
-}
+/** A cart as the API answers it and `cart.updated` pushes it: the contract's own. */
+export type { Cart, CartHold, CartLine };
 
 /** POST /carts answers a guest's new cart with the secret that names it from then on (`Cart-Secret`). */
-export type NewCart = Cart & { secret?: string };
+export type NewCart = Cart & Partial<Pick<NewGuestCart, "secret">>;
 
 /** Where and how a cart ships (PUT /carts/:id/shipping); a guest gives the email the order goes to. */
 export interface CartShipping {
