@@ -109,6 +109,9 @@ describe("web error answers", () => {
 			"The shop is busy right now. Try again in a moment.",
 		);
 		expect(problemMessage({ name: "NetworkError", message: "Agora can't be reached.", code: 0 }, "No.")).toBe("Agora can't be reached.");
+		expect(problemMessage({ name: "x", message: "Cart not found", code: 404, type: "CART_NOT_FOUND" }, "No.")).toBe(
+			"This cart was checked out or closed in another window. Here is your cart as it is now.",
+		);
 		expect(problemMessage({ name: "x", message: "Cart c1 not found", code: 404, type: "NOT_FOUND" }, "Your cart could not be found.")).toBe(
 			"Your cart could not be found.",
 		);

@@ -185,6 +185,7 @@ export function problemMessage(body: ErrorBody, fallback: string, names: Readonl
 		const fields = Object.values(fieldErrors(body));
 		if (fields.length > 0) return `${fields.join(". ")}.`;
 	}
+	if (body.type === "CART_NOT_FOUND") return "This cart was checked out or closed in another window. Here is your cart as it is now.";
 	if (body.code === 0) return body.message;
 	if (body.code === 429 || body.code >= 500) return "The shop is busy right now. Try again in a moment.";
 	return fallback;

@@ -6,6 +6,9 @@ import { Store } from "./store";
 
 const GUEST_CART_KEY = "agora.cart";
 
+/** The cart asked for is no longer open (checked out, or merged into an account's). */
+const isGone = (error: unknown) => error instanceof ApiError && error.body.type === "CART_NOT_FOUND";
+
 export interface CartState {
 	/** The open cart; null until the shopper puts something in it (or signs in). */
 	cart: Cart | null;
@@ -64,7 +67,7 @@ export class CartStore extends Store<CartState> {
 	}
 
 	/** Another tab started or finished a guest cart: take its version (the `storage` event fires only in the other tabs). */
-	syncFrom(event: StorageEvent): void {
+	syncFrom(event: { key: string | null }): void {
 		if (event.key === GUEST_CART_KEY && this.#owner === "guest") void this.load("guest");
 	}
 
@@ -72,7 +75,14 @@ export class CartStore extends Store<CartState> {
 	add(productId: string, quantity: number): Promise<Cart> {
 		return this.#run(async () => {
 			const cart = this.value.cart ?? (await this.#open());
-			return this.#take(await this.#api.carts.setQuantity(this.#key(cart), productId, quantityOf(cart, productId) + quantity));
+			try {
+				return this.#take(await this.#api.carts.setQuantity(this.#key(cart), productId, quantityOf(cart, productId) + quantity));
+			} catch (error) {
+				// Checked out or merged meanwhile (another tab, another device): the item starts a new cart.
+				if (!isGone(error)) throw error;
+				const fresh = await this.#open();
+				return this.#take(await this.#api.carts.setQuantity(this.#key(fresh), productId, quantityOf(fresh, productId) + quantity));
+			}
 		});
 	}
 
@@ -160,8 +170,8 @@ export class CartStore extends Store<CartState> {
 		try {
 			return await this.#api.carts.get(guest);
 		} catch (error) {
-			// Checked out, or gone: the next item starts a new cart.
-			if (!(error instanceof ApiError && error.status === 404)) throw error;
+			// Checked out, or merged: the next item starts a new cart.
+			if (!isGone(error)) throw error;
 			this.#storage.removeItem(GUEST_CART_KEY);
 			return null;
 		}
@@ -190,7 +200,15 @@ export class CartStore extends Store<CartState> {
 	}
 
 	#change(request: (key: CartKey) => Promise<Cart>): Promise<Cart> {
-		return this.#run(async () => this.#take(await request(this.#key(this.#current()))));
+		return this.#run(async () => {
+			try {
+				return this.#take(await request(this.#key(this.#current())));
+			} catch (error) {
+				// The cart on show was closed elsewhere: show the one there is now, and let the caller say so.
+				if (isGone(error)) this.set({ cart: await this.#fetch(this.#owner), receivedAt: Date.now(), loading: false, error: null });
+				throw error;
+			}
+		});
 	}
 
 	#take(cart: Cart): Cart {
