@@ -21,9 +21,23 @@ interface Movement {
 	delta: number;
 	available: number;
 	reserved: number;
+	held: number;
 	reason: string;
 	by: string;
 	orderId: string | null;
+	holdId: string | null;
+}
+
+/** An open cart as `carts.list` answers it for operators. */
+interface CartRow {
+	id: string;
+	userId: string | null;
+	items: { quantity: number }[];
+	total: number;
+	currency: string;
+	hold: { expiresAt: string; seconds: number } | null;
+	holdId: string | null;
+	updatedAt: string;
 }
 
 interface Product {
@@ -238,20 +252,21 @@ const COMMANDS: Command[] = [
 			const name = (await productNames(broker, [level.productId])).get(level.productId) ?? "(no such product any more)";
 			print(
 				grid(
-					["PRODUCT", "NAME", "AVAILABLE", "RESERVED", "LOW-STOCK AT"],
-					[[level.productId, name, level.available, level.reserved, level.lowStockThreshold]],
+					["PRODUCT", "NAME", "AVAILABLE", "RESERVED", "HELD", "LOW-STOCK AT"],
+					[[level.productId, name, level.available, level.reserved, level.held, level.lowStockThreshold]],
 				),
 			);
 			print(
 				grid(
-					["AT (UTC)", "KIND", "CHANGE", "AVAILABLE", "RESERVED", "REASON", "BY"],
+					["AT (UTC)", "KIND", "CHANGE", "AVAILABLE", "RESERVED", "HELD", "REASON", "BY"],
 					movements.map((move) => [
 						when(move.at),
 						move.kind,
 						signed(move.delta),
 						move.available,
 						move.reserved,
-						move.orderId ? `${move.reason} (${move.orderId})` : move.reason,
+						move.held,
+						move.orderId ? `${move.reason} (${move.orderId})` : move.holdId ? `${move.reason} (hold ${move.holdId})` : move.reason,
 						move.by,
 					]),
 				),
@@ -270,6 +285,30 @@ const COMMANDS: Command[] = [
 			});
 			const name = (await productNames(broker, [level.productId])).get(level.productId) ?? level.productId;
 			print(`Stock of ${name}: ${level.available} available, ${level.reserved} reserved (by ${operator().id}: "${args.reason}").`);
+		},
+	},
+	{
+		command: "carts",
+		description: "List open carts, last changed first: whose, how many units, the total, and the hold on their units with its time left",
+		options: [{ option: "-n, --limit <count>", description: "carts to show (1-500, default 20)" }],
+		async action(broker, args) {
+			const limit = positiveInt(args.options.limit, "limit", 20, 500);
+			const carts = await callAsOperator<CartRow[]>(broker, "carts.list", { limit });
+			if (carts.length === 0) return print("No open carts.");
+			print(
+				grid(
+					["CART", "OWNER", "UNITS", "TOTAL", "HOLD", "HELD UNTIL (UTC)", "UPDATED (UTC)"],
+					carts.map((cart) => [
+						cart.id,
+						cart.userId ?? "guest",
+						cart.items.reduce((sum, line) => sum + line.quantity, 0),
+						money(cart.total, cart.currency),
+						cart.hold ? `${cart.holdId} (${cart.hold.seconds} s left)` : "none",
+						cart.hold ? when(cart.hold.expiresAt) : "",
+						when(cart.updatedAt),
+					]),
+				),
+			);
 		},
 	},
 	{

@@ -1,4 +1,5 @@
 import { userInfo } from "node:os";
+import { guestShopper } from "./carts.suite";
 import { createProduct, orderBody, orderReaches, stockOf } from "./commerce.suite";
 import { adminToken, type Client, type Json, newCustomer } from "./http";
 import type { ReplSession } from "./repl";
@@ -30,7 +31,16 @@ export function operatorSuite(setup: () => { repl: ReplSession; api: Client }): 
 
 	it("lists its commands, each with a help text", async () => {
 		const help = await repl.run("help");
-		for (const command of ["orders", "order <id>", "order-status <id> <status>", "stock", "stock-adjust", "low-stock", "dead-letters"])
+		for (const command of [
+			"orders",
+			"order <id>",
+			"order-status <id> <status>",
+			"stock",
+			"stock-adjust",
+			"low-stock",
+			"carts",
+			"dead-letters",
+		])
 			expect(help).toMatch(new RegExp(`^\\s+${command.replace(/[<>]/g, "\\$&")}.*\\s{2,}\\w+`, "m"));
 		expect(await repl.run("help stock-adjust")).toMatch(/\+N adds, -N removes, =N sets/);
 	});
@@ -78,7 +88,7 @@ export function operatorSuite(setup: () => { repl: ReplSession; api: Client }): 
 		expect(moves[0]).toMatchObject({ kind: "adjust", delta: -3, reason: "damaged in transit", by: OPERATOR });
 
 		const shown = await repl.run(`stock ${product.id}`);
-		expect(shown).toMatch(new RegExp(`Operator Teapot\\s*\\|\\s*${before.available - 3}\\s*\\|\\s*0\\s*\\|\\s*2`));
+		expect(shown).toMatch(new RegExp(`Operator Teapot\\s*\\|\\s*${before.available - 3}\\s*\\|\\s*0\\s*\\|\\s*0\\s*\\|\\s*2`));
 		expect(shown).toMatch(new RegExp(`adjust\\s*\\|\\s*-3\\s*\\|.*damaged in transit\\s*\\|\\s*${OPERATOR}`));
 
 		await repl.run(`stock-adjust ${product.id} =1 "stock take"`);
@@ -93,6 +103,18 @@ export function operatorSuite(setup: () => { repl: ReplSession; api: Client }): 
 		expect(await repl.run(`stock-adjust ${product.id} +5`)).toContain("missing required argument 'reason'");
 		expect(await repl.run("stock no-such-product")).toContain("[404");
 		expect(await stockOf(api, product.id)).toEqual(before);
+	});
+
+	it("shows open carts with their holds, and held units beside a product's stock", async () => {
+		const guest = await guestShopper(api);
+		await guest.set(product.id, 1);
+		await guest.hold();
+		const carts = await repl.run("carts --limit 500");
+		expect(carts).toMatch(new RegExp(`${guest.cart.id}\\s*\\|\\s*guest\\s*\\|\\s*1\\s*\\|\\s*\\$25\\.00\\s*\\|\\s*\\S+ \\(\\d+ s left\\)`));
+		const shown = await repl.run(`stock ${product.id}`);
+		const { available } = await stockOf(api, product.id);
+		expect(shown).toMatch(new RegExp(`Operator Teapot\\s*\\|\\s*${available}\\s*\\|\\s*0\\s*\\|\\s*1\\s*\\|`));
+		expect(shown).toMatch(/hold\s*\|\s*-1\s*\|.*checkout hold \(hold \S+\)/);
 	});
 
 	it("keeps moleculer-repl's own commands: call, services, nodes", async () => {

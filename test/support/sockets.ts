@@ -14,9 +14,13 @@ export interface Listener {
 	close(): void;
 }
 
-/** Connects to a gateway; rejects with the server's reason (e.g. `INVALID_TOKEN`) when refused. */
-export async function listen(url: string, token?: string): Promise<Listener> {
-	const socket = io(url, { path: "/socket.io", transports: ["websocket"], auth: token ? { token } : {}, reconnectionDelay: 100 });
+/**
+ * Connects to a gateway, signed in with a token or as a guest following one order (`{orderToken}`);
+ * rejects with the server's reason (e.g. `INVALID_TOKEN`) when refused.
+ */
+export async function listen(url: string, token?: string | { orderToken: string }): Promise<Listener> {
+	const auth = typeof token === "object" ? token : token ? { token } : {};
+	const socket = io(url, { path: "/socket.io", transports: ["websocket"], auth, reconnectionDelay: 100 });
 	const log: { event: string; payload: unknown; at: number }[] = [];
 	const waiters = new Set<() => void>();
 	socket.onAny((event: string, payload: unknown) => {
