@@ -50,6 +50,27 @@ const VERDICT_POLL_MS = 400;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// This tab's typed address and email, so a reload mid-checkout does not ask for them again. The
+// card number is never kept.
+const ADDRESS_KEY = "agora.checkout-address";
+const KEPT = new Set<string>([...ADDRESS_FIELDS.map((field) => field.name), COUNTRY, EMAIL]);
+
+function savedAddress(): Record<string, string> {
+	try {
+		const parsed: unknown = JSON.parse(sessionStorage.getItem(ADDRESS_KEY) ?? "{}");
+		if (typeof parsed !== "object" || parsed === null) return {};
+		return Object.fromEntries(
+			Object.entries(parsed).filter((entry): entry is [string, string] => KEPT.has(entry[0]) && typeof entry[1] === "string"),
+		);
+	} catch {
+		return {};
+	}
+}
+
+function saveAddress(values: Record<string, string>): void {
+	sessionStorage.setItem(ADDRESS_KEY, JSON.stringify(Object.fromEntries(Object.entries(values).filter(([name]) => KEPT.has(name)))));
+}
+
 /**
  * The checkout walk: where it goes (and a guest's email), how it ships with shipping and tax
  * added, then the items held with a countdown while the shopper pays. A declined card leaves the
@@ -183,8 +204,8 @@ export class CheckoutPage extends LitElement {
 	@state() private stockProblems: Record<string, string> = {};
 	/** A request is on its way; `paying` also while the card's verdict is awaited. */
 	@state() private busy: "" | "working" | "paying" = "";
-	/** What the shopper typed, kept across steps and failed attempts. */
-	@state() private values: Record<string, string> = {};
+	/** What the shopper typed, kept across steps and failed attempts, and the address across a reload. */
+	@state() private values: Record<string, string> = savedAddress();
 	@state() private methods: readonly ShippingOption[] = [];
 	/** The countdown reached zero: the items went back on sale (the server's cart says so a moment later). */
 	@state() private holdRanOut = false;
@@ -222,6 +243,7 @@ export class CheckoutPage extends LitElement {
 			<aside class="card" aria-label="Order summary">
 				<h2>${plural(itemCount(cart), "item")}</h2>
 				${lineItems(cart.items, cart, this.stockProblems)}
+				${cart.shipping ? nothing : html`<p class="muted">Shipping and tax are added once you choose how it ships.</p>`}
 				<p><a href="/cart">Change the cart</a></p>
 			</aside>
 		</div>`;
@@ -376,6 +398,7 @@ export class CheckoutPage extends LitElement {
 		const data = new FormData(form);
 		const typed = Object.fromEntries([...data.keys()].map((name) => [name, String(data.get(name) ?? "").trim()]));
 		this.values = { ...this.values, ...typed };
+		saveAddress(this.values);
 		return [...form.querySelectorAll<HTMLInputElement | HTMLSelectElement>("[required]")]
 			.map((control) => control.name)
 			.filter((name) => !typed[name]);
