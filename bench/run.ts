@@ -5,7 +5,7 @@
  *   --quick              tiny sizes and a 15 s soak: proves the harness works (CI); asserts no speed
  *   --soak-minutes <n>   length of the mixed soak (default 10)
  *   --only <1,2,...>     run only these workloads (6 = idle memory + soak, 7 = the database stand-in's indexes,
- *                        8 = distributed placement with 1k and 50k orders stored)
+ *                        8 = distributed placement with 1k and 50k orders stored, 9 = a flash sale through carts and holds)
  *   --modes <list>       embedded,distributed (default both)
  *   --stand-ins <list>   the MongoDB-wire servers the distributed shop workloads (2, 3) run on, each in
  *                        turn: fast (mongo-java-server in memory), ferretdb (FerretDB on PostgreSQL);
@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import globalSetup from "../test/support/infrastructure";
 import { actionCallCost } from "./calls";
 import { type CostRow, formatCostMarkdown, formatCostTable, idleRates } from "./costs";
+import { FLASH_SALE_ENV, flashSale } from "./flash-sale";
 import {
 	formatMarkdown,
 	formatTable,
@@ -73,7 +74,7 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const soakMinutes = Number(values["soak-minutes"] ?? (quick ? 0.25 : 10));
 if (!(soakMinutes > 0)) throw new Error(`--soak-minutes must be a positive number, got "${values["soak-minutes"]}"`);
-const only = new Set((values.only ?? "1,2,3,4,5,6,7,8").split(",").map(Number));
+const only = new Set((values.only ?? "1,2,3,4,5,6,7,8,9").split(",").map(Number));
 const modes = (values.modes ?? "").split(",").filter((mode): mode is Mode => mode === "embedded" || mode === "distributed");
 const standIns = parseStandIns(values["stand-ins"] ?? "");
 const LAYOUT_NAMES: Record<string, Layout> = { saga: "saga together", six: "six roles" };
@@ -105,6 +106,7 @@ const SIZES = quick
 			querySeconds: 5,
 			standIn: [1_000, 5_000],
 			placementLevels: [100, 1_000],
+			flashSale: { rounds: 2, stock: 20 },
 		}
 	: {
 			seconds: 10,
@@ -128,6 +130,8 @@ const SIZES = quick
 			querySeconds: 15,
 			standIn: [1_000, 10_000, 50_000],
 			placementLevels: [1_000, 50_000],
+			// 16 shoppers a round, 12 of whom buy: 80 units for 96 buyers, with the walked-away units coming back.
+			flashSale: { rounds: 8, stock: 80 },
 		};
 
 if (values["order-conns"]) SIZES.orderConnections.distributed = values["order-conns"].split(",").map(Number);
@@ -277,6 +281,21 @@ async function main(): Promise<void> {
 		}
 		save();
 	}
+	if (only.has(9))
+		for (const mode of modes) {
+			step(`flash sale, ${mode}`);
+			const agora = await startSystem(mode, { env: FLASH_SALE_ENV });
+			try {
+				results.rows.push(
+					...on(mode === "embedded" ? EMBEDDED_STORE : await testsStandIn(), await flashSale(agora, mode, SIZES.flashSale)),
+				);
+			} catch (err) {
+				throw new Error(`${(err as Error).message}\n${agora.logs(60)}`);
+			} finally {
+				await agora.stop();
+			}
+			save();
+		}
 	if (only.has(6)) {
 		step(`soak, ${soakMinutes} min`);
 		const report = await soak({ minutes: soakMinutes, sockets: SIZES.sockets, quick });

@@ -27,6 +27,19 @@ export function invalidFields(message: string, problems: FieldProblem[]): Errors
 	return new Errors.ValidationError(message, "VALIDATION_ERROR", problems);
 }
 
+/**
+ * 422 naming each of `fields` that is null: the validator lets null through for an optional field,
+ * while the OpenAPI document (and the handler) take only a value or nothing.
+ */
+export function refuseNulls(message: string, fields: Record<string, unknown>): void {
+	const nulled = Object.entries(fields).filter(([, value]) => value === null);
+	if (nulled.length > 0)
+		throw invalidFields(
+			message,
+			nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
+		);
+}
+
 /** Whether `err` is the catalogue's error `type` (raised here, or by another node and carried back). */
 export function isShopError(err: unknown, type: ErrorType): boolean {
 	return err instanceof Errors.MoleculerError && err.type === type;

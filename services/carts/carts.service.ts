@@ -8,7 +8,7 @@ import { PUSH_EVENT, userRoom } from "../../lib/contracts/realtime";
 import { paymentProvider } from "../../lib/payments/payment-provider";
 import { call } from "../../lib/platform/actions";
 import { settings } from "../../lib/platform/settings";
-import { invalidFields, isShopError, shopError } from "../../lib/platform/shop-error";
+import { invalidFields, isShopError, refuseNulls, shopError } from "../../lib/platform/shop-error";
 import type { AuthUser } from "../../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import {
@@ -153,6 +153,7 @@ const CartsService: ServiceSchema<ServiceSettingSchema, CartMethods, CartVars> =
 			},
 			async handler(ctx: CartContext<{ id: string; address: ShippingAddress; method: string; email?: string }>) {
 				const { method, email } = ctx.params;
+				refuseNulls("An email cannot be null", { email });
 				const address = { ...ctx.params.address, country: ctx.params.address.country.toUpperCase() };
 				const cart = await this.findCart(ctx);
 				const { methods } = this.terms();
@@ -197,6 +198,7 @@ const CartsService: ServiceSchema<ServiceSettingSchema, CartMethods, CartVars> =
 				email: { ...EMAIL, optional: true },
 			},
 			async handler(ctx: CartContext<{ id: string; payment: { cardNumber: string }; email?: string }>) {
+				refuseNulls("An email cannot be null", { email: ctx.params.email });
 				const cart = await this.findCart(ctx, true);
 				const key = ctx.meta.idempotencyKey ?? null;
 				// The same checkout sent again (a lost answer) finds its cart closed by the first: it

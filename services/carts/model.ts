@@ -113,8 +113,8 @@ export function liveHold(cart: StoredCart, now = Date.now()): CartHoldRecord | n
 }
 
 /** What the cart's live hold keeps of a product: its own units count as available to it. */
-export function heldByCart(cart: StoredCart, productId: string): number {
-	return liveHold(cart) ? (cart.items.find((line) => line.productId === productId)?.quantity ?? 0) : 0;
+export function heldByCart(cart: StoredCart, productId: string, now = Date.now()): number {
+	return liveHold(cart, now) ? (cart.items.find((line) => line.productId === productId)?.quantity ?? 0) : 0;
 }
 
 /** Sets one line: 0 removes it, a new product goes last. */
@@ -144,7 +144,7 @@ export function cartView(
 	const items = cart.items.flatMap(({ productId, quantity }) => {
 		const entry = entries.get(productId);
 		if (!entry) return [];
-		const available = (levels[productId]?.available ?? 0) + heldByCart(cart, productId);
+		const available = (levels[productId]?.available ?? 0) + heldByCart(cart, productId, now);
 		return [{ productId, name: entry.name, price: entry.price, quantity, available }];
 	});
 	const method = terms.methods.find((candidate) => candidate.id === cart.method) ?? null;

@@ -5,7 +5,7 @@ import type { OrderLine } from "../../lib/contracts/orders";
 import { Throttle } from "../../lib/contracts/realtime";
 import { call } from "../../lib/platform/actions";
 import { settings } from "../../lib/platform/settings";
-import { invalidFields, shopError } from "../../lib/platform/shop-error";
+import { invalidFields, refuseNulls, shopError } from "../../lib/platform/shop-error";
 import type { AuthUser } from "../../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
@@ -191,13 +191,7 @@ const InventoryService: ServiceSchema<ServiceSettingSchema, InventoryMethods, In
 			},
 			async handler(ctx: Context<{ productId: string; delta?: number; set?: number; reason: string }, { user?: AuthUser }>) {
 				const { productId, delta, set, reason } = ctx.params;
-				// The validator lets null through for an optional field; the document says a number.
-				const nulled = Object.entries({ delta, set }).filter(([, value]) => value === null);
-				if (nulled.length > 0)
-					throw invalidFields(
-						"Amounts cannot be null",
-						nulled.map(([field]) => ({ field, message: `The '${field}' field cannot be null`, type: "required" })),
-					);
+				refuseNulls("Amounts cannot be null", { delta, set });
 				if ((delta === undefined) === (set === undefined))
 					throw invalidFields("Give either delta or set", [
 						{ field: "delta", message: "Give either 'delta' or 'set', not both or neither", type: "exactlyOne" },

@@ -3,7 +3,7 @@ import type { CheckoutParams } from "../../lib/contracts/actions";
 import { onEvent } from "../../lib/contracts/events";
 import { ADMIN_TRANSITIONS, canCancel, ORDER_STATUSES, type Order, type OrderStatus } from "../../lib/contracts/orders";
 import { settings } from "../../lib/platform/settings";
-import { shopError } from "../../lib/platform/shop-error";
+import { refuseNulls, shopError } from "../../lib/platform/shop-error";
 import { type AuthUser, signOrderToken, verifyOrderToken } from "../../lib/platform/tokens";
 import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
@@ -81,6 +81,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 					RequestMeta
 				>,
 			) {
+				refuseNulls("A shipping method cannot be null", { shippingMethod: ctx.params.shippingMethod });
 				const user = ctx.meta.user as AuthUser;
 				return this.placeAndAnswer(ctx, {
 					lines: ctx.params.items,
