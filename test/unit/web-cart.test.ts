@@ -1,70 +1,84 @@
-import type { Product } from "../../frontend/src/api/types";
+import type { Cart, CartLine } from "../../frontend/src/api/types";
 import {
-	addToCart,
-	cartTotals,
+	buyable,
 	clampQuantity,
+	formatCountdown,
+	holdDeadline,
+	itemCount,
+	lineNote,
 	MAX_QUANTITY,
-	orderItems,
-	parseCart,
-	refreshLine,
-	removeLine,
-	setQuantity,
+	parseGuestCartKey,
+	quantityOf,
 } from "../../frontend/src/lib/cart";
 
-const tea: Product = { id: "p1", name: "Sencha", sku: "TEA-001", price: 1290, currency: "USD", category: "tea" };
-const mug: Product = { id: "p2", name: "Mug", sku: "ACC-001", price: 1800, currency: "USD", category: "accessories" };
+const line = (productId: string, quantity: number, available: number): CartLine => ({
+	productId,
+	name: productId,
+	price: 1290,
+	quantity,
+	available,
+});
 
-describe("web cart maths", () => {
-	it("adds products, merging repeats into one line", () => {
-		let lines = addToCart([], tea);
-		lines = addToCart(lines, mug, 2);
-		lines = addToCart(lines, tea, 3);
-		expect(lines.map((line) => [line.productId, line.quantity])).toEqual([
-			["p1", 4],
-			["p2", 2],
-		]);
+const cartOf = (items: CartLine[], hold: Cart["hold"] = null): Cart => ({
+	id: "c1",
+	items,
+	subtotal: 0,
+	shipping: null,
+	tax: null,
+	total: 0,
+	currency: "USD",
+	hold,
+	updatedAt: "2026-12-07T12:00:00.000Z",
+});
+
+describe("web cart", () => {
+	it("counts units across lines, and each product's units", () => {
+		const cart = cartOf([line("p1", 2, 10), line("p2", 3, 10)]);
+		expect(itemCount(cart)).toBe(5);
+		expect(itemCount(null)).toBe(0);
+		expect(quantityOf(cart, "p2")).toBe(3);
+		expect(quantityOf(cart, "p3")).toBe(0);
+		expect(quantityOf(null, "p1")).toBe(0);
 	});
 
-	it("sums units and money", () => {
-		const lines = addToCart(addToCart([], tea, 2), mug);
-		expect(cartTotals(lines)).toEqual({ count: 3, subtotal: 2 * 1290 + 1800, currency: "USD" });
-		expect(cartTotals([])).toEqual({ count: 0, subtotal: 0, currency: "USD" });
-	});
-
-	it("keeps quantities whole and between 1 and the maximum", () => {
+	it("keeps typed quantities whole and between 1 and the maximum", () => {
 		expect(clampQuantity(0)).toBe(1);
 		expect(clampQuantity(-4)).toBe(1);
 		expect(clampQuantity(2.7)).toBe(2);
 		expect(clampQuantity(Number.NaN)).toBe(1);
 		expect(clampQuantity(1_000)).toBe(MAX_QUANTITY);
-		const lines = setQuantity(addToCart([], tea), "p1", 500);
-		expect(lines[0]?.quantity).toBe(MAX_QUANTITY);
 	});
 
-	it("removes lines and leaves the input untouched", () => {
-		const lines = addToCart(addToCart([], tea), mug);
-		const fewer = removeLine(lines, "p1");
-		expect(fewer.map((line) => line.productId)).toEqual(["p2"]);
-		expect(lines).toHaveLength(2);
+	it("says what each line's stock means for the shopper", () => {
+		expect(lineNote(line("p", 2, 40), false)).toEqual({ tone: "ok", text: "In stock" });
+		expect(lineNote(line("p", 2, 4), false)).toEqual({ tone: "low", text: "Only 4 left" });
+		expect(lineNote(line("p", 3, 2), false)).toEqual({ tone: "problem", text: "Only 2 left: lower the quantity to check out" });
+		expect(lineNote(line("p", 1, 0), false)).toEqual({ tone: "problem", text: "Sold out: remove it to check out" });
+		// Held units are the shopper's, whatever is left on the shelf.
+		expect(lineNote(line("p", 3, 0), true)).toEqual({ tone: "ok", text: "Held for you" });
 	});
 
-	it("follows catalogue changes of name and price", () => {
-		const lines = refreshLine(addToCart([], tea), { ...tea, name: "Sencha Superior", price: 1490 });
-		expect(lines[0]).toMatchObject({ name: "Sencha Superior", price: 1490 });
+	it("lets a cart check out only when every line can be had", () => {
+		expect(buyable(cartOf([line("p1", 2, 2)]))).toBe(true);
+		expect(buyable(cartOf([line("p1", 2, 2), line("p2", 2, 1)]))).toBe(false);
+		expect(buyable(cartOf([]))).toBe(false);
+		expect(buyable(cartOf([line("p1", 2, 0)], { expiresAt: "2026-12-07T12:10:00.000Z", seconds: 600 }))).toBe(true);
 	});
 
-	it("sends only ids and quantities to the API", () => {
-		expect(orderItems(addToCart([], tea, 2))).toEqual([{ productId: "p1", quantity: 2 }]);
+	it("counts a hold down from when its answer arrived, whatever the browser's clock says", () => {
+		const hold = { expiresAt: "2000-01-01T00:10:00.000Z", seconds: 600 };
+		expect(holdDeadline(hold, 1_000_000)).toBe(1_600_000);
+		expect(formatCountdown(600_000)).toBe("10:00");
+		expect(formatCountdown(545_001)).toBe("9:06");
+		expect(formatCountdown(5_000)).toBe("0:05");
+		expect(formatCountdown(-3_000)).toBe("0:00");
 	});
 
-	it("reads back a saved cart and ignores anything malformed", () => {
-		const saved = JSON.stringify(addToCart([], tea, 2));
-		expect(parseCart(saved)).toEqual(addToCart([], tea, 2));
-		expect(parseCart(null)).toEqual([]);
-		expect(parseCart("{not json")).toEqual([]);
-		expect(parseCart('{"lines": []}')).toEqual([]);
-		expect(parseCart(JSON.stringify([{ productId: "x" }, { ...addToCart([], mug)[0], quantity: 0 }]))).toEqual([
-			{ ...addToCart([], mug)[0], quantity: 1 },
-		]);
+	it("reads back a saved guest cart and ignores anything else (an older app's lines, a hand edit)", () => {
+		expect(parseGuestCartKey(JSON.stringify({ id: "c1", secret: "s" }))).toEqual({ id: "c1", secret: "s" });
+		expect(parseGuestCartKey(null)).toBeNull();
+		expect(parseGuestCartKey("{not json")).toBeNull();
+		expect(parseGuestCartKey(JSON.stringify([{ productId: "p1", quantity: 2 }]))).toBeNull();
+		expect(parseGuestCartKey(JSON.stringify({ id: "c1" }))).toBeNull();
 	});
 });

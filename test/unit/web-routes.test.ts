@@ -46,6 +46,15 @@ describe("web routes", () => {
 		expect(guard(matchRoute("/checkout"), { restoring: false, role: "customer" }, "/checkout")).toEqual({ kind: "allow" });
 	});
 
+	it("lets a guest check out, and read only the orders this browser placed", () => {
+		expect(guard(matchRoute("/checkout"), { restoring: false, role: null }, "/checkout")).toEqual({ kind: "allow" });
+		const guest = { restoring: false, role: null, guestOrders: ["o1"] };
+		expect(guard(matchRoute("/orders/o1"), guest, "/orders/o1")).toEqual({ kind: "allow" });
+		expect(guard(matchRoute("/orders/o1"), { ...guest, restoring: true }, "/orders/o1")).toEqual({ kind: "allow" });
+		expect(guard(matchRoute("/orders/o2"), guest, "/orders/o2")).toEqual({ kind: "redirect", to: "/login?next=%2Forders%2Fo2" });
+		expect(guard(matchRoute("/orders"), guest, "/orders")).toEqual({ kind: "redirect", to: "/login?next=%2Forders" });
+	});
+
 	it("returns after sign-in only to a path on this site", () => {
 		expect(safeNext("/orders/1")).toBe("/orders/1");
 		expect(safeNext(null)).toBe("/");

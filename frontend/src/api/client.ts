@@ -2,6 +2,8 @@
 import { type FieldErrors, fieldErrors } from "../lib/problems";
 import type {
 	AuthResult,
+	Cart,
+	CartShipping,
 	Delivery,
 	DeliveryPage,
 	DeliveryStatus,
@@ -9,16 +11,18 @@ import type {
 	ErrorBody,
 	Inventory,
 	InventoryAdjustment,
+	NewCart,
 	NewWebhook,
 	Order,
 	OrderStatus,
 	Page,
-	PlaceOrder,
+	PlacedOrder,
 	Product,
 	ProductInput,
 	ProductQuery,
 	SalesFigures,
 	SalesQuery,
+	ShippingOption,
 	User,
 	Webhook,
 } from "./types";
@@ -60,6 +64,14 @@ function withQuery(path: string, query: Query = {}): string {
 }
 
 const id = (value: string) => encodeURIComponent(value);
+
+/** A cart by its id; a guest's carries the secret POST /carts gave, a signed-in customer's the token alone. */
+export interface CartKey {
+	id: string;
+	secret?: string;
+}
+
+const cartHeaders = (key: { secret?: string }): Record<string, string> => (key.secret ? { "cart-secret": key.secret } : {});
 
 export class ApiClient {
 	readonly #options: ApiClientOptions;
@@ -122,13 +134,38 @@ export class ApiClient {
 	readonly orders = {
 		list: (query: { status?: OrderStatus; page?: number; pageSize?: number } = {}) =>
 			this.request<Page<Order>>("GET", "/orders", { query: { ...query } }),
-		get: (orderId: string) => this.request<Order>("GET", `/orders/${id(orderId)}`),
-		/** The key makes a retried submit (a double click, a timeout) return the first order instead of a second one. */
-		place: (order: PlaceOrder, idempotencyKey: string) =>
-			this.request<Order>("POST", "/orders", { body: order, headers: { "idempotency-key": idempotencyKey } }),
+		/** A guest reads their order with its access token instead of signing in. */
+		get: (orderId: string, accessToken?: string) =>
+			this.request<Order>("GET", `/orders/${id(orderId)}`, { headers: accessToken ? { "order-token": accessToken } : {} }),
 		setStatus: (orderId: string, status: OrderStatus) =>
 			this.request<Order>("PATCH", `/orders/${id(orderId)}/status`, { body: { status } }),
 		cancel: (orderId: string) => this.request<Order>("POST", `/orders/${id(orderId)}/cancel`),
+	};
+
+	readonly carts = {
+		/**
+		 * A guest's new cart, or a signed-in customer's one open cart. Signed in with a guest cart's
+		 * secret, the guest cart's lines move into the account's cart, which is answered.
+		 */
+		open: (guestSecret?: string) => this.request<NewCart>("POST", "/carts", { headers: cartHeaders({ secret: guestSecret }) }),
+		get: (key: CartKey) => this.request<Cart>("GET", `/carts/${id(key.id)}`, { headers: cartHeaders(key) }),
+		/** Sets a line's quantity; 0 removes it. */
+		setQuantity: (key: CartKey, productId: string, quantity: number) =>
+			this.request<Cart>("PUT", `/carts/${id(key.id)}/items/${id(productId)}`, { body: { quantity }, headers: cartHeaders(key) }),
+		setShipping: (key: CartKey, shipping: CartShipping) =>
+			this.request<Cart>("PUT", `/carts/${id(key.id)}/shipping`, { body: shipping, headers: cartHeaders(key) }),
+		/** Holds the cart's units for the checkout; asking again extends the hold. */
+		hold: (key: CartKey) => this.request<Cart>("POST", `/carts/${id(key.id)}/hold`, { headers: cartHeaders(key) }),
+		/** The key makes a retried submit (a double click, a timeout) return the first order instead of a second one. */
+		checkout: (key: CartKey, body: { payment: { cardNumber: string }; email?: string }, idempotencyKey: string) =>
+			this.request<PlacedOrder>("POST", `/carts/${id(key.id)}/checkout`, {
+				body,
+				headers: { ...cartHeaders(key), "idempotency-key": idempotencyKey },
+			}),
+	};
+
+	readonly shipping = {
+		methods: (country: string) => this.request<ShippingOption[]>("GET", "/shipping/methods", { query: { country } }),
 	};
 
 	readonly webhooks = {
@@ -161,5 +198,5 @@ function isErrorBody(value: unknown): value is ErrorBody {
 function fallbackMessage(status: number): string {
 	if (status === 429) return "Too many requests. Wait a moment and try again.";
 	if (status >= 500) return "Something went wrong on our side. Try again in a moment.";
-	return `The request failed (${status}).`;
+	return "That did not work. Reload the page and try again.";
 }

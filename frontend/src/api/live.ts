@@ -2,7 +2,7 @@
 import { io, type Socket } from "socket.io-client";
 import type { SocketRefusal } from "../../../lib/contracts/errors";
 import { Store } from "../state/store";
-import type { ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
+import type { Cart, ErrorBody, InventoryChange, LowStockAlert, Order, Product, StatsUpdate } from "./types";
 
 /** What the server pushes (docs/events.md, Socket.IO); each payload is the full current object. */
 export interface LiveEvents {
@@ -15,6 +15,7 @@ export interface LiveEvents {
 	"product.updated": Product;
 	"product.deleted": { id: string };
 	"stats.updated": StatsUpdate;
+	"cart.updated": Cart;
 }
 
 export type LiveEvent = keyof LiveEvents;
@@ -29,6 +30,7 @@ const LIVE_EVENTS: ReadonlySet<string> = new Set<LiveEvent>([
 	"product.updated",
 	"product.deleted",
 	"stats.updated",
+	"cart.updated",
 ]);
 
 const isLiveEvent = (name: string): name is LiveEvent => LIVE_EVENTS.has(name);
@@ -55,6 +57,8 @@ const CATCH_UP_TIMEOUT_MS = 10_000;
 
 export interface LiveConnectionOptions {
 	token: () => string | null;
+	/** Without a token: the access token of the one guest order this visitor follows, if any. */
+	orderToken: () => string | null;
 	/** The server refused the token at the handshake; the session should end. */
 	onInvalidToken: () => void;
 	/** After a reconnect: the orders that changed while the connection was down have been replayed. */
@@ -86,7 +90,8 @@ export class LiveConnection extends Store<ConnectionState> {
 			// Read at every (re)connect, so a reconnect after signing in or out joins the right rooms.
 			auth: (send) => {
 				const token = this.#options.token();
-				send(token ? { token } : {});
+				const orderToken = token ? null : this.#options.orderToken();
+				send(token ? { token } : orderToken ? { orderToken } : {});
 			},
 		});
 		this.#socket = socket;
@@ -119,7 +124,7 @@ export class LiveConnection extends Store<ConnectionState> {
 		});
 	}
 
-	/** Reconnects with the current token, e.g. after signing in or out. */
+	/** Reconnects with the current token, e.g. after signing in or out, or a guest opening their order. */
 	reauthenticate(): void {
 		if (!this.#socket) return;
 		this.#socket.disconnect();
@@ -146,7 +151,8 @@ export class LiveConnection extends Store<ConnectionState> {
 		const socket = this.#socket;
 		if (!socket) return;
 		if (!this.#options.token()) {
-			this.#caughtUp = true; // public rooms carry no orders
+			// Public rooms carry no orders; a guest's order page reads its one order again on reconnect.
+			this.#caughtUp = true;
 			return;
 		}
 		const missedSince = this.#missedSince;

@@ -1,12 +1,20 @@
 /** The shapes of the REST API and Socket.IO events (docs/api.md, docs/events.md) that the web app reads. */
 
 import type { StockLevel } from "../../../lib/contracts/actions";
+import type { Cart, CartHold, CartLine, NewGuestCart } from "../../../lib/contracts/carts";
 import type { ErrorBody, FieldProblem } from "../../../lib/contracts/errors";
 import type { DomainEventType, EventPayloads } from "../../../lib/contracts/events";
-import type { Order as ContractOrder, HistoryEntry, OrderStatus, ShippingAddress } from "../../../lib/contracts/orders";
+import type {
+	Order as ContractOrder,
+	HistoryEntry,
+	OrderStatus,
+	ShippingAddress,
+	ShippingCharge,
+	TaxCharge,
+} from "../../../lib/contracts/orders";
 import type { ProductFigures, SalesAnswer, SalesQuery, StatsPush, Totals } from "../../../lib/contracts/sales-figures";
 
-export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress };
+export type { DomainEventType, ErrorBody, FieldProblem, OrderStatus, ShippingAddress, ShippingCharge, TaxCharge };
 
 export type Role = "customer" | "admin";
 
@@ -83,10 +91,30 @@ export type Order = Omit<ContractOrder, "history" | "createdAt" | "updatedAt"> &
 export type OrderItem = Order["items"][number];
 export type OrderHistoryEntry = Order["history"][number];
 
-export interface PlaceOrder {
-	items: { productId: string; quantity: number }[];
-	shippingAddress: ShippingAddress;
-	payment: { cardNumber: string };
+/** POST /carts/:id/checkout answers a guest's order with the token that reads and follows it (`Order-Token`). */
+export type PlacedOrder = Order & { accessToken?: string };
+
+/** A cart as the API answers it and `cart.updated` pushes it: the contract's own. */
+export type { Cart, CartHold, CartLine };
+
+/** POST /carts answers a guest's new cart with the secret that names it from then on (`Cart-Secret`). */
+export type NewCart = Cart & Partial<Pick<NewGuestCart, "secret">>;
+
+/** Where and how a cart ships (PUT /carts/:id/shipping); a guest gives the email the order goes to. */
+export interface CartShipping {
+	address: ShippingAddress;
+	method: string;
+	email?: string;
+}
+
+/** A way to ship to one country (GET /shipping/methods?country=...). */
+export interface ShippingOption {
+	id: string;
+	name: string;
+	price: number;
+	currency: string;
+	/** Days to deliver, for people ("3-5"). */
+	days: string;
 }
 
 /** Inventory pushes: the event contract's payloads (everyone sees only the available units). */

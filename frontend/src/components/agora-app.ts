@@ -3,7 +3,7 @@ import { css, html, LitElement, type PropertyValues } from "lit";
 import { customElement, query, state } from "lit/decorators.js";
 import { guard, isAdminRoute, matchRoute, type Route } from "../lib/routes";
 import { createAppState, startAppState } from "../state/app-state";
-import { apiContext, cartContext, liveContext, sessionContext, toastContext } from "../state/contexts";
+import { apiContext, cartContext, guestOrdersContext, liveContext, sessionContext, toastContext } from "../state/contexts";
 import { NavigateEvent } from "./shared/navigation";
 import "./shared/site-header";
 import "./shared/state-panel";
@@ -78,10 +78,11 @@ export class AgoraApp extends LitElement {
 
 	constructor() {
 		super();
-		const { api, session, cart, live, toasts } = this.#state;
+		const { api, session, cart, guestOrders, live, toasts } = this.#state;
 		new ContextProvider(this, { context: apiContext, initialValue: api });
 		new ContextProvider(this, { context: sessionContext, initialValue: session });
 		new ContextProvider(this, { context: cartContext, initialValue: cart });
+		new ContextProvider(this, { context: guestOrdersContext, initialValue: guestOrders });
 		new ContextProvider(this, { context: liveContext, initialValue: live });
 		new ContextProvider(this, { context: toastContext, initialValue: toasts });
 	}
@@ -165,7 +166,11 @@ export class AgoraApp extends LitElement {
 	#resolve = (): void => {
 		const route = matchRoute(location.pathname);
 		const session = this.#state.session.value;
-		const decision = guard(route, { restoring: session.restoring, role: session.user?.role ?? null }, location.pathname + location.search);
+		const decision = guard(
+			route,
+			{ restoring: session.restoring, role: session.user?.role ?? null, guestOrders: Object.keys(this.#state.guestOrders.value) },
+			location.pathname + location.search,
+		);
 		if (decision.kind === "redirect") {
 			if (decision.reason === "admins-only") this.#state.toasts.show("That page is for admins only.", "error");
 			this.#go(decision.to, true);

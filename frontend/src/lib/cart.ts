@@ -1,22 +1,5 @@
-/** Cart arithmetic, kept apart from storage and the DOM so it can be unit-tested in Node. */
-import type { Product } from "../api/types";
-
-export interface CartLine {
-	productId: string;
-	name: string;
-	/** Unit price in minor units when it was added; the order copies the current price. */
-	price: number;
-	currency: string;
-	imageUrl?: string | null;
-	quantity: number;
-}
-
-export interface CartTotals {
-	/** Units across all lines, for the header badge. */
-	count: number;
-	subtotal: number;
-	currency: string;
-}
+/** Cart arithmetic and wording, kept apart from storage and the DOM so it can be unit-tested in Node. */
+import type { Cart, CartHold, CartLine } from "../api/types";
 
 export const MAX_QUANTITY = 99;
 
@@ -26,71 +9,67 @@ export function clampQuantity(quantity: number, max = MAX_QUANTITY): number {
 	return Math.min(Math.max(Math.trunc(quantity), 1), Math.max(max, 1));
 }
 
-export function addToCart(lines: readonly CartLine[], product: Product, quantity = 1): CartLine[] {
-	const existing = lines.find((line) => line.productId === product.id);
-	if (existing) return setQuantity(lines, product.id, existing.quantity + quantity);
-	const line: CartLine = {
-		productId: product.id,
-		name: product.name,
-		price: product.price,
-		currency: product.currency ?? "USD",
-		imageUrl: product.imageUrl,
-		quantity: clampQuantity(quantity),
-	};
-	return [...lines, line];
+/** Units across all lines, for the header badge. */
+export function itemCount(cart: Cart | null): number {
+	return cart?.items.reduce((sum, line) => sum + line.quantity, 0) ?? 0;
 }
 
-export function setQuantity(lines: readonly CartLine[], productId: string, quantity: number): CartLine[] {
-	return lines.map((line) => (line.productId === productId ? { ...line, quantity: clampQuantity(quantity) } : line));
+export function quantityOf(cart: Cart | null, productId: string): number {
+	return cart?.items.find((line) => line.productId === productId)?.quantity ?? 0;
 }
 
-export function removeLine(lines: readonly CartLine[], productId: string): CartLine[] {
-	return lines.filter((line) => line.productId !== productId);
+export interface LineNote {
+	/** `problem`: the line cannot be bought as it is. */
+	tone: "ok" | "low" | "problem";
+	text: string;
 }
 
-/** Keeps name and price current when the catalogue changes under a cart. */
-export function refreshLine(lines: readonly CartLine[], product: Product): CartLine[] {
-	return lines.map((line) =>
-		line.productId === product.id ? { ...line, name: product.name, price: product.price, imageUrl: product.imageUrl } : line,
-	);
+/** At or below this many units on sale, a line says how few are left. */
+const FEW_LEFT = 5;
+
+/** What a cart line says about its stock. Units held for the checkout are the shopper's whatever the shelf says. */
+export function lineNote(line: CartLine, held: boolean): LineNote {
+	if (held) return { tone: "ok", text: "Held for you" };
+	if (line.available <= 0) return { tone: "problem", text: "Sold out: remove it to check out" };
+	if (line.available < line.quantity) return { tone: "problem", text: `Only ${line.available} left: lower the quantity to check out` };
+	if (line.available <= FEW_LEFT) return { tone: "low", text: `Only ${line.available} left` };
+	return { tone: "ok", text: "In stock" };
 }
 
-export function lineTotal(line: CartLine): number {
-	return line.price * line.quantity;
+/** Whether every line can be bought as it is (the checkout's first check). */
+export function buyable(cart: Cart): boolean {
+	return cart.items.length > 0 && (cart.hold !== null || cart.items.every((line) => line.available >= line.quantity));
 }
 
-export function cartTotals(lines: readonly CartLine[]): CartTotals {
-	return {
-		count: lines.reduce((sum, line) => sum + line.quantity, 0),
-		subtotal: lines.reduce((sum, line) => sum + lineTotal(line), 0),
-		currency: lines[0]?.currency ?? "USD",
-	};
+/**
+ * When a hold runs out on this browser's clock: `seconds` (left when the server answered)
+ * counted from when the answer arrived, so a browser clock that is off does not matter.
+ */
+export function holdDeadline(hold: CartHold, receivedAt: number): number {
+	return receivedAt + hold.seconds * 1000;
 }
 
-export function orderItems(lines: readonly CartLine[]): { productId: string; quantity: number }[] {
-	return lines.map(({ productId, quantity }) => ({ productId, quantity }));
+/** "9:05" for 9 minutes 5 seconds; never below 0:00. */
+export function formatCountdown(ms: number): string {
+	const seconds = Math.max(0, Math.ceil(ms / 1000));
+	return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-function isCartLine(value: unknown): value is CartLine {
-	if (typeof value !== "object" || value === null) return false;
-	const line = value as Record<string, unknown>;
-	return (
-		typeof line.productId === "string" &&
-		typeof line.name === "string" &&
-		typeof line.currency === "string" &&
-		Number.isInteger(line.price) &&
-		Number.isInteger(line.quantity)
-	);
+/** What names a guest's cart: its id and the secret POST /carts gave. */
+export interface GuestCartKey {
+	id: string;
+	secret: string;
 }
 
-/** Reads a saved cart; storage may hold anything (an old version, another tab's edit, a hand edit). */
-export function parseCart(saved: string | null): CartLine[] {
-	if (!saved) return [];
+/** Reads a saved guest cart key; storage may hold anything (an older app's cart, a hand edit). */
+export function parseGuestCartKey(saved: string | null): GuestCartKey | null {
+	if (!saved) return null;
 	try {
 		const parsed: unknown = JSON.parse(saved);
-		if (!Array.isArray(parsed)) return [];
-		return parsed.filter(isCartLine).map((line) => ({ ...line, quantity: clampQuantity(line.quantity) }));
+		if (typeof parsed !== "object" || parsed === null) return null;
+		const { id, secret } = parsed as Record<string, unknown>;
+		return typeof id === "string" && typeof secret === "string" ? { id, secret } : null;
 	} catch {
-		return [];
+		return null;
 	}
 }

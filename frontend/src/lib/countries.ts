@@ -1,7 +1,6 @@
 /**
- * The countries a shopper can ship to, for the checkout's list: English names (CLDR's), each
- * after its ISO 3166-1 code so the list can be checked against the standard. An order stores the
- * name, which the server takes as text of 1 to 56 characters.
+ * The countries for the checkout's list: English names (CLDR's), each after its ISO 3166-1 code.
+ * A cart's address carries the code, by which the shop prices shipping and tax; people see the name.
  */
 const LIST = `
 	AD Andorra
@@ -255,7 +254,18 @@ const LIST = `
 	ZW Zimbabwe
 `;
 
-export const COUNTRIES: readonly string[] = LIST.trim()
+export interface Country {
+	code: string;
+	name: string;
+}
+
+/** In alphabetical order of their names, so a shopper finds theirs. */
+export const COUNTRIES: readonly Country[] = LIST.trim()
 	.split("\n")
-	.map((line) => line.trim().slice(3))
-	.sort((a, b) => a.localeCompare(b, "en"));
+	.map((line) => ({ code: line.trim().slice(0, 2), name: line.trim().slice(3) }))
+	.sort((a, b) => a.name.localeCompare(b.name, "en"));
+
+/** The name of a country by its code; the code itself for one not on the list. */
+export function countryName(code: string): string {
+	return COUNTRIES.find((country) => country.code === code)?.name ?? code;
+}

@@ -18,11 +18,16 @@ interface FieldWords {
  * validator speaks of paths ("The 'shippingAddress.line1' field ..."); people get these words.
  */
 const FIELDS: Record<string, FieldWords> = {
-	"shippingAddress.name": { name: "name", missing: "Enter the name to deliver to" },
-	"shippingAddress.line1": { name: "street address", missing: "Enter your street address" },
-	"shippingAddress.city": { name: "city", missing: "Enter your town or city" },
-	"shippingAddress.postalCode": { name: "postal code", missing: "Enter your postal code" },
-	"shippingAddress.country": { name: "country", missing: "Choose your country" },
+	"address.name": { name: "name", missing: "Enter the name to deliver to" },
+	"address.line1": { name: "street address", missing: "Enter your street address" },
+	"address.city": { name: "city", missing: "Enter your town or city" },
+	"address.postalCode": { name: "postal code", missing: "Enter your postal code" },
+	"address.country": { name: "country", missing: "Choose your country", invalid: "We do not ship to this country yet: choose another" },
+	method: {
+		name: "shipping method",
+		missing: "Choose a shipping method",
+		invalid: "This method does not ship to your country: choose another",
+	},
 	"payment.cardNumber": { name: "card number", missing: "Enter your card number", invalid: "Enter the card number as 12 to 19 digits" },
 	email: { name: "email address", missing: "Enter your email address", invalid: "Enter an email address such as name@example.com" },
 	password: { name: "password", missing: "Enter your password" },
@@ -91,6 +96,8 @@ const NOT_RIGHT = new Set([
 	"arrayMin",
 	"arrayMax",
 	"forbidden",
+	// The carts service's own: a country or method the shop does not ship by.
+	"shipsTo",
 ]);
 
 /**
@@ -157,4 +164,29 @@ export function outOfStockItems(body: ErrorBody): OutOfStock[] {
 			{ productId, name: typeof name === "string" ? name : "This item", available: typeof available === "number" ? available : undefined },
 		];
 	});
+}
+
+/** What an out-of-stock answer means for one product, for people; `name` when the answer does not say. */
+export function stockMessage(item: OutOfStock, name = item.name): string {
+	if (item.available === undefined) return `Sorry, there is not enough ${name} in stock.`;
+	if (item.available <= 0) return `Sorry, ${name} is sold out.`;
+	return `Sorry, only ${item.available} of ${name} ${item.available === 1 ? "is" : "are"} left.`;
+}
+
+/**
+ * The sentence for a refused request, for people: stock and field problems in their own words,
+ * a busy or unreachable shop as such, anything else as `fallback` (what the shopper was doing),
+ * so no code or internal name ever reaches the page.
+ */
+export function problemMessage(body: ErrorBody, fallback: string, names: Readonly<Record<string, string>> = {}): string {
+	const outOfStock = outOfStockItems(body);
+	if (outOfStock.length > 0) return outOfStock.map((item) => stockMessage(item, names[item.productId] ?? item.name)).join(" ");
+	if (body.type === "VALIDATION_ERROR") {
+		const fields = Object.values(fieldErrors(body));
+		if (fields.length > 0) return `${fields.join(". ")}.`;
+	}
+	if (body.type === "CART_NOT_FOUND") return "This cart was checked out or closed in another window. Here is your cart as it is now.";
+	if (body.code === 0) return body.message;
+	if (body.code === 429 || body.code >= 500) return "The shop is busy right now. Try again in a moment.";
+	return fallback;
 }

@@ -17,8 +17,8 @@ export type RouteName =
 	| "admin-webhook"
 	| "not-found";
 
-/** `signed-in`: any account; `admin`: the admin role only. */
-export type Access = "public" | "signed-in" | "admin";
+/** `signed-in`: any account; `guest-order`: an account, or a guest holding the order's access token; `admin`: the admin role only. */
+export type Access = "public" | "signed-in" | "guest-order" | "admin";
 
 interface RouteDefinition {
 	name: RouteName;
@@ -38,9 +38,9 @@ const ROUTES: readonly RouteDefinition[] = [
 	{ name: "catalogue", pattern: "/", access: "public", title: "Shop" },
 	{ name: "product", pattern: "/products/:id", access: "public", title: "Product" },
 	{ name: "cart", pattern: "/cart", access: "public", title: "Your cart" },
-	{ name: "checkout", pattern: "/checkout", access: "signed-in", title: "Checkout" },
+	{ name: "checkout", pattern: "/checkout", access: "public", title: "Checkout" },
 	{ name: "orders", pattern: "/orders", access: "signed-in", title: "Your orders" },
-	{ name: "order", pattern: "/orders/:id", access: "signed-in", title: "Order" },
+	{ name: "order", pattern: "/orders/:id", access: "guest-order", title: "Order" },
 	{ name: "login", pattern: "/login", access: "public", title: "Sign in" },
 	{ name: "admin", pattern: "/admin", access: "admin", title: "Dashboard" },
 	{ name: "admin-orders", pattern: "/admin/orders", access: "admin", title: "Orders board" },
@@ -94,11 +94,15 @@ export type GuardDecision =
 export interface SessionView {
 	restoring: boolean;
 	role: Role | null;
+	/** The orders this browser placed as a guest and can read by their access tokens. */
+	guestOrders?: readonly string[];
 }
 
 /** Whether the current visitor may see a route; `location` is where to come back to after signing in. */
 export function guard(route: Route, session: SessionView, location: string): GuardDecision {
 	if (route.access === "public") return { kind: "allow" };
+	// A guest's own order needs no account, even while a saved session is still being checked.
+	if (route.access === "guest-order" && route.params.id && session.guestOrders?.includes(route.params.id)) return { kind: "allow" };
 	if (session.restoring) return { kind: "wait" };
 	if (!session.role) return { kind: "redirect", to: `/login?next=${encodeURIComponent(location)}` };
 	if (route.access === "admin" && session.role !== "admin") return { kind: "redirect", to: "/", reason: "admins-only" };

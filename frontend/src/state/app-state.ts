@@ -3,14 +3,16 @@ import { ApiClient } from "../api/client";
 import { LiveConnection } from "../api/live";
 import { formatMoney, plural, shortId } from "../lib/format";
 import { statusLabel } from "../lib/order-status";
-import { CartStore } from "./cart";
-import { SessionStore } from "./session";
+import { type CartOwner, CartStore } from "./cart";
+import { GuestOrderStore } from "./guest-orders";
+import { type SessionState, SessionStore } from "./session";
 import { ToastStore } from "./toasts";
 
 export interface AppState {
 	api: ApiClient;
 	session: SessionStore;
 	cart: CartStore;
+	guestOrders: GuestOrderStore;
 	live: LiveConnection;
 	toasts: ToastStore;
 }
@@ -25,27 +27,43 @@ export function createAppState(): AppState {
 		},
 	});
 	const session = new SessionStore(api, localStorage);
-	const cart = new CartStore(localStorage);
+	const cart = new CartStore(api, localStorage);
+	const guestOrders = new GuestOrderStore(localStorage);
 	const live = new LiveConnection({
 		token: () => session.token,
+		orderToken: () => guestOrders.followed,
 		onInvalidToken: () => session.signOut(),
 		onCaughtUp: (missed) => {
 			if (missed.length > 0) toasts.show(`Back online: ${plural(missed.length, "order")} changed while you were away.`);
 		},
 	});
-	return { api, session, cart, live, toasts };
+	return { api, session, cart, guestOrders, live, toasts };
+}
+
+function cartOwner({ user }: SessionState): CartOwner {
+	return user ? user.role : "guest";
 }
 
 /** Starts the network side: checks the saved session, opens the live connection, keeps everything in step. */
 export function startAppState({ session, cart, live, toasts }: AppState): void {
 	let token = session.token;
+	// The cart is the signed-in account's, so it is fetched once the saved session is known.
+	let cartFor: string | null = null;
+	const loadCart = (state: SessionState) => {
+		const owner = `${cartOwner(state)}:${state.token ?? ""}`;
+		if (state.restoring || owner === cartFor) return;
+		cartFor = owner;
+		void cart.load(cartOwner(state));
+	};
 	session.subscribe((state) => {
+		loadCart(state);
 		if (state.token === token) return;
 		token = state.token;
 		live.reauthenticate();
 	});
+	loadCart(session.value);
 	window.addEventListener("storage", (event) => cart.syncFrom(event));
-	live.on("product.updated", (product) => cart.refresh(product));
+	live.on("cart.updated", (pushed) => cart.replace(pushed));
 	announcePushes(live, session, toasts);
 	live.start();
 	void session.restore();

@@ -2,7 +2,6 @@
 import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Locator, Page, Request } from "playwright-core";
 import { chromium } from "playwright-core";
-import type { CartLine } from "../../../frontend/src/lib/cart";
 import { type Agora, startAgora } from "../../support/agora";
 import { type Client, client } from "../../support/http";
 
@@ -56,7 +55,8 @@ export interface AppWindow {
 export interface OpenOptions {
 	/** Signed in as this token's user from the first page load on. */
 	token?: string;
-	cart?: CartLine[];
+	/** Lines put in the server cart first: the account's (with `token`), or a guest cart this browser keeps. */
+	cart?: { productId: string; quantity: number }[];
 	viewport?: { width: number; height: number };
 	expectedFailures?: ExpectedFailure[];
 }
@@ -69,10 +69,11 @@ export async function openApp(
 ): Promise<AppWindow> {
 	const context = await browser.newContext({ baseURL, viewport });
 	context.setDefaultTimeout(20_000);
+	const guestCart = cart && (await seedCart(baseURL, cart, token));
 	// Storage is seeded as the app itself keeps it (see frontend/src/state), before any script runs.
 	const seed = [
 		token && `localStorage.setItem("agora.token", ${JSON.stringify(token)});`,
-		cart && `localStorage.setItem("agora.cart", ${JSON.stringify(JSON.stringify(cart))});`,
+		guestCart && `localStorage.setItem("agora.cart", ${JSON.stringify(JSON.stringify(guestCart))});`,
 	];
 	const content = seed.filter(Boolean).join("\n");
 	if (content)
@@ -124,6 +125,27 @@ export async function openApp(
 		errors.push(new Error(`console error: ${text}`));
 	});
 	return { context, page, errors, expectFailure: (failure) => expected.push(failure) };
+}
+
+/**
+ * Fills a server cart through the API: the account's one open cart with `token`, else a new guest
+ * cart, whose id and secret are answered for the browser to keep.
+ */
+async function seedCart(
+	baseURL: string,
+	lines: { productId: string; quantity: number }[],
+	token: string | undefined,
+): Promise<{ id: string; secret: string } | null> {
+	const api = client(baseURL);
+	const opened = await api.post("/carts", undefined, { token });
+	if (opened.status !== 200 && opened.status !== 201) throw new Error(`POST /carts answered ${opened.status}`);
+	const { id, secret } = opened.body;
+	const headers: Record<string, string> = secret ? { "cart-secret": secret } : {};
+	for (const { productId, quantity } of lines) {
+		const res = await api.request("PUT", `/carts/${id}/items/${productId}`, { token, headers, body: { quantity } });
+		if (res.status !== 200) throw new Error(`PUT /carts/${id}/items/${productId} answered ${res.status}`);
+	}
+	return token ? null : { id, secret };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from "lit";
 import { customElement, property } from "lit/decorators.js";
-import { cartTotals } from "../../lib/cart";
+import { itemCount } from "../../lib/cart";
 import type { RouteName } from "../../lib/routes";
 import { cartContext, sessionContext } from "../../state/contexts";
 import { watch } from "../../state/controllers";
@@ -106,7 +106,7 @@ export class SiteHeader extends LitElement {
 
 	override render() {
 		const user = this.#session.value.user;
-		const { count } = cartTotals(this.#cart.value.lines);
+		const count = itemCount(this.#cart.value.cart);
 		return html`<div class="bar">
 			<a class="brand" href="/">
 				<svg viewBox="0 0 32 32" aria-hidden="true">

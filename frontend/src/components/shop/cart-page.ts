@@ -1,21 +1,25 @@
-import { css, html, LitElement } from "lit";
-import { customElement } from "lit/decorators.js";
+import { css, html, LitElement, nothing } from "lit";
+import { customElement, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
-import { type CartLine, cartTotals, lineTotal, MAX_QUANTITY } from "../../lib/cart";
+import { ApiError } from "../../api/client";
+import type { Cart, CartLine } from "../../api/types";
+import { buyable, clampQuantity, itemCount, lineNote, MAX_QUANTITY } from "../../lib/cart";
 import { formatMoney } from "../../lib/format";
+import { problemMessage } from "../../lib/problems";
 import { cartContext, sessionContext } from "../../state/contexts";
 import { watch } from "../../state/controllers";
 import "../shared/state-panel";
 import { base, buttons, forms } from "../shared/styles";
-import { notForAdmins } from "./line-items";
-import { PLACEHOLDER_IMAGE } from "./product-card";
+import { cartPanel, lineNoteStyles, notForAdmins, percent } from "./line-items";
 
+/** The server's cart: its lines at today's prices, what is in stock, and quantities to change. */
 @customElement("agora-cart-page")
 export class CartPage extends LitElement {
 	static override styles = [
 		base,
 		buttons,
 		forms,
+		lineNoteStyles,
 		css`
 			.layout {
 				display: grid;
@@ -25,44 +29,43 @@ export class CartPage extends LitElement {
 			}
 			ul {
 				display: grid;
-				gap: var(--agora-space-3);
+				gap: var(--agora-space-4);
 				margin: 0;
 				padding: 0;
 				list-style: none;
 			}
 			li {
 				display: grid;
-				grid-template-columns: 4.5rem minmax(0, 1fr) auto;
-				grid-template-areas: "image name total" "image quantity remove";
+				grid-template-columns: minmax(0, 1fr) auto;
+				grid-template-areas: "name total" "note note" "quantity remove";
 				gap: var(--agora-space-2) var(--agora-space-3);
 				align-items: center;
+				padding-bottom: var(--agora-space-4);
+				border-bottom: 1px solid var(--agora-border);
 			}
-			img {
-				grid-area: image;
-				width: 4.5rem;
-				height: 4.5rem;
-				object-fit: cover;
-				border-radius: var(--agora-radius-small);
-				background: var(--agora-surface-muted);
+			li:last-child {
+				padding-bottom: 0;
+				border-bottom: 0;
 			}
 			.name {
 				grid-area: name;
 				font-weight: 600;
+				overflow-wrap: anywhere;
 			}
 			.total {
 				grid-area: total;
 				font-weight: 700;
 				text-align: right;
 			}
+			.notes {
+				grid-area: note;
+			}
 			.quantity {
 				grid-area: quantity;
 				display: flex;
+				flex-wrap: wrap;
 				align-items: center;
 				gap: var(--agora-space-1);
-			}
-			.quantity input {
-				width: 4rem;
-				text-align: center;
 			}
 			/* 44 px: a target a thumb hits on a phone. */
 			.quantity .button {
@@ -73,11 +76,14 @@ export class CartPage extends LitElement {
 			}
 			.quantity input {
 				flex: none;
+				width: 4rem;
 				min-height: 2.75rem;
+				text-align: center;
 			}
 			.remove {
 				grid-area: remove;
 				justify-self: end;
+				min-height: 2.75rem;
 			}
 			dl {
 				display: grid;
@@ -89,6 +95,9 @@ export class CartPage extends LitElement {
 			dd {
 				margin: 0;
 			}
+			dd {
+				text-align: right;
+			}
 			.grand {
 				font-size: 1.2rem;
 				font-weight: 700;
@@ -98,74 +107,113 @@ export class CartPage extends LitElement {
 			}
 			@media (max-width: 48rem) {
 				.layout {
-					grid-template-columns: 1fr;
-				}
-			}
-			/* On a phone the quantity controls get a row of their own, so they keep their size. */
-			@media (max-width: 30rem) {
-				li {
-					grid-template-areas: "image name total" "quantity quantity remove";
+					grid-template-columns: minmax(0, 1fr);
 				}
 			}
 		`,
 	];
+
+	/** A sentence under a line whose change the shop refused (not enough in stock). */
+	@state() private problems: Record<string, string> = {};
+	/** Lines with a change on its way: their controls wait for the answer. */
+	@state() private busy: ReadonlySet<string> = new Set();
 
 	readonly #cart = watch(this, cartContext);
 	readonly #session = watch(this, sessionContext);
 
 	override render() {
 		if (!this.#session.value.canBuy) return notForAdmins("Your cart");
-		const lines = this.#cart.value.lines;
-		if (lines.length === 0)
-			return html`<h1>Your cart</h1>
-				<agora-state-panel kind="empty" heading="Your cart is empty">
-					<a class="button primary" href="/">Browse the shop</a>
-				</agora-state-panel>`;
-		const totals = cartTotals(lines);
 		return html`<h1>Your cart</h1>
-			<div class="layout">
-				<section class="card" aria-label="Items">
-					<ul>
-						${repeat(
-							lines,
-							(line) => line.productId,
-							(line) => this.#line(line),
-						)}
-					</ul>
-				</section>
-				<aside class="card" aria-label="Summary">
-					<dl>
-						<dt>Items</dt>
-						<dd>${totals.count}</dd>
-						<dt class="grand">Subtotal</dt>
-						<dd class="grand">${formatMoney(totals.subtotal, totals.currency)}</dd>
-					</dl>
-					<a class="button primary checkout" href="/checkout">Go to checkout</a>
-				</aside>
-			</div>`;
+			${cartPanel(
+				this.#cart.value.value,
+				(cart) => this.#content(cart),
+				() => void this.#cart.value.reload(),
+			)}`;
 	}
 
-	#line(line: CartLine) {
-		const cart = this.#cart.value;
+	#content(cart: Cart) {
+		const ready = buyable(cart);
+		return html`<div class="layout">
+			<section class="card" aria-label="Items">
+				<ul>
+					${repeat(
+						cart.items,
+						(line) => line.productId,
+						(line) => this.#line(line, cart),
+					)}
+				</ul>
+			</section>
+			<aside class="card" aria-label="Summary">
+				<dl>
+					<dt>Items</dt>
+					<dd>${itemCount(cart)}</dd>
+					<dt>Subtotal</dt>
+					<dd>${formatMoney(cart.subtotal, cart.currency)}</dd>
+					${
+						cart.shipping && cart.tax
+							? html`<dt>Shipping (${cart.shipping.name})</dt>
+									<dd>${formatMoney(cart.shipping.price, cart.currency)}</dd>
+									<dt>Tax (${percent(cart.tax.rate)})</dt>
+									<dd>${formatMoney(cart.tax.amount, cart.currency)}</dd>
+									<dt class="grand">Total</dt>
+									<dd class="grand">${formatMoney(cart.total, cart.currency)}</dd>`
+							: nothing
+					}
+				</dl>
+				${cart.shipping ? nothing : html`<p class="muted">Shipping and tax are added at checkout, once you say where it goes.</p>`}
+				${
+					ready
+						? html`<a class="button primary checkout" href="/checkout">Go to checkout</a>`
+						: html`<p class="note problem" role="status">Change the items marked above to check out.</p>`
+				}
+			</aside>
+		</div>`;
+	}
+
+	#line(line: CartLine, cart: Cart) {
 		const id = `quantity-${line.productId}`;
-		return html`<li>
-			<img src=${line.imageUrl || PLACEHOLDER_IMAGE} alt="" width="72" height="72" />
+		const busy = this.busy.has(line.productId);
+		const note = lineNote(line, cart.hold !== null);
+		const max = Math.min(MAX_QUANTITY, Math.max(line.available, line.quantity));
+		return html`<li data-product-id=${line.productId}>
 			<a class="name" href="/products/${encodeURIComponent(line.productId)}">${line.name}</a>
-			<span class="total">${formatMoney(lineTotal(line), line.currency)}</span>
-			<div class="quantity">
-				<button class="button small" type="button" aria-label="One less ${line.name}" ?disabled=${line.quantity <= 1}
-					@click=${() => cart.setQuantity(line.productId, line.quantity - 1)}>−</button>
-				<label class="sr-only" for=${id}>Quantity of ${line.name}</label>
-				<input id=${id} type="number" inputmode="numeric" min="1" max=${MAX_QUANTITY} .value=${String(line.quantity)}
-					@change=${(event: Event) => cart.setQuantity(line.productId, Number((event.target as HTMLInputElement).value))} />
-				<button class="button small" type="button" aria-label="One more ${line.name}" ?disabled=${line.quantity >= MAX_QUANTITY}
-					@click=${() => cart.setQuantity(line.productId, line.quantity + 1)}>+</button>
-				<span class="muted">× ${formatMoney(line.price, line.currency)}</span>
+			<span class="total">${formatMoney(line.price * line.quantity, cart.currency)}</span>
+			<div class="notes">
+				<span class="note ${note.tone}">${note.text}</span>
+				${this.problems[line.productId] ? html`<p class="note problem" role="alert">${this.problems[line.productId]}</p>` : nothing}
 			</div>
-			<button class="link-button remove" type="button" @click=${() => cart.remove(line.productId)}>
+			<div class="quantity">
+				<button class="button small" type="button" aria-label="One less ${line.name}" ?disabled=${busy || line.quantity <= 1}
+					@click=${() => this.#set(line, line.quantity - 1)}>−</button>
+				<label class="sr-only" for=${id}>Quantity of ${line.name}</label>
+				<input id=${id} type="number" inputmode="numeric" min="1" max=${max} .value=${String(line.quantity)} ?disabled=${busy}
+					@change=${(event: Event) => this.#set(line, clampQuantity(Number((event.target as HTMLInputElement).value)))} />
+				<button class="button small" type="button" aria-label="One more ${line.name}" ?disabled=${busy || line.quantity >= max}
+					@click=${() => this.#set(line, line.quantity + 1)}>+</button>
+				<span class="muted">× ${formatMoney(line.price, cart.currency)}</span>
+			</div>
+			<button class="link-button remove" type="button" ?disabled=${busy} @click=${() => this.#set(line, 0)}>
 				Remove<span class="sr-only"> ${line.name}</span>
 			</button>
 		</li>`;
+	}
+
+	async #set(line: CartLine, quantity: number): Promise<void> {
+		this.problems = Object.fromEntries(Object.entries(this.problems).filter(([id]) => id !== line.productId));
+		this.busy = new Set([...this.busy, line.productId]);
+		try {
+			await this.#cart.value.setQuantity(line.productId, quantity);
+		} catch (error) {
+			const message =
+				error instanceof ApiError
+					? problemMessage(error.body, `${line.name} could not be changed. Try again.`, { [line.productId]: line.name })
+					: `${line.name} could not be changed. Try again.`;
+			this.problems = { ...this.problems, [line.productId]: message };
+			// What the input shows goes back to what the cart holds.
+			this.requestUpdate();
+		} finally {
+			this.busy = new Set([...this.busy].filter((id) => id !== line.productId));
+		}
 	}
 }
 

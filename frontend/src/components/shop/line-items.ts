@@ -1,5 +1,7 @@
 import { css, html, nothing, type TemplateResult } from "lit";
+import type { Cart, ShippingCharge, TaxCharge } from "../../api/types";
 import { formatMoney } from "../../lib/format";
+import type { CartState } from "../../state/cart";
 import "../shared/state-panel";
 
 export interface LineItem {
@@ -29,9 +31,14 @@ export const lineItemStyles = css`
 	}
 	.items tfoot th,
 	.items tfoot td {
+		font-weight: 400;
+		border-bottom: 0;
+	}
+	.items tfoot .grand th,
+	.items tfoot .grand td {
 		font-size: 1.1rem;
 		font-weight: 700;
-		border-bottom: 0;
+		border-top: 1px solid var(--agora-border);
 	}
 	.items .problem {
 		display: block;
@@ -42,14 +49,31 @@ export const lineItemStyles = css`
 	}
 `;
 
+/** What a cart or an order adds up to; shipping and tax are null until a method is chosen. */
+export interface Totals {
+	subtotal: number;
+	shipping: ShippingCharge | null;
+	tax: TaxCharge | null;
+	total: number;
+	currency: string;
+}
+
+/** "20%" for 2000 basis points, "7.5%" for 750. */
+export function percent(basisPoints: number): string {
+	return `${basisPoints / 100}%`;
+}
+
 /**
- * The lines of a cart or an order with their total; `problems` puts a message under a line (an
- * item that ran out while the shopper was checking out).
+ * The lines of a cart or an order with subtotal, shipping, tax and total; `problems` puts a
+ * message under a line (an item that ran out while the shopper was checking out).
  */
 export function lineItems(
 	items: readonly LineItem[],
-	{ total, currency, problems = {} }: { total: number; currency: string; problems?: Record<string, string> },
+	{ subtotal, shipping, tax, total, currency }: Totals,
+	problems: Record<string, string> = {},
 ): TemplateResult {
+	const row = (label: string, amount: number) =>
+		html`<tr><th scope="row">${label}</th><td class="amount">${formatMoney(amount, currency)}</td></tr>`;
 	return html`<table class="items">
 		<caption class="sr-only">Items</caption>
 		<thead class="sr-only">
@@ -67,7 +91,10 @@ export function lineItems(
 			)}
 		</tbody>
 		<tfoot>
-			<tr><th scope="row">Total</th><td class="amount">${formatMoney(total, currency)}</td></tr>
+			${shipping || tax ? row("Subtotal", subtotal) : nothing}
+			${shipping ? row(`Shipping (${shipping.name})`, shipping.price) : nothing}
+			${tax ? row(`Tax (${percent(tax.rate)})`, tax.amount) : nothing}
+			<tr class="grand"><th scope="row">Total</th><td class="amount">${formatMoney(total, currency)}</td></tr>
 		</tfoot>
 	</table>`;
 }
@@ -78,4 +105,38 @@ export function notForAdmins(heading: string): TemplateResult {
 		<agora-state-panel kind="empty" heading="Admin accounts cannot place orders">
 			<p>Sign in with a customer account to buy.</p>
 		</agora-state-panel>`;
+}
+
+/** How a cart line's stock note looks: `ok`, `low` or `problem` (lineNote's tones). */
+export const lineNoteStyles = css`
+	.note {
+		display: block;
+		margin: 0;
+		font-size: 0.875rem;
+		font-weight: 600;
+		color: var(--agora-accent-strong);
+	}
+	.note.low {
+		color: var(--agora-warning);
+	}
+	.note.problem {
+		color: var(--agora-danger);
+	}
+`;
+
+/**
+ * The cart once it is there: while it loads, why it could not be loaded (with a retry), or that
+ * it is empty. Needs the host's `buttons` styles.
+ */
+export function cartPanel({ cart, loading, error }: CartState, ready: (cart: Cart) => TemplateResult, retry: () => void): TemplateResult {
+	if (loading && !cart) return html`<agora-state-panel kind="loading" heading="Loading your cart…"></agora-state-panel>`;
+	if (error)
+		return html`<agora-state-panel kind="error" heading=${error}>
+			<button class="button" type="button" @click=${retry}>Try again</button>
+		</agora-state-panel>`;
+	if (!cart || cart.items.length === 0)
+		return html`<agora-state-panel kind="empty" heading="Your cart is empty">
+			<a class="button primary" href="/">Browse the shop</a>
+		</agora-state-panel>`;
+	return ready(cart);
 }

@@ -1,10 +1,11 @@
 import { css, html, LitElement, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import type { Order } from "../../api/types";
+import { countryName } from "../../lib/countries";
 import { formatDateTime, shortId } from "../../lib/format";
 import { isNewer } from "../../lib/order-list";
 import { canCancel, FULFILMENT_STEPS, statusLabel } from "../../lib/order-status";
-import { apiContext, sessionContext, toastContext } from "../../state/contexts";
+import { apiContext, guestOrdersContext, liveContext, sessionContext, toastContext } from "../../state/contexts";
 import { LiveSubscription, use } from "../../state/controllers";
 import { optimistically } from "../../state/optimistic";
 import "../shared/confirm-button";
@@ -13,7 +14,10 @@ import "../shared/status-badge";
 import { base, buttons } from "../shared/styles";
 import { lineItemStyles, lineItems } from "./line-items";
 
-/** One order: where it stands, as it moves, and a way to cancel it while that is still possible. */
+/**
+ * One order: where it stands, as it moves, and a way to cancel it while that is still possible.
+ * A guest reads and follows it with the access token their checkout left in this browser.
+ */
 @customElement("agora-order-page")
 export class OrderPage extends LitElement {
 	static override styles = [
@@ -90,7 +94,10 @@ export class OrderPage extends LitElement {
 	readonly #api = use(this, apiContext);
 	readonly #session = use(this, sessionContext);
 	readonly #toasts = use(this, toastContext);
-	readonly #order = new Loader<Order>(this, () => this.#api.value.orders.get(this.orderId));
+	readonly #guestOrders = use(this, guestOrdersContext);
+	readonly #live = use(this, liveContext);
+	readonly #order = new Loader<Order>(this, () => this.#api.value.orders.get(this.orderId, this.#guestToken() ?? undefined));
+	#unwatchLive?: () => void;
 
 	constructor() {
 		super();
@@ -100,19 +107,43 @@ export class OrderPage extends LitElement {
 		new LiveSubscription(this, { "order.created": take, "order.updated": take, "order.cancelled": take });
 	}
 
+	override connectedCallback(): void {
+		super.connectedCallback();
+		// A guest's socket is in no account's room, so nothing replays what it missed while down: read the order again.
+		let state = this.#live.value.state;
+		this.#unwatchLive = this.#live.value.subscribe((next) => {
+			if (next === "connected" && state !== "connected" && this.#guestToken()) void this.#order.run();
+			state = next;
+		});
+	}
+
+	override disconnectedCallback(): void {
+		super.disconnectedCallback();
+		this.#unwatchLive?.();
+		if (this.#guestOrders.value.follow(null)) this.#live.value.reauthenticate();
+	}
+
 	protected override willUpdate(changed: PropertyValues<this>): void {
-		if (changed.has("orderId")) void this.#order.run();
+		if (!changed.has("orderId")) return;
+		void this.#order.run();
+		if (this.#guestOrders.value.follow(this.#guestToken() ? this.orderId : null)) this.#live.value.reauthenticate();
 	}
 
 	override render() {
-		return html`<p><a href="/orders">← All orders</a></p>
+		return html`<p>${this.#guestToken() ? html`<a href="/">← Back to the shop</a>` : html`<a href="/orders">← All orders</a>`}</p>
 			${this.#order.render((order) => this.#details(order), "Loading the order…")}`;
+	}
+
+	/** The access token of a guest's order, when nobody is signed in (an account reads its own orders). */
+	#guestToken(): string | null {
+		return this.#session.value.token ? null : this.#guestOrders.value.tokenOf(this.orderId);
 	}
 
 	#details(order: Order) {
 		const reached = FULFILMENT_STEPS.indexOf(order.status);
 		const closed = order.status === "cancelled" || order.status === "failed";
 		return html`<div class="page-head"><h1>Order ${shortId(order.id)}</h1></div>
+			${order.email ? html`<p>Updates on this order go to ${order.email}. Keep this page to follow it.</p>` : nothing}
 			<div class="layout">
 				<section class="card" aria-label="Status">
 					<p class="status" aria-live="polite">
@@ -129,7 +160,7 @@ export class OrderPage extends LitElement {
 									)}
 								</ol>`
 					}
-					${lineItems(order.items, { total: order.total, currency: order.currency })}
+					${lineItems(order.items, order)}
 					${this.#cancelControls(order)}
 				</section>
 				<aside class="card">
@@ -138,7 +169,7 @@ export class OrderPage extends LitElement {
 							? html`<h2>Shipping to</h2>
 									<address>
 										${order.shippingAddress.name}<br />${order.shippingAddress.line1}<br />${order.shippingAddress.postalCode}
-										${order.shippingAddress.city}<br />${order.shippingAddress.country}
+										${order.shippingAddress.city}<br />${countryName(order.shippingAddress.country)}
 									</address>`
 							: nothing
 					}
@@ -151,8 +182,9 @@ export class OrderPage extends LitElement {
 	}
 
 	#cancelControls(order: Order) {
-		const role = this.#session.value.user?.role ?? "customer";
-		if (!canCancel(order.status, role)) return nothing;
+		const role = this.#session.value.user?.role;
+		// A guest's token reads the order; cancelling asks for an account.
+		if (!role || !canCancel(order.status, role)) return nothing;
 		return html`<p>
 			<agora-confirm-button
 				label="Cancel order"

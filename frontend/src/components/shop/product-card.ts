@@ -5,6 +5,7 @@ import { formatMoney } from "../../lib/format";
 import { cartContext, sessionContext, toastContext } from "../../state/contexts";
 import { use, watch } from "../../state/controllers";
 import { base, buttons } from "../shared/styles";
+import { addToCart } from "./add-to-cart";
 import "./stock-note";
 
 export const PLACEHOLDER_IMAGE = "/images/products/placeholder.svg";
@@ -111,9 +112,7 @@ export class ProductCard extends LitElement {
 	}
 
 	#add = () => {
-		if (!this.product) return;
-		this.#cart.value.add(this.product);
-		this.#toasts.value.show(`${this.product.name} is in your cart.`, "success");
+		if (this.product) void addToCart(this.#cart.value, this.#toasts.value, this.product, 1);
 	};
 }
 

@@ -7,6 +7,7 @@ import { apiContext, cartContext, sessionContext, toastContext } from "../../sta
 import { LiveSubscription, use, watch } from "../../state/controllers";
 import { Loader } from "../shared/loader";
 import { base, buttons, forms } from "../shared/styles";
+import { addToCart } from "./add-to-cart";
 import { PLACEHOLDER_IMAGE } from "./product-card";
 import "./stock-note";
 
@@ -135,8 +136,7 @@ export class ProductPage extends LitElement {
 		const product = this.#product.value;
 		if (!product) return;
 		const quantity = clampQuantity(Number(new FormData(event.target as HTMLFormElement).get("quantity")));
-		this.#cart.value.add(product, quantity);
-		this.#toasts.value.show(`${quantity} × ${product.name} added to your cart.`, "success");
+		void addToCart(this.#cart.value, this.#toasts.value, product, quantity);
 	};
 }
 
