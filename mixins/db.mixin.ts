@@ -76,6 +76,15 @@ function hasProperty(err: unknown, key: string, value: unknown): boolean {
 }
 
 /**
+ * Whether `err` says the database cannot be reached: one of the driver's errors for it, or Node's
+ * EPIPE, which the driver passes on unwrapped when it writes to a connection the database closed
+ * (a database restart under load answered a client 500 with it).
+ */
+export function databaseUnreachable(err: unknown): boolean {
+	return UNREACHABLE.some((type) => err instanceof type) || hasProperty(err, "code", "EPIPE");
+}
+
+/**
  * mongoose hands back documents, the SQLite adapter plain objects. (The mongoose adapter's own
  * converter is asynchronous, so it cannot serve both.)
  */
@@ -220,7 +229,7 @@ export function dbMixin(spec: CollectionSpec, extra: CollectionSpec[] = []): Par
 		hooks: {
 			error: {
 				"*"(_ctx: Context, err: Error) {
-					if (UNREACHABLE.some((type) => err instanceof type)) throw new DatabaseUnavailableError();
+					if (databaseUnreachable(err)) throw new DatabaseUnavailableError();
 					throw err;
 				},
 			},

@@ -29,35 +29,23 @@ export const ROUTES: { [E in DomainEventType]?: Route<E> } = {
 	"product.deleted": toEveryone,
 };
 
-/** Event ids already pushed; the channels deliver at least once, browsers should see each change once. */
-const RECENT_LIMIT = 10_000;
-
-interface RealtimeVars {
-	recent: Set<string>;
-}
-
-interface RealtimeMethods {
-	firstDelivery(eventId: string): boolean;
-}
-
-type RealtimeThis = Service & RealtimeVars & RealtimeMethods;
-
 /** The channel of one event type, if its event reaches browsers. */
-function channel<E extends DomainEventType>(type: E): EventHandler<RealtimeThis> | null {
+function channel<E extends DomainEventType>(type: E): EventHandler<Service> | null {
 	const route = ROUTES[type];
 	if (!route) return null;
 	return onEvent(type, "realtime", async function pushToBrowsers(data, event) {
-		if (!this.firstDelivery(event.id)) return;
-		await this.broker.broadcast(PUSH_EVENT, { event: type, ...route(data) });
+		// A redelivered event goes out again: the gateways emit each id once (`PushThrottle`), also
+		// when this pod is a new one that handles again what a crashed one had not committed.
+		await this.broker.broadcast(PUSH_EVENT, { event: type, id: event.id, ...route(data) } satisfies Push);
 	});
 }
 
 /**
  * Turns durable domain events into Socket.IO pushes. Each event is consumed once per cluster
  * (one consumer group) and fanned out as a Moleculer broadcast that every gateway node emits
- * to its own sockets.
+ * to its own sockets, once per event id.
  */
-const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, RealtimeVars> = {
+const RealtimeService: ServiceSchema<ServiceSettingSchema> = {
 	name: "realtime",
 	// A broadcast reaches only the nodes this one already knows: consuming before any gateway is
 	// discovered (Kafka discovery takes seconds) would push the backlog to nobody.
@@ -68,22 +56,6 @@ const RealtimeService: ServiceSchema<ServiceSettingSchema, RealtimeMethods, Real
 			return handler ? [[type, handler]] : [];
 		}),
 	),
-
-	methods: {
-		firstDelivery(eventId: string) {
-			if (this.recent.has(eventId)) return false;
-			this.recent.add(eventId);
-			if (this.recent.size > RECENT_LIMIT) {
-				const oldest = this.recent.values().next().value;
-				if (oldest !== undefined) this.recent.delete(oldest);
-			}
-			return true;
-		},
-	},
-
-	created() {
-		this.recent = new Set();
-	},
 };
 
 export default RealtimeService;

@@ -16,9 +16,18 @@ export function orderRoom(orderId: string): string {
  */
 export interface Push {
 	event: string;
+	/**
+	 * The domain event it tells of, if it tells of one. Kafka delivers at least once, and a realtime
+	 * pod that replaces a crashed one handles again what its predecessor had not committed: a
+	 * gateway emits each id once.
+	 */
+	id?: string;
 	rooms: string[] | null;
 	payload: unknown;
 }
+
+/** How many pushed event ids a gateway remembers: far more than a crashed realtime pod can leave uncommitted. */
+const EMITTED_LIMIT = 10_000;
 
 /** The Moleculer event that carries a Push to all gateways. */
 export const PUSH_EVENT = "realtime.push";
@@ -71,14 +80,22 @@ export class Throttle {
  * Holds back throttled pushes on one gateway: the first goes out at once, the ones that follow
  * within the interval are replaced by the newest, which goes out when the interval ends. So a
  * flood of orders reaches a browser as one push a second, and the last figures always arrive.
+ * A push of an event already emitted (same `id`) is dropped: each change reaches a socket once.
  */
 export class PushThrottle {
 	private readonly latest = new Map<string, Push>();
 	private readonly throttles = new Map<string, Throttle>();
+	/** Ids of the pushes emitted, oldest first. */
+	private readonly emitted = new Set<string>();
 
 	constructor(private readonly emit: (push: Push) => void) {}
 
 	push(push: Push): void {
+		if (push.id !== undefined) {
+			if (this.emitted.has(push.id)) return;
+			this.emitted.add(push.id);
+			if (this.emitted.size > EMITTED_LIMIT) this.emitted.delete(this.emitted.values().next().value as string);
+		}
 		const interval = THROTTLED[push.event];
 		if (interval === undefined) {
 			this.emit(push);
@@ -100,5 +117,6 @@ export class PushThrottle {
 	stop(): void {
 		for (const throttle of this.throttles.values()) throttle.stop();
 		this.latest.clear();
+		this.emitted.clear();
 	}
 }

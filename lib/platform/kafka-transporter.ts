@@ -135,6 +135,11 @@ export class ResilientKafkaTransporter extends Transporters.Kafka {
 		this.producing = false;
 	}
 
+	/** It lost the broker and has not rejoined yet: the node's readiness says so (lib/platform/probes.ts). */
+	get brokerAway(): boolean {
+		return this.recovering !== null;
+	}
+
 	private get clients(): KafkaClients {
 		return this as unknown as KafkaClients;
 	}

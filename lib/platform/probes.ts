@@ -63,6 +63,17 @@ function brokerState(broker: ServiceBroker): string {
 	return channels && !channels.connected ? "starting" : "ok";
 }
 
+/** What a transporter may tell beyond Transit's `connected` (ResilientKafkaTransporter, lib/platform/kafka-transporter.ts). */
+interface BrokerWatch {
+	/** It lost its broker and waits for it to come back; Transit still says connected meanwhile. */
+	brokerAway: boolean;
+}
+
+function transporterState(transit: NonNullable<ServiceBroker["transit"]>): string {
+	if (!transit.connected) return "disconnected";
+	return (transit.tx as Partial<BrokerWatch> | undefined)?.brokerAway ? "broker lost" : "ok";
+}
+
 function liveServices(broker: ServiceBroker): ServiceMap {
 	const services: ServiceMap = {};
 	for (const { name, nodeID } of broker.registry.getServiceList({ onlyAvailable: true }))
@@ -110,7 +121,7 @@ async function storageChecks(broker: ServiceBroker): Promise<ProbeChecks> {
  */
 export async function readiness(broker: ServiceBroker, checkoutPath: readonly string[] = CHECKOUT_PATH): Promise<Readiness> {
 	const checks: ProbeChecks = { broker: brokerState(broker) };
-	if (broker.transit) checks.transporter = broker.transit.connected ? "ok" : "disconnected";
+	if (broker.transit) checks.transporter = transporterState(broker.transit);
 	const services = liveServices(broker);
 	if (broker.started) Object.assign(checks, await storageChecks(broker), checkoutPathChecks(broker, checkoutPath, services));
 	return { ready: Object.values(checks).every((state) => state === "ok"), checks, services };

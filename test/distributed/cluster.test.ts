@@ -3,7 +3,7 @@
  * the real Kafka transporter and FerretDB, with a stream of orders while pods are killed.
  */
 
-import { type Agora, POD_ROLES, type PodRole, pod, type RunningNode, startAgora } from "../support/agora";
+import { type Agora, killUntilDropped, POD_ROLES, type PodRole, pod, startAgora } from "../support/agora";
 import { createProduct, orderBody } from "../support/commerce.suite";
 import { adminToken, client, newCustomer } from "../support/http";
 import { type Attempt, allOrders, checkOutcome, type OrderStream, openShop, type Shop, startOrderStream } from "../support/order-stream";
@@ -18,26 +18,11 @@ const PLACE_RECEIVED = /<= Request 'orders\.place'/;
 
 const api = () => client(agora.gatewayUrl(0));
 const liveGateways = () => agora.running(POD_ROLES.gateway).map((node) => `http://127.0.0.1:${node.port}`);
-const disconnectedNotice = (id: string) => new RegExp(`Node '${id}' disconnected unexpectedly`);
 /** Failed attempts, of all phases or of those before `beforePhase`. */
 const failures = (attempts: Attempt[], beforePhase = Number.POSITIVE_INFINITY) =>
 	attempts.filter((attempt) => attempt.status !== 201 && attempt.phase < beforePhase);
 const failuresIn = (attempts: Attempt[], phase: number) => failures(attempts).filter((attempt) => attempt.phase === phase);
 const describeFailures = (attempts: Attempt[]) => attempts.map((attempt) => `${attempt.status} ${attempt.error}`);
-
-/**
- * SIGKILLs a pod (once `before` resolves, if given) and waits until every other gateway has dropped
- * it (its heartbeats stopped); returns when it was killed and how long dropping it took.
- */
-async function killUntilDropped(victim: RunningNode, before?: () => Promise<void>): Promise<{ killedAt: number; noticedAfterMs: number }> {
-	const gateways = agora.running(POD_ROLES.gateway).filter((gateway) => gateway !== victim);
-	const noticed = gateways.map((gateway) => gateway.linesMatching(disconnectedNotice(victim.id)));
-	await before?.();
-	const killedAt = Date.now();
-	await agora.kill(victim, "SIGKILL");
-	await eventually(async () => expect(noticed.map((lines) => lines().length)).toEqual(noticed.map(() => 1)));
-	return { killedAt, noticedAfterMs: Date.now() - killedAt };
-}
 
 /** How long after its pod's death an orphaned placement may still hold stock. */
 const ORPHAN_RELEASE_MS = 30_000;
@@ -155,7 +140,7 @@ describe("six pod roles in eight processes over Kafka", () => {
 		await stream.accepted(10);
 		// Killed just as it takes an order: that placement is cut off half-way.
 		const seen = received().length;
-		const { killedAt, noticedAfterMs } = await killUntilDropped(victim, () =>
+		const { killedAt, noticedAfterMs } = await killUntilDropped(agora, victim, () =>
 			eventually(async () => expect(received().length).toBeGreaterThan(seen), { intervalMs: 2 }),
 		);
 		// Orders placed before the kill that no client was told of (their placing was cut off) hold no
@@ -228,32 +213,4 @@ describe("six pod roles in eight processes over Kafka", () => {
 		);
 		expect(await pendingCount()).toBe(0);
 	}, 300_000);
-
-	test.each<PodRole>(["gateway", "catalog", "users", "realtime"])(
-		"SIGKILL of the %s pod during load: calls fail only while it is down; invariants hold after its restart",
-		async (role) => {
-			const [victim] = agora.running(POD_ROLES[role]);
-			if (!victim) throw new Error(`no ${role} pod`);
-			stream = startOrderStream(shop, liveGateways);
-			await stream.accepted(10);
-			// Restarted as Kubernetes would: a new pod (a new node id) once the old one is known dead.
-			await killUntilDropped(victim);
-			await agora.addNode(victim.spec);
-			const upPhase = stream.nextPhase();
-			await stream.accepted(10);
-			const attempts = await stream.stop();
-
-			const whileDown = failures(attempts, upPhase);
-			console.info(`SIGKILL of ${role}: ${whileDown.length} failed call(s) while down: ${describeFailures(whileDown).join("; ")}`);
-			// Clean answers: an HTTP error status with a reason, or (only for the killed gateway's own connections) a cut connection.
-			for (const attempt of whileDown) {
-				if (attempt.status === 0) expect(role).toBe("gateway");
-				else expect([503, 504]).toContain(attempt.status);
-			}
-			expect(describeFailures(failuresIn(attempts, upPhase))).toEqual([]);
-			const outcome = await checkOutcome(api(), shop, attempts);
-			console.info(`SIGKILL of ${role}: ${JSON.stringify(outcome)}`);
-		},
-		300_000,
-	);
 });

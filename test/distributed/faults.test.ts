@@ -4,7 +4,7 @@
  * and the payments pod hangs. The services must ride it out without a restart.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Agora, POD_ROLES, pod, type RunningNode, startAgora } from "../support/agora";
+import { type Agora, POD_ROLES, pod, readinessBecomes, readinessOf, startAgora } from "../support/agora";
 import { GOOD_CARD, orderBody } from "../support/commerce.suite";
 import { adminToken, type Client, client, type Json } from "../support/http";
 import {
@@ -30,23 +30,6 @@ const liveGateways = () => [agora.gatewayUrl(0)];
 const firstLine = (line: string) => ((JSON.parse(line) as { msg: string }).msg ?? line).split("\n")[0];
 const failures = (attempts: Attempt[], phase: number) => attempts.filter((attempt) => attempt.status !== 201 && attempt.phase === phase);
 const describeFailures = (attempts: Attempt[]) => attempts.map((attempt) => `${attempt.status} ${attempt.error}`);
-
-/** `GET /ready` of a pod without a gateway (its probe port), or the gateway's `GET /api/ready`. */
-async function readyStatus(node?: RunningNode): Promise<{ status: number; checks: Record<string, string> }> {
-	if (!node) {
-		const res = await api().get("/ready");
-		return { status: res.status, checks: res.body.checks ?? res.body.data?.checks };
-	}
-	const res = await fetch(`http://127.0.0.1:${node.probePort}/ready`);
-	return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
-}
-
-/** Waits until the readiness of `node` (the gateway when omitted) answers `status`, and returns how long that took. */
-async function readyBecomes(status: number, node?: RunningNode, timeoutMs = 120_000): Promise<number> {
-	const since = Date.now();
-	await eventually(async () => expect((await readyStatus(node)).status).toBe(status), { timeoutMs, intervalMs: 250 });
-	return Date.now() - since;
-}
 
 beforeAll(async () => {
 	infra = await startPrivateInfrastructure();
@@ -111,14 +94,15 @@ describe("faults of Kafka, the database and payments", () => {
 		const [customer] = shop.customers;
 		const [productId] = shop.initialStock.keys();
 		const [orders] = agora.running(POD_ROLES.orders);
-		if (!orders) throw new Error("no orders pod");
+		const [gateway] = agora.running(POD_ROLES.gateway);
+		if (!orders || !gateway) throw new Error("no orders pod or gateway");
 		const order = () => api().post("/orders", orderBody([{ productId: productId as string, quantity: 1 }]), { token: customer });
 		await infra.stopDatabase();
-		await readyBecomes(503, orders);
-		const { checks } = await readyStatus(orders);
+		await readinessBecomes(orders, 503);
+		const { checks } = await readinessOf(orders);
 		expect(checks.orders).not.toBe("ok");
 		// The gateway's own part (routing, sockets, the web app) needs no database: it stays in service.
-		expect(await readyStatus()).toMatchObject({ status: 200 });
+		expect(await readinessOf(gateway)).toMatchObject({ status: 200 });
 		expect((await api().get("/health")).status).toBe(200);
 		const anonymous = await api().get(`/inventory/${productId}`);
 		expect({ status: anonymous.status, type: anonymous.body.type }).toEqual({ status: 503, type: "DATABASE_UNAVAILABLE" });
@@ -129,7 +113,7 @@ describe("faults of Kafka, the database and payments", () => {
 		}
 
 		await infra.startDatabase();
-		const recoveredInMs = await readyBecomes(200, orders);
+		const recoveredInMs = await readinessBecomes(orders, 200);
 		const placed = await eventually(async () => {
 			const res = await order();
 			expect(res.status).toBe(201);
@@ -191,7 +175,7 @@ describe("faults of Kafka, the database and payments", () => {
 		}
 
 		// Back: whatever it charges late for a reaped order is given back.
-		await readyBecomes(200, payments);
+		await readinessBecomes(payments, 200);
 		await eventually(
 			async () => {
 				for (const order of await allOrders(api(), shop.admin)) {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SERVICE_MASK } from "../../lib/platform/service-files";
+import { eventually } from "./wait";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RUNNER = path.join(ROOT, "node_modules", "moleculer", "bin", "moleculer-runner.js");
@@ -122,15 +123,38 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 	});
 }
 
-/** What a gateway's `GET /api/ready` says: 200 or 503, its checks and the services it sees live (lib/platform/probes.ts). */
-async function gatewayReadiness(url: string): Promise<{ status: number; checks: unknown; services: Record<string, string[]> }> {
-	const res = await fetch(`${url}/api/ready`);
-	const body = (await res.json()) as {
-		checks?: unknown;
-		services?: Record<string, string[]>;
-		data?: { checks?: unknown; services?: Record<string, string[]> };
-	};
-	return { status: res.status, checks: body.checks ?? body.data?.checks ?? body, services: body.services ?? body.data?.services ?? {} };
+/** What a readiness probe answers: 200 or 503, its checks (`ok`, or why not) and the services the node sees live. */
+export interface ReadinessAnswer {
+	status: number;
+	checks: Record<string, string>;
+	services: Record<string, string[]>;
+}
+
+/** What a readiness probe at `probeUrl` says (lib/platform/probes.ts); the gateway wraps a 503's body in `data`. */
+async function readinessAt(probeUrl: string, timeoutMs?: number): Promise<ReadinessAnswer> {
+	const res = await fetch(probeUrl, timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {});
+	const body = (await res.json()) as Partial<ReadinessAnswer> & { data?: Partial<ReadinessAnswer> };
+	// An answer of another shape (a 404 page, say) is kept whole, to be told in a failure's message.
+	const checks = body.checks ?? body.data?.checks ?? { answer: JSON.stringify(body) };
+	return { status: res.status, checks, services: body.services ?? body.data?.services ?? {} };
+}
+
+/** What a gateway's `GET /api/ready` says. */
+const gatewayReadiness = (url: string) => readinessAt(`${url}/api/ready`);
+
+/** What a node's readiness probe says now: the gateway's `GET /api/ready`, or `GET /ready` on a pod's probe port. */
+export function readinessOf(node: RunningNode, timeoutMs?: number): Promise<ReadinessAnswer> {
+	return readinessAt(
+		node.port !== null ? `http://127.0.0.1:${node.port}/api/ready` : `http://127.0.0.1:${node.probePort}/ready`,
+		timeoutMs,
+	);
+}
+
+/** Waits until `node`'s readiness answers `status`, and returns how long that took. */
+export async function readinessBecomes(node: RunningNode, status: number, timeoutMs = 120_000): Promise<number> {
+	const since = Date.now();
+	await eventually(async () => expect((await readinessOf(node)).status).toBe(status), { timeoutMs, intervalMs: 250 });
+	return Date.now() - since;
 }
 
 /**
@@ -364,4 +388,24 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 		throw new Error(`${(err as Error).message}\n${agora.logs()}`);
 	}
 	return agora;
+}
+
+const disconnectedNotice = (id: string) => new RegExp(`Node '${id}' disconnected unexpectedly`);
+
+/**
+ * SIGKILLs a pod (once `before` resolves, if given) and waits until every other gateway has dropped
+ * it (its heartbeats stopped); returns when it was killed and how long dropping it took.
+ */
+export async function killUntilDropped(
+	agora: Agora,
+	victim: RunningNode,
+	before?: () => Promise<void>,
+): Promise<{ killedAt: number; noticedAfterMs: number }> {
+	const gateways = agora.running(POD_ROLES.gateway).filter((gateway) => gateway !== victim);
+	const noticed = gateways.map((gateway) => gateway.linesMatching(disconnectedNotice(victim.id)));
+	await before?.();
+	const killedAt = Date.now();
+	await agora.kill(victim, "SIGKILL");
+	await eventually(async () => expect(noticed.map((lines) => lines().length)).toEqual(noticed.map(() => 1)));
+	return { killedAt, noticedAfterMs: Date.now() - killedAt };
 }

@@ -13,6 +13,8 @@ export interface RequestOptions {
 	/** Sent as-is instead of JSON-encoding `body` (malformed JSON, oversized bodies). */
 	raw?: string;
 	headers?: Record<string, string>;
+	/** Gives up after this long, as a client does, instead of waiting for an answer that may never come. */
+	timeoutMs?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read answers of many shapes; each asserts what it reads
@@ -27,7 +29,8 @@ export function client(baseUrl: string) {
 			headers["content-type"] ??= "application/json";
 			body = options.raw ?? JSON.stringify(options.body);
 		}
-		const res = await fetch(`${baseUrl}/api${path}`, { method, headers, body });
+		const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
+		const res = await fetch(`${baseUrl}/api${path}`, { method, headers, body, signal });
 		const text = await res.text();
 		let parsed: unknown = text;
 		try {

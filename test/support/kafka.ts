@@ -1,4 +1,5 @@
 import { type Admin, AssignerProtocol, type IHeaders, Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import type { DomainEvent } from "../../lib/contracts/events";
 import { readTopicsToNow } from "../../lib/platform/topic-replay";
 import { eventually } from "./wait";
 
@@ -131,4 +132,13 @@ export async function redeliverAll<T>(topic: string, match: (value: T) => boolea
 	);
 	if (found.length > 0) await publishAgain(topic, found);
 	return found.length;
+}
+
+/** Every domain event `topics` hold now, copies included, read by a group of its own from `brokers` (the shared broker's by default). */
+export async function eventsOnTopics(topics: string[], brokers = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"): Promise<DomainEvent[]> {
+	const events: DomainEvent[] = [];
+	await readTopicsToNow({ brokers: brokers.split(","), topics, groupId: `agora-tests-${Date.now()}-${Math.random()}` }, async (raw) => {
+		events.push(JSON.parse(raw.value?.toString() ?? "null") as DomainEvent);
+	});
+	return events;
 }

@@ -14,6 +14,11 @@ import { eventually } from "./wait";
 const SETTLED = ["confirmed", "failed", "cancelled", "processing", "shipped", "delivered"];
 const SOLD = ["confirmed", "processing", "shipped", "delivered"];
 const RETRY_PAUSE_MS = 250;
+/**
+ * How long a client waits for an answer before it gives up (told as `CLIENT_TIMEOUT`): three times
+ * the cluster's request timeout (moleculer.config.ts), by which the gateway has answered 504.
+ */
+export const CLIENT_TIMEOUT_MS = 30_000;
 
 export interface Attempt {
 	/** The stream's phase when the request was sent (see `OrderStream.nextPhase`). */
@@ -22,7 +27,7 @@ export interface Attempt {
 	/** HTTP status, or 0 when no answer came (connection refused or reset). */
 	status: number;
 	orderId?: string;
-	/** The error type (`REQUEST_TIMEOUT`, ...) or network message of a failed attempt. */
+	/** The error type (`TIMEOUT`, ...), network message, or `CLIENT_TIMEOUT` of a failed attempt. */
 	error?: string;
 }
 
@@ -41,6 +46,8 @@ export interface Shop {
 	/** Units each product started with. */
 	initialStock: Map<string, number>;
 	customers: string[];
+	/** The account of each of `customers`, in the same order. */
+	customerIds: string[];
 	/** Every attempt of every stream on this shop, to tell its stored orders apart. */
 	attempts: Attempt[];
 }
@@ -49,9 +56,15 @@ export interface Shop {
 export async function openShop(api: Client, admin: string, { products = 3, customers = 4, stock = 10_000 } = {}): Promise<Shop> {
 	const initialStock = new Map<string, number>();
 	for (let i = 0; i < products; i++) initialStock.set((await createProduct(api, admin, { name: `Load item ${i}`, stock })).id, stock);
-	const tokens: string[] = [];
-	for (let i = 0; i < customers; i++) tokens.push((await newCustomer(api, `Load customer ${i}`)).token);
-	return { admin, initialStock, customers: tokens, attempts: [] };
+	const accounts = [];
+	for (let i = 0; i < customers; i++) accounts.push(await newCustomer(api, `Load customer ${i}`));
+	return {
+		admin,
+		initialStock,
+		customers: accounts.map((account) => account.token),
+		customerIds: accounts.map((account) => account.id),
+		attempts: [],
+	};
 }
 
 /**
@@ -78,6 +91,7 @@ export function startOrderStream(shop: Shop, gateways: () => string[]): OrderStr
 			const res = await client(gateway).post("/orders", orderBody([{ productId, quantity: 1 + (sent % 3) }], card), {
 				token,
 				headers: { "Idempotency-Key": randomUUID() },
+				timeoutMs: CLIENT_TIMEOUT_MS,
 			});
 			attempt.status = res.status;
 			if (res.status === 201) {
@@ -85,7 +99,10 @@ export function startOrderStream(shop: Shop, gateways: () => string[]): OrderStr
 				acceptedCount++;
 			} else attempt.error = res.body?.type ?? res.body?.message ?? String(res.body);
 		} catch (err) {
-			attempt.error = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+			attempt.error =
+				(err as Error).name === "TimeoutError"
+					? "CLIENT_TIMEOUT"
+					: (((err as Error).cause as Error | undefined)?.message ?? (err as Error).message);
 		}
 		attempts.push(attempt);
 		shop.attempts.push(attempt);

@@ -29,11 +29,18 @@ export async function listen(url: string, token?: string | { orderToken: string 
 	});
 
 	await new Promise<void>((resolve, reject) => {
-		socket.once("connect", () => resolve());
-		socket.once("connect_error", (err) => {
+		const refused = (err: Error) => {
+			socket.off("connect", connected);
 			socket.close();
 			reject(err);
-		});
+		};
+		// Once connected, a failed attempt to reconnect (its gateway restarting) must not close the socket for good.
+		const connected = () => {
+			socket.off("connect_error", refused);
+			resolve();
+		};
+		socket.once("connect", connected);
+		socket.once("connect_error", refused);
 	});
 
 	const received = <T>(event: string, match: (payload: T) => boolean = () => true) =>

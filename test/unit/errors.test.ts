@@ -1,7 +1,9 @@
+import { once } from "node:events";
+import { connect, createServer } from "node:net";
 import { Errors } from "moleculer";
 import { ERROR_TYPES, refusedForGood } from "../../lib/contracts/errors";
 import { shopError } from "../../lib/platform/shop-error";
-import { DatabaseUnavailableError } from "../../mixins/db.mixin";
+import { DatabaseUnavailableError, databaseUnreachable } from "../../mixins/db.mixin";
 import { TooManyAttemptsError } from "../../services/api/auth-limits";
 import { clientFacing, errorBody, MethodNotAllowedError } from "../../services/api/http-errors";
 
@@ -30,6 +32,22 @@ describe("the error catalogue", () => {
 			if (!type) throw new Error(`${err.name} answers with no catalogue type`);
 			expect({ type, code }).toEqual({ type, code: ERROR_TYPES[type].status });
 		}
+	});
+
+	it("takes a write to a connection the database closed (the driver passes Node's error on) for the database being away", async () => {
+		const server = createServer((socket) => socket.end());
+		await once(server.listen(0, "127.0.0.1"), "listening");
+		const address = server.address();
+		if (typeof address !== "object" || !address) throw new Error("no address");
+		const socket = connect(address.port, "127.0.0.1");
+		await once(socket, "end");
+		const written = new Promise<Error>((resolve) => socket.once("error", resolve));
+		socket.write("command");
+		const err = await written;
+		server.close();
+		expect(err.message).toBe("This socket has been ended by the other party");
+		expect(databaseUnreachable(err)).toBe(true);
+		expect(databaseUnreachable(new Error("a bad query"))).toBe(false);
 	});
 
 	it("answers the cluster's troubles as the gateway's own 503 and 504, named as before", () => {

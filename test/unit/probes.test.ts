@@ -161,6 +161,25 @@ describe("probe server during start-up and shutdown", () => {
 		}
 	});
 
+	it("is not ready while its transporter waits for a lost broker, though Transit still says connected", async () => {
+		const broker = new ServiceBroker({ logger: false, transporter: "Fake" });
+		await broker.start();
+		const server = await startProbeServer(broker, 0, LOCAL);
+		const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		const transporter = broker.transit?.tx as unknown as { brokerAway?: boolean };
+		try {
+			// What ResilientKafkaTransporter says from a failed publish until it has rejoined.
+			transporter.brokerAway = true;
+			const ready = await fetch(`${base}/ready`);
+			expect(ready.status).toBe(503);
+			expect(await ready.json()).toMatchObject({ checks: { transporter: "broker lost" } });
+			transporter.brokerAway = false;
+			expect((await fetch(`${base}/ready`)).status).toBe(200);
+		} finally {
+			await broker.stop();
+		}
+	});
+
 	it("rejects when the port is taken", async () => {
 		const broker = new ServiceBroker({ logger: false });
 		const first = await startProbeServer(broker, 0, LOCAL);

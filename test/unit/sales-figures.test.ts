@@ -149,4 +149,18 @@ describe("push throttle of a gateway", () => {
 		for (let n = 0; n < 3; n++) throttle.push({ event: "order.created", rooms: null, payload: n });
 		expect(sent).toEqual(["order.created", "order.created", "order.created"]);
 	});
+
+	it("emits a push of an event once, however often it comes (a new realtime pod handles again what a crashed one had not committed)", () => {
+		const sent: unknown[] = [];
+		const throttle = new PushThrottle((push) => sent.push(push.payload));
+		for (const [id, payload] of [
+			["e1", 1],
+			["e2", 2],
+			["e1", 1],
+			["e2", 2],
+			["e3", 3],
+		] as const)
+			throttle.push({ event: "order.updated", id, rooms: ["admins"], payload });
+		expect(sent).toEqual([1, 2, 3]);
+	});
 });
