@@ -10,7 +10,7 @@ import { type DbMethods, type DbVars, dbMixin } from "../../mixins/db.mixin";
 import { type DomainEventMethods, domainEventsMixin, type OutgoingEvent } from "../../mixins/domain-events.mixin";
 import { PriceList } from "./catalogue";
 import { ORDERS_SPEC, publicOrder, type StoredOrder } from "./model";
-import { LINES, PAYMENT, type PlacementHost, type PlacementRequest, place } from "./placement";
+import { LINES, PAYMENT, type PlacementHost, type PlacementRequest, place, scopedKey } from "./placement";
 import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";
@@ -44,9 +44,6 @@ const ORDER_ID = { type: "string", min: 1, max: 64 } as const;
 const RECOVERY_INTERVAL_MS = 2_000;
 /** Orders kept for their settlement: a few seconds of placements at the highest rates measured. */
 const RECENTLY_PLACED_LIMIT = 5_000;
-
-/** Each buyer's keys are their own: another buyer's request with the same key places another order. */
-const scopedKey = (buyer: string, key: string | undefined) => (key ? `${buyer}:${key}` : undefined);
 
 /**
  * Orders: their placement (./placement.ts, the saga's synchronous steps), how they move on

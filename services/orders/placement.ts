@@ -86,6 +86,9 @@ export const LINES = {
 } as const;
 // A card the provider cannot take is refused before anything is reserved.
 export const PAYMENT = { type: "object", strict: "remove", props: { cardNumber: paymentProvider.cardNumberRule } } as const;
+/** Each buyer's keys are their own: another buyer's request with the same key places another order. */
+export const scopedKey = (buyer: string, key: string | undefined) => (key ? `${buyer}:${key}` : undefined);
+
 /** A request repeating an order still being placed waits this long for it (well within the request timeout). */
 const SAME_KEY_WAIT_MS = 5_000;
 
