@@ -21,7 +21,7 @@ import {
 	seriousA11yViolations,
 	tappable,
 } from "./support/browser";
-import { ADDRESS } from "./support/shop";
+import { shippingAddress } from "./support/shop";
 
 const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
 const updateScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
@@ -108,7 +108,7 @@ const PAGES: PageCase[] = [
 async function placeOrder(token: string, name: string, items: { productId: string; quantity: number }[]): Promise<string> {
 	const placed = await api.post(
 		"/orders",
-		{ items, shippingAddress: { name, ...ADDRESS }, payment: { cardNumber: "4242424242424242" } },
+		{ items, shippingAddress: shippingAddress(name), payment: { cardNumber: "4242424242424242" } },
 		{ token },
 	);
 	expect(placed.status).toBe(201);

@@ -4,7 +4,7 @@ import { adminToken, type Client, client, newCustomer } from "../support/http";
 import { eventually } from "../support/wait";
 import { type AppWindow, launchBrowser, openApp, waitForLive } from "./support/browser";
 import { startServer, stopServer, waitUntilPushing } from "./support/server";
-import { ADDRESS, shortId } from "./support/shop";
+import { shippingAddress, shortId } from "./support/shop";
 
 let agora: Agora;
 let api: Client;
@@ -29,7 +29,7 @@ async function confirmedOrder(token: string, product: { id: string }): Promise<s
 		"/orders",
 		{
 			items: [{ productId: product.id, quantity: 1 }],
-			shippingAddress: { name: "Ada", ...ADDRESS },
+			shippingAddress: shippingAddress("Ada"),
 			payment: { cardNumber: "4242424242424242" },
 		},
 		{ token },

@@ -10,6 +10,8 @@ export interface Address {
 }
 
 export const ADDRESS: Address = { line1: "1 Tea Street", city: "Leeds", postalCode: "LS1 1AA", country: "United Kingdom" };
+/** The same address as the API takes it: the country by its ISO code. */
+export const shippingAddress = (name: string) => ({ ...ADDRESS, name, country: "GB" });
 export const GOOD_CARD = "4242 4242 4242 4242";
 export const DECLINED_CARD = "4000 0000 0000 0002";
 
