@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { IncomingMessage } from "node:http";
 import type { CallingOptions, Context, Service } from "moleculer";
+import type { AuthUser } from "./tokens";
 
 /**
  * Request ids across the cluster. The gateway takes `X-Request-Id` (or makes one) as the
@@ -10,6 +11,18 @@ import type { CallingOptions, Context, Service } from "moleculer";
  * AsyncLocalStorage (the broker middleware `middlewares/request-context.ts` fills it), so both
  * can find it without a `ctx` parameter threaded through every method.
  */
+
+/** What the gateway puts in the meta of the action a request calls, and what the action may set on its answer. */
+export interface GatewayMeta {
+	user?: AuthUser;
+	idempotencyKey?: string;
+	/** A guest's key to one order (the `Order-Token` header). */
+	orderToken?: string;
+	/** A guest's key to their cart (the `Cart-Secret` header). */
+	cartSecret?: string;
+	$statusCode?: number;
+	$location?: string;
+}
 
 const handling = new AsyncLocalStorage<Context>();
 

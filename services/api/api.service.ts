@@ -12,7 +12,7 @@ import type { Server, Socket } from "socket.io";
 import type { ErrorBody, SocketRefusal } from "../../lib/contracts/errors";
 import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
 import { readiness } from "../../lib/platform/probes";
-import { requestIdFromHeader } from "../../lib/platform/request-context";
+import { type GatewayMeta, requestIdFromHeader } from "../../lib/platform/request-context";
 import { PROJECT_ROOT } from "../../lib/platform/service-files";
 import { settings } from "../../lib/platform/settings";
 import { type AuthUser, verifyOrderToken } from "../../lib/platform/tokens";
@@ -114,7 +114,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 				aliases: ROUTER_ALIASES,
 				async onBeforeCall(
 					this: GatewayVars,
-					ctx: Context<unknown, { idempotencyKey?: string; orderToken?: string; cartSecret?: string }>,
+					ctx: Context<unknown, GatewayMeta>,
 					_route: unknown,
 					req: GatewayRequest,
 					res: ServerResponse,

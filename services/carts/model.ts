@@ -10,20 +10,11 @@ import type { CatalogueEntry, StockLevel } from "../../lib/contracts/actions";
 import type { Cart } from "../../lib/contracts/carts";
 import { type ShippingMethod, type TaxRates, type Totals, totalsFor } from "../../lib/contracts/checkout";
 import type { OrderLine, ShippingAddress } from "../../lib/contracts/orders";
+import type { GatewayMeta } from "../../lib/platform/request-context";
 import { invalidFields, shopError } from "../../lib/platform/shop-error";
 import type { CollectionSpec } from "../../lib/platform/store";
-import type { AuthUser } from "../../lib/platform/tokens";
 
-export interface RequestMeta {
-	user?: AuthUser;
-	/** A guest's key to their cart (the `Cart-Secret` header). */
-	cartSecret?: string;
-	idempotencyKey?: string;
-	$statusCode?: number;
-	$location?: string;
-}
-
-export type CartContext<P = { id: string }> = Context<P, RequestMeta>;
+export type CartContext<P = { id: string }> = Context<P, GatewayMeta>;
 
 /** What a view is built from beyond the cart: fresher figures an event brought override what is read. */
 export interface Fresh {

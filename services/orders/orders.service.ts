@@ -3,6 +3,7 @@ import type { CheckoutParams } from "../../lib/contracts/actions";
 import { ADDRESS, SHIPPING_METHOD, shippingRules } from "../../lib/contracts/checkout";
 import { onEvent } from "../../lib/contracts/events";
 import { ADMIN_TRANSITIONS, canCancel, ORDER_STATUSES, type Order, type OrderStatus } from "../../lib/contracts/orders";
+import type { GatewayMeta } from "../../lib/platform/request-context";
 import { settings } from "../../lib/platform/settings";
 import { shopError } from "../../lib/platform/shop-error";
 import { type AuthUser, signOrderToken, verifyOrderToken } from "../../lib/platform/tokens";
@@ -15,19 +16,10 @@ import { listOrders, ordersChangedSince, scanOrders } from "./queries";
 import { type RecoveryHost, reapStalePending, recoverPlacements } from "./recovery";
 import { lostTheRace, settleCharge, settleRefund, transition } from "./settlement";
 
-interface RequestMeta {
-	user?: AuthUser;
-	/** A guest's key to one order (the `Order-Token` header). */
-	orderToken?: string;
-	idempotencyKey?: string;
-	$statusCode?: number;
-	$location?: string;
-}
-
 interface OrderMethods extends DbMethods, DomainEventMethods {
 	findStored(filter: object): Promise<StoredOrder | null>;
-	findOrder(id: string, reader?: RequestMeta): Promise<Order>;
-	placeAndAnswer(ctx: Context<unknown, RequestMeta>, request: PlacementRequest): Promise<Order>;
+	findOrder(id: string, reader?: GatewayMeta): Promise<Order>;
+	placeAndAnswer(ctx: Context<unknown, GatewayMeta>, request: PlacementRequest): Promise<Order>;
 	compensate(ctx: Context, action: "inventory.release" | "payments.refund", params: object): Promise<void>;
 	host(): PlacementHost & RecoveryHost;
 }
@@ -76,7 +68,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 						payment: { cardNumber: string };
 						shippingMethod?: string;
 					},
-					RequestMeta
+					GatewayMeta
 				>,
 			) {
 				const user = ctx.meta.user as AuthUser;
@@ -103,7 +95,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				holdId: { type: "string", max: 64, optional: true },
 				idempotencyKey: { type: "string", max: 200, optional: true },
 			},
-			async handler(ctx: Context<CheckoutParams, RequestMeta>) {
+			async handler(ctx: Context<CheckoutParams, GatewayMeta>) {
 				const { items, shippingAddress, shippingMethod, payment, buyer, holdId, idempotencyKey } = ctx.params;
 				const who = "userId" in buyer ? buyer.userId : `guest:${buyer.email}`;
 				const order = await this.placeAndAnswer(ctx, {
@@ -123,7 +115,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 			// Signed-in owners and admins, or a guest with the order's own token (checked below).
 			auth: "public",
 			params: { id: ORDER_ID },
-			async handler(ctx: Context<{ id: string }, RequestMeta>) {
+			async handler(ctx: Context<{ id: string }, GatewayMeta>) {
 				return this.findOrder(ctx.params.id, ctx.meta);
 			},
 		},
@@ -135,7 +127,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
 				pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
 			},
-			async handler(ctx: Context<{ status?: OrderStatus; page: number; pageSize: number }, RequestMeta>) {
+			async handler(ctx: Context<{ status?: OrderStatus; page: number; pageSize: number }, GatewayMeta>) {
 				return listOrders(this, ctx.meta.user as AuthUser, ctx.params);
 			},
 		},
@@ -147,7 +139,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 				since: { type: "date", convert: true },
 				limit: { type: "number", integer: true, min: 1, max: 500, convert: true, default: 200 },
 			},
-			async handler(ctx: Context<{ since: Date; limit: number }, RequestMeta>) {
+			async handler(ctx: Context<{ since: Date; limit: number }, GatewayMeta>) {
 				return ordersChangedSince(this, ctx.meta.user as AuthUser, ctx.params.since, ctx.params.limit);
 			},
 		},
@@ -155,7 +147,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		setStatus: {
 			auth: "admin",
 			params: { id: ORDER_ID, status: { type: "enum", values: [...ORDER_STATUSES] } },
-			async handler(ctx: Context<{ id: string; status: OrderStatus }, RequestMeta>) {
+			async handler(ctx: Context<{ id: string; status: OrderStatus }, GatewayMeta>) {
 				const order = await this.findOrder(ctx.params.id);
 				const to = ctx.params.status;
 				if (!ADMIN_TRANSITIONS[order.status].includes(to))
@@ -171,7 +163,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		cancel: {
 			auth: "user",
 			params: { id: ORDER_ID },
-			async handler(ctx: Context<{ id: string }, RequestMeta>) {
+			async handler(ctx: Context<{ id: string }, GatewayMeta>) {
 				const user = ctx.meta.user as AuthUser;
 				// The saga may move the order (pending -> confirmed) while the customer clicks: if it
 				// is still cancellable after that, the cancel goes through. Statuses only move forward,
@@ -242,7 +234,7 @@ const OrdersService: ServiceSchema<ServiceSettingSchema, OrderMethods, OrderVars
 		 * The order, if `reader` may see it: its owner, an admin, or a guest holding its token (an
 		 * operator or another service: no reader). Another customer's order is simply not found.
 		 */
-		async findOrder(id: string, reader?: RequestMeta) {
+		async findOrder(id: string, reader?: GatewayMeta) {
 			const found = await this.findStored({ _id: id });
 			const order = found && publicOrder(found);
 			if (!reader) {

@@ -2,8 +2,8 @@ import { orderBody } from "../support/commerce.suite";
 import { adminToken, newCustomer } from "../support/http";
 import {
 	type AppWindow,
+	checkedWindows,
 	type OpenOptions,
-	openApp,
 	overflowsHorizontally,
 	PHONE,
 	seededAgoraWithBrowser,
@@ -12,20 +12,8 @@ import {
 } from "./support/browser";
 
 const shop = seededAgoraWithBrowser();
-const windows: AppWindow[] = [];
-
-async function open(options?: OpenOptions): Promise<AppWindow> {
-	const window = await openApp(shop.browser, shop.agora.url, options);
-	windows.push(window);
-	return window;
-}
-
-afterEach(async () => {
-	for (const { errors, context } of windows.splice(0)) {
-		expect(errors).toEqual([]);
-		await context.close();
-	}
-});
+const openChecked = checkedWindows();
+const open = (options?: OpenOptions) => openChecked(shop, options);
 
 /** A figure of today's tiles, as the page shows it. */
 const kpi = (window: AppWindow, label: string) => window.page.locator(`[data-kpi="${label}"]`);

@@ -9,10 +9,8 @@ import { formatMoney } from "../../lib/contracts/money";
 import { adminToken, type Client, newCustomer } from "../support/http";
 import { eventually } from "../support/wait";
 import {
-	type AppWindow,
 	BIG_PHONE,
-	type BrowserSession,
-	openApp,
+	checkedWindows,
 	overflowsHorizontally,
 	seededAgoraWithBrowser,
 	seriousA11yViolations,
@@ -36,20 +34,7 @@ const GB_TAX = 2000;
 /** Raw codes and internal names that must never reach a shopper's screen. */
 const NOT_FOR_PEOPLE = /OUT_OF_STOCK|CART_NOT_FOUND|VALIDATION_ERROR|\b4\d\d\b|cardNumber|address\.[a-z]/;
 
-const windows: AppWindow[] = [];
-
-async function open(shop: BrowserSession, options: Parameters<typeof openApp>[2] = {}): Promise<AppWindow> {
-	const window = await openApp(shop.browser, shop.agora.url, options);
-	windows.push(window);
-	return window;
-}
-
-afterEach(async () => {
-	for (const { errors, context } of windows.splice(0)) {
-		expect(errors).toEqual([]);
-		await context.close();
-	}
-});
+const open = checkedWindows();
 
 async function product(api: Client, q: string): Promise<Product> {
 	return (await api.get(`/products?q=${encodeURIComponent(q)}`)).body.rows[0];

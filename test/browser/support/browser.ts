@@ -61,6 +61,25 @@ export interface OpenOptions {
 	expectedFailures?: ExpectedFailure[];
 }
 
+/**
+ * Opens app windows for a test file, as `openApp` does; after each test, every window it opened
+ * must have seen no failed request and no console error, and is closed.
+ */
+export function checkedWindows(): (session: BrowserSession, options?: OpenOptions) => Promise<AppWindow> {
+	const windows: AppWindow[] = [];
+	afterEach(async () => {
+		for (const { errors, context } of windows.splice(0)) {
+			expect(errors).toEqual([]);
+			await context.close();
+		}
+	});
+	return async (session, options = {}) => {
+		const window = await openApp(session.browser, session.agora.url, options);
+		windows.push(window);
+		return window;
+	};
+}
+
 /** A fresh browser profile (its own storage and socket) with one page of the app. */
 export async function openApp(
 	browser: Browser,
