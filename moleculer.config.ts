@@ -3,6 +3,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import type { BrokerOptions } from "moleculer";
 import { DOMAIN_EVENTS } from "./lib/contracts/events";
+import { PUSH_CHANNEL } from "./lib/contracts/realtime";
 import { DEAD_LETTER_TOPIC, topicName } from "./lib/platform/dead-letters";
 import "./lib/platform/kafka-channels";
 import { ResilientKafkaTransporter, transporterOptions } from "./lib/platform/kafka-transporter";
@@ -163,7 +164,13 @@ function brokerOptions(): BrokerOptions {
 			requestContextMiddleware,
 			...(config.costCountersDir ? [costCountersMiddleware(config.costCountersDir)] : []),
 			...(config.channelsBrokers
-				? [kafkaTopicsMiddleware(config.channelsBrokers, [...DOMAIN_EVENTS, DEAD_LETTER_TOPIC].map(withPrefix), config.topicPartitions)]
+				? [
+						kafkaTopicsMiddleware(
+							config.channelsBrokers,
+							[...DOMAIN_EVENTS, PUSH_CHANNEL, DEAD_LETTER_TOPIC].map(withPrefix),
+							config.topicPartitions,
+						),
+					]
 				: []),
 			ChannelsMiddleware({
 				adapter: channelsAdapter(config),

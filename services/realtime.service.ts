@@ -7,7 +7,8 @@ import {
 	type OrderSnapshot,
 	onEvent,
 } from "../lib/contracts/events";
-import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, userRoom } from "../lib/contracts/realtime";
+import { ADMINS_ROOM, orderRoom, type Push, userRoom } from "../lib/contracts/realtime";
+import { sendPush } from "../lib/platform/pushes";
 
 type Route<E extends DomainEventType> = (data: EventPayloads[E]) => Omit<Push, "event">;
 
@@ -36,20 +37,17 @@ function channel<E extends DomainEventType>(type: E): EventHandler<Service> | nu
 	return onEvent(type, "realtime", async function pushToBrowsers(data, event) {
 		// A redelivered event goes out again: the gateways emit each id once (`PushThrottle`), also
 		// when this pod is a new one that handles again what a crashed one had not committed.
-		await this.broker.broadcast(PUSH_EVENT, { event: type, id: event.id, ...route(data) } satisfies Push);
+		await sendPush(this.broker, { event: type, id: event.id, ...route(data) });
 	});
 }
 
 /**
  * Turns durable domain events into Socket.IO pushes. Each event is consumed once per cluster
- * (one consumer group) and fanned out as a Moleculer broadcast that every gateway node emits
- * to its own sockets, once per event id.
+ * (one consumer group) and sent on the pushes channel, which every gateway node reads in full
+ * and emits to its own sockets, once per event id (lib/platform/pushes.ts).
  */
 const RealtimeService: ServiceSchema<ServiceSettingSchema> = {
 	name: "realtime",
-	// A broadcast reaches only the nodes this one already knows: consuming before any gateway is
-	// discovered (Kafka discovery takes seconds) would push the backlog to nobody.
-	dependencies: ["api"],
 	channels: Object.fromEntries(
 		DOMAIN_EVENTS.flatMap((type) => {
 			const handler = channel(type);

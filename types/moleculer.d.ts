@@ -10,11 +10,23 @@ import type { EventOrigin } from "../lib/platform/request-context";
 /** Who may call an action through the gateway; operators in the REPL are trusted. */
 export type ActionAccess = "public" | "user" | "customer" | "admin";
 
+/** A channel's own Kafka settings, read by the Kafka adapter (lib/platform/kafka-channels.ts). */
+export interface ChannelKafkaOptions {
+	fromBeginning?: boolean;
+	partitionsConsumedConcurrently?: number;
+	/**
+	 * Every process reads the channel in full. Each one gets a consumer group of its own, named
+	 * after the process. The group starts at the end of its topics when the process starts, and it
+	 * is deleted when the process leaves.
+	 */
+	perProcess?: boolean;
+}
+
 export interface ChannelHandlerSchema<TThis> {
 	group?: string;
 	maxRetries?: number;
 	maxInFlight?: number;
-	kafka?: { fromBeginning?: boolean; partitionsConsumedConcurrently?: number };
+	kafka?: ChannelKafkaOptions;
 	handler(this: TThis, ctx: Context<unknown>): Promise<void> | void;
 }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates (or widens) the Kafka topics that carry Agora's durable domain events. Idempotent: run
+# Creates (or widens) the Kafka topics that carry Agora's durable domain events and pushes. Idempotent: run
 # it after every deploy. Used by the Kubernetes Job (k8s/base/kafka-topics.yaml) and by
 # docker-compose.yml's kafka-init service, inside the apache/kafka image.
 #
@@ -21,6 +21,7 @@ MIN_ISR="${MIN_INSYNC_REPLICAS:-1}"
 KAFKA_TOPICS="${KAFKA_HOME:-/opt/kafka}/bin/kafka-topics.sh"
 WEEK_MS=604800000
 MONTH_MS=2592000000
+HOUR_MS=3600000
 
 tries=0
 until "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1; do
@@ -57,6 +58,9 @@ done
 for event in product.created product.updated product.deleted user.registered; do
 	topic "$event" "$COLD" "$WEEK_MS"
 done
+# What the gateways push to browsers. Each gateway reads it from its own start, in order, so it has
+# one partition. It is kept an hour: long enough for a gateway to catch up after a Kafka outage.
+topic pushes 1 "$HOUR_MS"
 # Messages that kept failing (@moleculer/channels dead-lettering), kept a month for replay.
 topic dead-letter "$COLD" "$MONTH_MS"
 

@@ -11,8 +11,8 @@ export function orderRoom(orderId: string): string {
 }
 
 /**
- * What the realtime service broadcasts to every gateway node: each one emits it to its own
- * sockets in `rooms` (everyone when null), so a client on any gateway gets it exactly once.
+ * What the realtime service (and carts and insights) send to every gateway node: each one emits it
+ * to its own sockets in `rooms` (everyone when null), so a client on any gateway gets it exactly once.
  */
 export interface Push {
 	event: string;
@@ -29,8 +29,8 @@ export interface Push {
 /** How many pushed event ids a gateway remembers: far more than a crashed realtime pod can leave uncommitted. */
 const EMITTED_LIMIT = 10_000;
 
-/** The Moleculer event that carries a Push to all gateways. */
-export const PUSH_EVENT = "realtime.push";
+/** The durable channel (Kafka topic `<TOPIC_PREFIX>.pushes`) that carries a Push to all gateways. */
+export const PUSH_CHANNEL = "pushes";
 
 /** The sales figures changed; admins' dashboards fetch what they show again. */
 export const STATS_EVENT = "stats.updated";

@@ -1,7 +1,8 @@
 import { channel } from "node:diagnostics_channel";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Adapters } from "@moleculer/channels";
-import type { Consumer, ConsumerConfig, EachBatchPayload, KafkaMessage, Message } from "kafkajs";
+import type { Admin, Consumer, ConsumerConfig, EachBatchPayload, KafkaMessage, Message } from "kafkajs";
+import type { ChannelKafkaOptions } from "../../types/moleculer";
 
 /**
  * Where the channels' Kafka clients (kafkajs) tell each request they send to the broker, by API
@@ -20,8 +21,7 @@ type KafkaAdapter = InstanceType<typeof Adapters.Kafka>;
 type Channel = Parameters<KafkaAdapter["subscribe"]>[0] & { unsubscribing?: boolean };
 
 /** A channel's own Kafka settings (middlewares/kafka-topics.ts); the adapter's typings take them for a client config. */
-const kafkaOf = (chan: Channel) =>
-	chan.kafka as unknown as { fromBeginning?: boolean; partitionsConsumedConcurrently?: number } | undefined;
+const kafkaOf = (chan: Channel) => chan.kafka as unknown as ChannelKafkaOptions | undefined;
 
 /** One consumer group of this node: every channel a service reads, on one kafkajs consumer. */
 interface Group {
@@ -33,6 +33,10 @@ interface Group {
 	toCommit: Map<string, { topic: string; partition: number; offset: string }>;
 	/** The consumer is being (re)started on the group's topics. */
 	starting: Promise<void> | null;
+	/** The group is this process's alone (`perProcess`): placed at its topics' ends once, deleted when it leaves. */
+	perProcess: boolean;
+	/** Its offsets have been placed at the topics' ends (a `perProcess` group, once). */
+	placed: boolean;
 }
 
 /** Offsets of handled messages are committed this often, not after every message. */
@@ -61,6 +65,10 @@ const RESTART_DELAY_MS = 2_000;
  * - **Produces coalesced**: messages published within a few milliseconds of each other, or while a
  *   produce request is in flight, go together in the next one.
  *
+ * - **Groups of one process** (`perProcess`): a channel every process reads in full (the gateways'
+ *   pushes) gets a group per process, which starts where its topics end when the process starts and
+ *   is deleted when it leaves.
+ *
  * Retries and dead-lettering stay the base adapter's (`processMessage`).
  */
 export class AgoraKafkaAdapter extends Adapters.Kafka {
@@ -81,6 +89,8 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 		if (chan.maxRetries == null) chan.maxRetries = this.opts.maxRetries;
 		chan.deadLettering = { ...this.opts.deadLettering, ...chan.deadLettering };
 		if (chan.deadLettering?.enabled) chan.deadLettering.queueName = this.addPrefixTopic(chan.deadLettering.queueName as string);
+		const perProcess = kafkaOf(chan)?.perProcess === true;
+		if (perProcess) chan.group = `${chan.group}.${this.broker.instanceID}`;
 		const groupName = chan.group as string;
 		const group = this.groups.get(groupName) ?? {
 			name: groupName,
@@ -88,6 +98,8 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 			channels: new Map(),
 			toCommit: new Map(),
 			starting: null,
+			perProcess,
+			placed: false,
 		};
 		this.groups.set(groupName, group);
 		group.channels.set(chan.name, chan);
@@ -154,6 +166,11 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 					await this.commit(group);
 					await group.consumer.stop();
 				}
+				const channels = [...group.channels.values()];
+				if (group.perProcess && !group.placed) {
+					await this.placeAtEnd(group, channels);
+					group.placed = true;
+				}
 				const consumer =
 					group.consumer ??
 					this.client.consumer({
@@ -177,7 +194,6 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 					await consumer.connect();
 					group.consumer = consumer;
 				}
-				const channels = [...group.channels.values()];
 				await consumer.subscribe({
 					topics: channels.map((chan) => chan.name),
 					fromBeginning: channels.some((chan) => kafkaOf(chan)?.fromBeginning),
@@ -254,6 +270,31 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 		}
 	}
 
+	/**
+	 * Commits the ends of the group's topics as its offsets before it first joins. A new group
+	 * without offsets would start at the end it finds when its partitions are assigned, seconds
+	 * later, and would skip whatever was published in between.
+	 */
+	private async placeAtEnd(group: Group, channels: Channel[]): Promise<void> {
+		const groupId = this.addPrefixTopic(group.name);
+		await this.withAdmin(async (admin) => {
+			for (const { name: topic } of channels) {
+				const ends = await admin.fetchTopicOffsets(topic);
+				await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, high }) => ({ partition, offset: high })) });
+			}
+		});
+	}
+
+	private async withAdmin(use: (admin: Admin) => Promise<void>): Promise<void> {
+		const admin = this.client.admin();
+		await admin.connect();
+		try {
+			await use(admin);
+		} finally {
+			await admin.disconnect();
+		}
+	}
+
 	private async leave(group: Group): Promise<void> {
 		await group.starting;
 		if (!group.consumer) return;
@@ -261,6 +302,12 @@ export class AgoraKafkaAdapter extends Adapters.Kafka {
 		await group.consumer.disconnect();
 		group.consumer = null;
 		this.groups.delete(group.name);
+		if (!group.perProcess) return;
+		// Nobody will read this group again. A process that was killed leaves its group behind, and
+		// Kafka deletes it once its offsets expire (offsets.retention.minutes, 7 days by default).
+		await this.withAdmin((admin) => admin.deleteGroups([this.addPrefixTopic(group.name)]).then(() => undefined)).catch((err: Error) =>
+			this.logger.debug(`Group '${group.name}' was not deleted:`, err.message),
+		);
 	}
 }
 

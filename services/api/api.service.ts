@@ -10,8 +10,9 @@ import SocketIOService from "moleculer-io";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import type { Server, Socket } from "socket.io";
 import type { ErrorBody, SocketRefusal } from "../../lib/contracts/errors";
-import { ADMINS_ROOM, orderRoom, PUSH_EVENT, type Push, PushThrottle, userRoom } from "../../lib/contracts/realtime";
+import { ADMINS_ROOM, orderRoom, PUSH_CHANNEL, PushThrottle, userRoom } from "../../lib/contracts/realtime";
 import { readiness } from "../../lib/platform/probes";
+import { pushChannel } from "../../lib/platform/pushes";
 import { type GatewayMeta, requestIdFromHeader } from "../../lib/platform/request-context";
 import { PROJECT_ROOT } from "../../lib/platform/service-files";
 import { settings } from "../../lib/platform/settings";
@@ -150,11 +151,11 @@ const ApiService: ServiceSchema<ApiSettingsSchema & { io: object }, GatewayMetho
 		logResponse: "debug",
 	},
 
-	events: {
+	channels: {
 		/** A change for browsers: emit it to this gateway's sockets in the target rooms. */
-		[PUSH_EVENT](ctx: Context<Push>) {
-			this.pushes.push(ctx.params);
-		},
+		[PUSH_CHANNEL]: pushChannel(function emitToSockets(push) {
+			this.pushes.push(push);
+		}),
 	},
 
 	actions: {

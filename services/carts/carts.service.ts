@@ -4,9 +4,10 @@ import { CART_UPDATED, type Cart, type NewGuestCart } from "../../lib/contracts/
 import { ADDRESS, methodsFor, SHIPPING_METHOD, shippingRules } from "../../lib/contracts/checkout";
 import { onEvent } from "../../lib/contracts/events";
 import type { Order, ShippingAddress } from "../../lib/contracts/orders";
-import { PUSH_EVENT, userRoom } from "../../lib/contracts/realtime";
+import { userRoom } from "../../lib/contracts/realtime";
 import { paymentProvider } from "../../lib/payments/payment-provider";
 import { call } from "../../lib/platform/actions";
+import { sendPush } from "../../lib/platform/pushes";
 import { settings } from "../../lib/platform/settings";
 import { invalidFields, isShopError, shopError } from "../../lib/platform/shop-error";
 import type { AuthUser } from "../../lib/platform/tokens";
@@ -325,7 +326,7 @@ const CartsService: ServiceSchema<ServiceSettingSchema, CartMethods, CartVars> =
 				const cart = await this.storedCart({ _id: cartId });
 				if (!cart?.userId || !isOpen(cart)) continue;
 				const payload = await this.view(cart, fresh);
-				await this.broker.broadcast(PUSH_EVENT, { event: CART_UPDATED, rooms: [userRoom(cart.userId)], payload });
+				await sendPush(this.broker, { event: CART_UPDATED, rooms: [userRoom(cart.userId)], payload });
 			}
 		},
 	},

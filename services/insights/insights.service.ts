@@ -1,6 +1,6 @@
 import type { Context, Errors, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { type AccountSnapshot, type AnyDomainEvent, type DomainEventType, type OrderSnapshot, onEvent } from "../../lib/contracts/events";
-import { ADMINS_ROOM, PUSH_EVENT, type Push, STATS_EVENT, STATS_PUSH_INTERVAL_MS, Throttle } from "../../lib/contracts/realtime";
+import { ADMINS_ROOM, STATS_EVENT, STATS_PUSH_INTERVAL_MS, Throttle } from "../../lib/contracts/realtime";
 import {
 	accountFacts,
 	addFigures,
@@ -16,6 +16,7 @@ import {
 	totals,
 } from "../../lib/contracts/sales-figures";
 import { topicName } from "../../lib/platform/dead-letters";
+import { sendPush } from "../../lib/platform/pushes";
 import { settings } from "../../lib/platform/settings";
 import { invalidFields } from "../../lib/platform/shop-error";
 import { readTopicsToNow } from "../../lib/platform/topic-replay";
@@ -172,7 +173,7 @@ const InsightsService: ServiceSchema<ServiceSettingSchema, InsightsMethods, Insi
 			const sum = emptySum();
 			for (const hour of await this.projection.figuresBetween(from, to)) addFigures(sum, hour);
 			const payload: StatsPush = { from: from.toISOString(), to: to.toISOString(), totals: totals(sum) };
-			await this.broker.broadcast(PUSH_EVENT, { event: STATS_EVENT, rooms: [ADMINS_ROOM], payload } satisfies Push);
+			await sendPush(this.broker, { event: STATS_EVENT, rooms: [ADMINS_ROOM], payload });
 		},
 
 		/** Reads every order and account event Kafka keeps, as a consumer group of its own that starts at the beginning. */

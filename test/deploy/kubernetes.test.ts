@@ -13,6 +13,7 @@ import path from "node:path";
 import ts from "typescript";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { DOMAIN_EVENTS } from "../../lib/contracts/events";
+import { PUSH_CHANNEL } from "../../lib/contracts/realtime";
 import { PROBE_PATHS, READY_CALL_TIMEOUT } from "../../lib/platform/probes";
 import { readSettings } from "../../lib/platform/settings";
 import { clientAddressResolver } from "../../services/api/client-address";
@@ -46,8 +47,8 @@ const LAYOUTS = {
 >;
 /** The services of the base's shop role: those of the large layout's catalog, orders and payments. */
 const SPLIT_SHOP = ["catalog", "orders", "payments"] as const;
-/** The durable domain events the services publish, plus the dead-letter topic. */
-const TOPICS = [...DOMAIN_EVENTS, "dead-letter"];
+/** The durable domain events the services publish, plus the gateways' pushes and the dead-letter topic. */
+const TOPICS = [...DOMAIN_EVENTS, PUSH_CHANNEL, "dead-letter"];
 
 // --- minimal typed views of what the checks read ------------------------------------------
 

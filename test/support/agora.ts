@@ -390,7 +390,8 @@ export async function startAgora(options: AgoraOptions = {}): Promise<Agora> {
 	return agora;
 }
 
-const disconnectedNotice = (id: string) => new RegExp(`Node '${id}' disconnected unexpectedly`);
+/** What every other node logs when it drops a node whose heartbeats stopped. */
+export const disconnectedNotice = (id: string) => new RegExp(`Node '${id}' disconnected unexpectedly`);
 
 /**
  * SIGKILLs a pod (once `before` resolves, if given) and waits until every other gateway has dropped
