@@ -6,9 +6,9 @@ import { PUSH_CHANNEL, type Push } from "../contracts/realtime";
  * Sends a push to every gateway. It goes as a message on the pushes channel, which each gateway
  * reads in full. A Moleculer broadcast would reach only the gateways the sender knows at that
  * moment. A realtime pod that has just started does not know them all yet, nor does a cluster
- * that is rejoining after a Kafka outage, and their browsers lost those pushes for good.
- * Every push has the same key, so all share one partition and each gateway emits them in the
- * order they were sent.
+ * that is rejoining after a Kafka outage, and their browsers would never get those pushes.
+ * Every push has the same key, so all share one partition (however many the topic has) and each
+ * gateway emits them in the order they were sent.
  */
 export function sendPush(broker: ServiceBroker, push: Push): Promise<void> {
 	return (broker as ChannelBroker).sendToChannel(PUSH_CHANNEL, push, { key: PUSH_CHANNEL });
